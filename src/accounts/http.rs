@@ -1,0 +1,285 @@
+//! Account routes, for admins: list, read, create, change (role, department, password reset,
+//! deactivation, which ends the account's tokens).
+
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::model::{AccountCreate, AccountPatch, AccountResponse, AccountUpdate, username_key};
+use super::store::{self, Change, Filter, NewAccount};
+use crate::audit;
+use crate::auth::{Principal, Role, password};
+use crate::departments::store as departments;
+use crate::error::{ApiError, Problem};
+use crate::http::body::{self, JsonBody};
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+use crate::store::DbConnection;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub department_id: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+}
+
+/// List accounts
+#[utoipa::path(
+    tag = "accounts",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[get("")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let filter = Filter {
+        department_id: q.department_id,
+        role: q.role.map(|r| r.as_str().to_string()),
+        active: q.active,
+    };
+    let rows = state
+        .store
+        .run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?))
+        .await?;
+    let page = page::paginate(
+        rows,
+        limit,
+        |r| username_key(&r.username),
+        AccountResponse::from,
+    );
+    Ok(page::respond(&req, &page))
+}
+
+/// Read an account
+#[utoipa::path(
+    tag = "accounts",
+    params(("id" = String, Path, description = "Account id")),
+    responses(
+        (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "The version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[get("/{id}")]
+pub async fn read(
+    state: Data<AppState>,
+    principal: Principal,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let id = id.into_inner();
+    let a = AccountResponse::from(
+        state
+            .store
+            .run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
+            .await?,
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header(("etag", etag(a.version)))
+        .json(a))
+}
+
+fn check_department(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
+    if departments::exists_active(conn, id)? {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "department_id",
+            "exists",
+            "no such active department",
+        ))
+    }
+}
+
+/// Create an account
+#[utoipa::path(
+    tag = "accounts",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = AccountCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = AccountResponse,
+            headers(("Location" = String, description = "The new account"), ("ETag" = String, description = "The version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[post("")]
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<AccountCreate>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let input = body.value.normalised()?;
+    // Hash before the write transaction, so the write lock is not held for Argon2's time.
+    let hash = actix_web::web::block({
+        let p = input.password.clone();
+        move || password::hash(&p)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            check_department(tx.conn, &input.department_id)?;
+            if store::username_taken(tx.conn, &input.username)? {
+                return Err(ApiError::conflict(
+                    "an account with this username already exists",
+                ));
+            }
+            let row = store::insert(
+                tx.conn,
+                &NewAccount {
+                    username: &input.username,
+                    display_name: &input.display_name,
+                    department_id: &input.department_id,
+                    role: input.role.as_str(),
+                    password_hash: &hash,
+                },
+            )?;
+            let a = AccountResponse::from(row);
+            tx.audit(
+                "account.create",
+                "account",
+                Some(&a.id),
+                audit::changes(None::<&Value>, Some(&a)),
+            )?;
+            Ok(Outcome::created(
+                format!("/api/v1/accounts/{}", a.id),
+                a.version,
+                &a,
+            ))
+        })
+        .await
+}
+
+/// Change an account
+///
+/// JSON Merge Patch of `display_name`, `department_id`, `role`, `active` and `password` (an
+/// admin's reset). Deactivating refuses the account's live tokens at once on this instance and
+/// within 5 seconds on the others, and ends its refresh tokens; a password reset ends them too.
+#[utoipa::path(
+    tag = "accounts",
+    params(
+        ("id" = String, Path, description = "Account id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = AccountPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = AccountResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[patch("/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let if_match = IfMatch::required(&req)?;
+    merge_patch::require_object(&body.value)?;
+    let new_hash = match body.value.get("password") {
+        Some(Value::String(p)) => {
+            password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
+            let p = p.clone();
+            Some(
+                actix_web::web::block(move || password::hash(&p))
+                    .await
+                    .map_err(ApiError::internal)??,
+            )
+        }
+        _ => None,
+    };
+    let id = id.into_inner();
+    let patch = body.value;
+    let account_id = id.clone();
+    let res = Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let before =
+                AccountResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            if_match.check(before.version)?;
+            let mut doc = serde_json::to_value(AccountUpdate::from_current(&before))
+                .map_err(ApiError::internal)?;
+            merge_patch::apply(&mut doc, &patch);
+            let next: AccountUpdate =
+                body::parse_json::<AccountUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            if next.department_id != before.department_id {
+                check_department(tx.conn, &next.department_id)?;
+            }
+            let change = Change {
+                display_name: &next.display_name,
+                department_id: &next.department_id,
+                role: next.role.as_str(),
+                active: next.active,
+                password_hash: new_hash.as_deref(),
+            };
+            let after = AccountResponse::from(
+                store::update(tx.conn, &id, before.version, &change)?
+                    .ok_or(ApiError::PreconditionFailed)?,
+            );
+            if new_hash.is_some() || !after.active {
+                crate::auth::store::revoke_account(tx.conn, &id, crate::store::now())?;
+            }
+            let mut changes = audit::changes(Some(&before), Some(&after));
+            if new_hash.is_some() {
+                changes["password"] = serde_json::json!({"from": "[redacted]", "to": "[redacted]"});
+            }
+            let action = if before.active && !after.active {
+                "account.deactivate"
+            } else {
+                "account.update"
+            };
+            tx.audit(action, "account", Some(&id), changes)?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await;
+    // Whatever happened, this instance stops trusting its cached view of the account.
+    state.principals.invalidate(&account_id);
+    res
+}

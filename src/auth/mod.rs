@@ -1,0 +1,197 @@
+//! Who is calling: tokens, passwords, roles and scopes, the `Principal` extractor that
+//! authenticates each request once, and the login throttle.
+
+pub mod http;
+pub mod keys;
+pub mod password;
+pub mod scope;
+pub mod store;
+pub mod throttle;
+pub mod tokens;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub use scope::{Role, Scope, ScopeSet};
+
+use crate::audit::{Actor, ActorKind};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    Account,
+    Client,
+}
+
+/// A principal as the store describes it now (not as its token remembers it).
+#[derive(Debug, Clone)]
+pub struct PrincipalState {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub department_id: String,
+    pub role: Option<Role>,
+    pub scopes: ScopeSet,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub id: String,
+    pub kind: PrincipalKind,
+    /// The username of an account, or the `client_id` of a client.
+    pub name: String,
+    pub department_id: String,
+    pub role: Option<Role>,
+    pub scopes: ScopeSet,
+}
+
+impl Principal {
+    /// 403 unless the principal holds `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs the {} scope",
+                scope.as_str()
+            )))
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.scopes.contains(Scope::Admin)
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        self.require(Scope::Admin)
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: Some(self.id.clone()),
+            kind: match self.kind {
+                PrincipalKind::Account => ActorKind::Account,
+                PrincipalKind::Client => ActorKind::Client,
+            },
+            department_id: Some(self.department_id.clone()),
+        }
+    }
+}
+
+/// Each instance's short-lived view of principals, so a request costs no store read for them.
+/// An entry lives at most `ttl` (≤ 5 s), which bounds how late another instance sees a
+/// deactivation; the instance that makes a change drops its entry at once.
+pub struct PrincipalCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, Option<PrincipalState>)>>,
+}
+
+impl PrincipalCache {
+    pub fn new(ttl: Duration) -> Self {
+        PrincipalCache {
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<Option<PrincipalState>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, id: &str, state: Option<PrincipalState>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() > 10_000 {
+            entries.retain(|_, (at, _)| at.elapsed() < self.ttl);
+        }
+        entries.insert(id.to_string(), (Instant::now(), state));
+    }
+
+    pub fn invalidate(&self, id: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "this needs a bearer token"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("invalid_request", "malformed Authorization"))?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(ApiError::unauthorized(
+            "invalid_request",
+            "Authorization must be: Bearer <token>",
+        )),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<Data<AppState>>().cloned();
+        let claims = bearer(req).and_then(|token| match &state {
+            Some(s) => s.tokens.verify(token),
+            None => Err(ApiError::internal(anyhow::anyhow!(
+                "application state missing"
+            ))),
+        });
+        Box::pin(async move {
+            let claims = claims?;
+            let state = state.expect("checked above");
+            let current = match state.principals.get(&claims.sub) {
+                Some(cached) => cached,
+                None => {
+                    let id = claims.sub.clone();
+                    let loaded = state
+                        .store
+                        .run(move |conn| Ok(store::principal_state(conn, &id)?))
+                        .await?;
+                    state.principals.put(&claims.sub, loaded.clone());
+                    loaded
+                }
+            };
+            let current = current.ok_or_else(|| {
+                ApiError::unauthorized(
+                    "invalid_token",
+                    "the token's account or client is deactivated or gone",
+                )
+            })?;
+            let granted = ScopeSet::parse(&claims.scope).unwrap_or_default();
+            Ok(Principal {
+                id: claims.sub,
+                kind: current.kind,
+                name: current.name,
+                department_id: current.department_id,
+                role: current.role,
+                scopes: granted.intersect(current.scopes),
+            })
+        })
+    }
+}

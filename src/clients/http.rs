@@ -1,0 +1,338 @@
+//! Client routes, for admins: list, read, create (the secret shown once), change, deactivate,
+//! and replace the secret.
+
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::model::{ClientCreate, ClientPatch, ClientResponse, ClientUpdate, ClientWithSecret};
+use super::store;
+use crate::audit;
+use crate::auth::Principal;
+use crate::auth::ScopeSet;
+use crate::auth::http::{hash_client_secret, random_token};
+use crate::departments::store as departments;
+use crate::error::{ApiError, Problem};
+use crate::http::body::{self, JsonBody};
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub department_id: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// List clients
+#[utoipa::path(
+    tag = "clients",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[get("")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let rows = state
+        .store
+        .run(move |conn| {
+            Ok(store::list(
+                conn,
+                q.department_id.as_deref(),
+                q.active,
+                after.as_deref(),
+                limit + 1,
+            )?)
+        })
+        .await?;
+    let page = page::paginate(rows, limit, |r| r.client_id.clone(), ClientResponse::from);
+    Ok(page::respond(&req, &page))
+}
+
+/// Read a client
+#[utoipa::path(
+    tag = "clients",
+    params(("id" = String, Path, description = "Client record id")),
+    responses(
+        (status = 200, description = "The client (never its secret)", body = ClientResponse, headers(("ETag" = String, description = "The version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[get("/{id}")]
+pub async fn read(
+    state: Data<AppState>,
+    principal: Principal,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let id = id.into_inner();
+    let c = ClientResponse::from(
+        state
+            .store
+            .run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
+            .await?,
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header(("etag", etag(c.version)))
+        .json(c))
+}
+
+fn scope_text(scopes: &[crate::auth::Scope]) -> String {
+    scopes.iter().copied().collect::<ScopeSet>().to_string()
+}
+
+/// Create a client
+///
+/// Answers the client with its `client_secret`, shown this once; only its hash is kept.
+#[utoipa::path(
+    tag = "clients",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe; a replay omits the secret")),
+    request_body(content = ClientCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = ClientWithSecret,
+            headers(("Location" = String, description = "The new client"), ("ETag" = String, description = "The version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The client_id is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[post("")]
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<ClientCreate>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let input = body.value.normalised()?;
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            if !departments::exists_active(tx.conn, &input.department_id)? {
+                return Err(ApiError::field(
+                    "department_id",
+                    "exists",
+                    "no such active department",
+                ));
+            }
+            let client_id = input.client_id.clone().unwrap_or_else(|| {
+                format!(
+                    "client-{}",
+                    &random_token()[..12]
+                        .to_ascii_lowercase()
+                        .replace(['-', '_'], "x")
+                )
+            });
+            if store::client_id_taken(tx.conn, &client_id)? {
+                return Err(ApiError::conflict(
+                    "a client with this client_id already exists",
+                ));
+            }
+            let secret = random_token();
+            let row = store::insert(
+                tx.conn,
+                &client_id,
+                &input.name,
+                &input.department_id,
+                &scope_text(&input.scopes),
+                &hash_client_secret(&secret),
+            )?;
+            let client = ClientResponse::from(row);
+            tx.audit(
+                "client.create",
+                "client",
+                Some(&client.id),
+                audit::changes(None::<&Value>, Some(&client)),
+            )?;
+            let location = format!("/api/v1/clients/{}", client.id);
+            let version = client.version;
+            let without = ClientWithSecret {
+                client: client.clone(),
+                client_secret: None,
+            };
+            Ok(Outcome::created(
+                location,
+                version,
+                &ClientWithSecret {
+                    client,
+                    client_secret: Some(secret),
+                },
+            )
+            .with_replay_body(&without))
+        })
+        .await
+}
+
+/// Change a client
+///
+/// JSON Merge Patch of `name`, `department_id`, `scopes` and `active`.
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("id" = String, Path, description = "Client record id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = ClientPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = ClientResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[patch("/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let if_match = IfMatch::required(&req)?;
+    merge_patch::require_object(&body.value)?;
+    let id = id.into_inner();
+    let client_id = id.clone();
+    let patch = body.value;
+    let res = Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let before =
+                ClientResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            if_match.check(before.version)?;
+            let mut doc = serde_json::to_value(ClientUpdate::from_current(&before))
+                .map_err(ApiError::internal)?;
+            merge_patch::apply(&mut doc, &patch);
+            let next: ClientUpdate =
+                body::parse_json::<ClientUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            if next.department_id != before.department_id
+                && !departments::exists_active(tx.conn, &next.department_id)?
+            {
+                return Err(ApiError::field(
+                    "department_id",
+                    "exists",
+                    "no such active department",
+                ));
+            }
+            let row = store::update(
+                tx.conn,
+                &id,
+                before.version,
+                &next.name,
+                &next.department_id,
+                &scope_text(&next.scopes),
+                next.active,
+            )?
+            .ok_or(ApiError::PreconditionFailed)?;
+            let after = ClientResponse::from(row);
+            let action = if before.active && !after.active {
+                "client.deactivate"
+            } else {
+                "client.update"
+            };
+            tx.audit(
+                action,
+                "client",
+                Some(&id),
+                audit::changes(Some(&before), Some(&after)),
+            )?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await;
+    state.principals.invalidate(&client_id);
+    res
+}
+
+/// Replace a client's secret
+///
+/// Generates a new secret, answered this once; the old one stops working at once.
+#[utoipa::path(
+    tag = "clients",
+    params(
+        ("id" = String, Path, description = "Client record id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe; a replay omits the secret"),
+    ),
+    responses(
+        (status = 200, description = "The client with its new secret", body = ClientWithSecret, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[post("/{id}/secret")]
+pub async fn rotate_secret(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            let secret = random_token();
+            let row = store::set_secret(tx.conn, &id, &hash_client_secret(&secret))?
+                .ok_or(ApiError::NotFound)?;
+            let client = ClientResponse::from(row);
+            tx.audit(
+                "client.secret_rotate",
+                "client",
+                Some(&id),
+                serde_json::json!({"client_secret": {"from": "[redacted]", "to": "[redacted]"}}),
+            )?;
+            let version = client.version;
+            let without = ClientWithSecret {
+                client: client.clone(),
+                client_secret: None,
+            };
+            Ok(Outcome::ok(
+                Some(version),
+                &ClientWithSecret {
+                    client,
+                    client_secret: Some(secret),
+                },
+            )
+            .with_replay_body(&without))
+        })
+        .await
+}

@@ -1,0 +1,265 @@
+//! Department routes: list and read for any principal; create, change and deactivate for admins.
+
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::model::{DepartmentCreate, DepartmentPatch, DepartmentResponse, DepartmentUpdate};
+use super::store::{self, Change, NewDepartment};
+use crate::audit;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::http::body::{self, JsonBody};
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+use crate::store::DbConnection;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Page size, 1–200.
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    /// From the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Only active (or only inactive) departments.
+    pub active: Option<bool>,
+}
+
+/// List departments
+///
+/// Every department, ordered by `code`.
+#[utoipa::path(
+    tag = "departments",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of departments", body = Page<DepartmentResponse>),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    _principal: Principal,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let rows = state
+        .store
+        .run(move |conn| Ok(store::list(conn, q.active, after.as_deref(), limit + 1)?))
+        .await?;
+    let page = page::paginate(rows, limit, |r| r.code.clone(), DepartmentResponse::from);
+    Ok(page::respond(&req, &page))
+}
+
+/// Read a department
+#[utoipa::path(
+    tag = "departments",
+    params(("id" = String, Path, description = "Department id")),
+    responses(
+        (status = 200, description = "The department", body = DepartmentResponse, headers(("ETag" = String, description = "The version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/{id}")]
+pub async fn read(
+    state: Data<AppState>,
+    _principal: Principal,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let row = state
+        .store
+        .run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
+        .await?;
+    let d = DepartmentResponse::from(row);
+    Ok(HttpResponse::Ok()
+        .insert_header(("etag", etag(d.version)))
+        .json(d))
+}
+
+/// 422 unless `parent_id` names an existing department that is not `id` nor below it.
+fn check_parent(
+    conn: &mut DbConnection,
+    id: Option<&str>,
+    parent_id: Option<&str>,
+) -> Result<(), ApiError> {
+    let Some(parent) = parent_id else {
+        return Ok(());
+    };
+    if store::find(conn, parent)?.is_none() {
+        return Err(ApiError::field("parent_id", "exists", "no such department"));
+    }
+    if let Some(id) = id {
+        if parent == id || store::ancestors(conn, parent)?.iter().any(|a| a == id) {
+            return Err(ApiError::field(
+                "parent_id",
+                "cycle",
+                "a department cannot be under itself",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn code_taken() -> ApiError {
+    ApiError::conflict("a department with this code already exists")
+}
+
+/// Create a department
+#[utoipa::path(
+    tag = "departments",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request replays the first answer")),
+    request_body(content = DepartmentCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = DepartmentResponse,
+            headers(("Location" = String, description = "The new department"), ("ETag" = String, description = "The version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or the key reused for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[post("")]
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<DepartmentCreate>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let input = body.value.normalised()?;
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            check_parent(tx.conn, None, input.parent_id.as_deref())?;
+            if store::code_taken(tx.conn, &input.code, None)? {
+                return Err(code_taken());
+            }
+            let row = store::insert(
+                tx.conn,
+                &NewDepartment {
+                    code: &input.code,
+                    name_kk: &input.name_kk,
+                    name_ru: &input.name_ru,
+                    parent_id: input.parent_id.as_deref(),
+                },
+            )?;
+            let d = DepartmentResponse::from(row);
+            tx.audit(
+                "department.create",
+                "department",
+                Some(&d.id),
+                audit::changes(None::<&Value>, Some(&d)),
+            )?;
+            Ok(Outcome::created(
+                format!("/api/v1/departments/{}", d.id),
+                d.version,
+                &d,
+            ))
+        })
+        .await
+}
+
+/// Change or deactivate a department
+///
+/// JSON Merge Patch (RFC 7386) of `code`, `name_kk`, `name_ru`, `parent_id` and `active`
+/// (`{"active": false}` deactivates). Requires `If-Match` with the current ETag.
+#[utoipa::path(
+    tag = "departments",
+    params(
+        ("id" = String, Path, description = "Department id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = DepartmentPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = DepartmentResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The department changed since it was read", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[patch("/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let if_match = IfMatch::required(&req)?;
+    merge_patch::require_object(&body.value)?;
+    let id = id.into_inner();
+    let patch = body.value;
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let before =
+                DepartmentResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            if_match.check(before.version)?;
+            let mut doc = serde_json::to_value(DepartmentUpdate::from_current(&before))
+                .map_err(ApiError::internal)?;
+            merge_patch::apply(&mut doc, &patch);
+            let next: DepartmentUpdate = body::parse_json(doc.to_string().as_bytes())?;
+            let next = next.normalised()?;
+            check_parent(tx.conn, Some(&id), next.parent_id.as_deref())?;
+            if store::code_taken(tx.conn, &next.code, Some(&id))? {
+                return Err(code_taken());
+            }
+            let change = Change {
+                code: &next.code,
+                name_kk: &next.name_kk,
+                name_ru: &next.name_ru,
+                parent_id: next.parent_id.as_deref(),
+                active: next.active,
+            };
+            let after = DepartmentResponse::from(
+                store::update(tx.conn, &id, before.version, &change)?
+                    .ok_or(ApiError::PreconditionFailed)?,
+            );
+            let action = if before.active && !after.active {
+                "department.deactivate"
+            } else {
+                "department.update"
+            };
+            tx.audit(
+                action,
+                "department",
+                Some(&id),
+                audit::changes(Some(&before), Some(&after)),
+            )?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await
+}

@@ -1,0 +1,5 @@
+//! Departments: the organisational units that run events and own accounts and clients.
+
+pub mod http;
+pub mod model;
+pub mod store;

@@ -1,0 +1,61 @@
+//! JSON Merge Patch (RFC 7386): a `PATCH` body applied to the record's editable fields, so that
+//! the result is checked by the same rules as a create.
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Applies `patch` to `target` as RFC 7386 says: objects merge, `null` removes, anything else
+/// replaces.
+pub fn apply(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    let Value::Object(map) = target else { return };
+    for (key, value) in patch {
+        if value.is_null() {
+            map.remove(key);
+        } else {
+            apply(map.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
+/// A merge patch must be a JSON object.
+pub fn require_object(patch: &Value) -> Result<(), ApiError> {
+    if patch.is_object() {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "",
+            "type",
+            "a merge patch must be a JSON object",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rfc_7386_examples_hold() {
+        let mut doc = json!({"title": "Goodbye!", "author": {"givenName": "John", "familyName": "Doe"},
+                             "tags": ["example", "sample"], "content": "This will be unchanged"});
+        apply(
+            &mut doc,
+            &json!({"title": "Hello!", "phoneNumber": "+01-123-456-7890",
+                                "author": {"familyName": null}, "tags": ["example"]}),
+        );
+        assert_eq!(
+            doc,
+            json!({"title": "Hello!", "author": {"givenName": "John"}, "tags": ["example"],
+                               "content": "This will be unchanged", "phoneNumber": "+01-123-456-7890"})
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! Every write goes through here: the idempotency lease, one write transaction holding the change,
+//! its audit entries and the recorded response, then the HTTP answer.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::audit::{Actor, Tx};
+use crate::error::ApiError;
+use crate::http::etag::etag;
+use crate::http::idempotency::{self, Begin, IdempotencyKey, Stored};
+use crate::http::request_ctx;
+use crate::store::{self, Store};
+
+/// What a write answers.
+#[derive(Debug)]
+pub struct Outcome {
+    pub status: StatusCode,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+    /// What a replay answers instead of `body`, when the body holds a one-time secret.
+    pub replay_body: Option<Value>,
+}
+
+impl Outcome {
+    pub fn created(location: String, version: i64, body: &impl Serialize) -> Self {
+        Outcome {
+            status: StatusCode::CREATED,
+            headers: vec![
+                ("location".into(), location),
+                ("etag".into(), etag(version)),
+            ],
+            body: serde_json::to_value(body).ok(),
+            replay_body: None,
+        }
+    }
+
+    pub fn ok(version: Option<i64>, body: &impl Serialize) -> Self {
+        Outcome {
+            status: StatusCode::OK,
+            headers: version
+                .map(|v| ("etag".to_string(), etag(v)))
+                .into_iter()
+                .collect(),
+            body: serde_json::to_value(body).ok(),
+            replay_body: None,
+        }
+    }
+
+    pub fn no_content() -> Self {
+        Outcome {
+            status: StatusCode::NO_CONTENT,
+            headers: Vec::new(),
+            body: None,
+            replay_body: None,
+        }
+    }
+
+    pub fn with_replay_body(mut self, body: &impl Serialize) -> Self {
+        self.replay_body = serde_json::to_value(body).ok();
+        self
+    }
+
+    fn stored(&self) -> Stored {
+        let body = self.replay_body.as_ref().or(self.body.as_ref());
+        Stored {
+            status: self.status.as_u16(),
+            headers: self.headers.clone(),
+            body: body.map(Value::to_string),
+        }
+    }
+}
+
+fn respond(
+    status: StatusCode,
+    headers: &[(String, String)],
+    body: Option<String>,
+    replayed: bool,
+) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            res.insert_header((n, v));
+        }
+    }
+    if replayed {
+        res.insert_header(("idempotent-replayed", "true"));
+    }
+    match body {
+        Some(b) => res
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .body(b),
+        None => res.finish(),
+    }
+}
+
+/// One unsafe request about to be performed.
+pub struct Write {
+    actor: Actor,
+    key: Option<String>,
+    fingerprint: String,
+    request_id: String,
+}
+
+impl Write {
+    /// `raw` is the request body as sent; with the method and target it identifies a retry.
+    pub fn new(req: &HttpRequest, actor: Actor, key: IdempotencyKey, raw: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(req.method().as_str().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(
+            req.uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        hasher.update(b"\n");
+        hasher.update(raw);
+        Write {
+            actor,
+            key: key.0,
+            fingerprint: hex::encode(hasher.finalize()),
+            request_id: request_ctx::request_id(),
+        }
+    }
+
+    /// Performs `f` once: replays the first answer to a retry, or runs `f` in a write transaction
+    /// that also records the answer under the idempotency key.
+    pub async fn perform<F>(self, store: &Store, f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<Outcome, ApiError> + Send + 'static,
+    {
+        let (outcome, replayed) = store
+            .run(move |conn| {
+                let principal = self.actor.idempotency_scope();
+                if let Some(key) = &self.key {
+                    if let Begin::Replay(stored) =
+                        idempotency::begin(conn, &principal, key, &self.fingerprint)?
+                    {
+                        return Ok((stored, true));
+                    }
+                }
+                let result = store::write_tx(conn, |conn| {
+                    let mut tx = Tx::new(conn, &self.actor, &self.request_id);
+                    let outcome = f(&mut tx)?;
+                    let stored = outcome.stored();
+                    if let Some(key) = &self.key {
+                        idempotency::complete(tx.conn, &principal, key, &stored)?;
+                    }
+                    Ok((outcome, stored))
+                });
+                match result {
+                    Ok((outcome, _)) => Ok((
+                        Stored {
+                            status: outcome.status.as_u16(),
+                            headers: outcome.headers,
+                            body: outcome.body.map(|b| b.to_string()),
+                        },
+                        false,
+                    )),
+                    Err(e) => {
+                        if let Some(key) = &self.key {
+                            idempotency::release(conn, &principal, key);
+                        }
+                        Err(e)
+                    }
+                }
+            })
+            .await?;
+        let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
+        Ok(respond(status, &outcome.headers, outcome.body, replayed))
+    }
+}

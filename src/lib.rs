@@ -1,0 +1,21 @@
+//! Adal: a registry of anti-corruption outreach events, served as a REST API over SQLite or
+//! PostgreSQL.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod clients;
+pub mod config;
+pub mod departments;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod text;
+pub mod time;

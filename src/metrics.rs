@@ -1,0 +1,183 @@
+//! Prometheus metrics: requests by route template and status, a latency histogram, the pool's
+//! state and waits, and store errors. Kept per process; each instance is scraped on its own.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
+                self.counts[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
+/// Counts kept by the store layer, which runs outside any request's reach of app data.
+pub static STORE_ERRORS: AtomicU64 = AtomicU64::new(0);
+pub static POOL_WAITS: AtomicU64 = AtomicU64::new(0);
+pub static POOL_WAIT_MICROS: AtomicU64 = AtomicU64::new(0);
+pub static POOL_TIMEOUTS: AtomicU64 = AtomicU64::new(0);
+
+/// Records how long a pool checkout took.
+pub fn pool_checkout(waited: Duration, ok: bool) {
+    POOL_WAITS.fetch_add(1, Ordering::Relaxed);
+    POOL_WAIT_MICROS.fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+    if !ok {
+        POOL_TIMEOUTS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        self.latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(route.to_string())
+            .or_default()
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self, pool: &crate::store::Pool) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP adal_http_requests_total Requests served, by method, route template and status.\n");
+        out.push_str("# TYPE adal_http_requests_total counter\n");
+        for ((method, route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "adal_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(method),
+                escape(route)
+            );
+        }
+        out.push_str(
+            "# HELP adal_http_request_duration_seconds Request latency by route template.\n",
+        );
+        out.push_str("# TYPE adal_http_request_duration_seconds histogram\n");
+        for (route, h) in self
+            .latency
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            h.render(
+                &mut out,
+                "adal_http_request_duration_seconds",
+                &format!("route=\"{}\"", escape(route)),
+            );
+        }
+        let state = pool.state();
+        let _ = writeln!(
+            out,
+            "# HELP adal_db_pool_connections Connections the pool holds.\n# TYPE adal_db_pool_connections gauge\nadal_db_pool_connections {}",
+            state.connections
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_db_pool_idle Idle connections in the pool.\n# TYPE adal_db_pool_idle gauge\nadal_db_pool_idle {}",
+            state.idle_connections
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_db_pool_max Largest pool size.\n# TYPE adal_db_pool_max gauge\nadal_db_pool_max {}",
+            pool.max_size()
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_db_pool_checkouts_total Connections checked out.\n# TYPE adal_db_pool_checkouts_total counter\nadal_db_pool_checkouts_total {}",
+            POOL_WAITS.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_db_pool_wait_seconds_total Time spent waiting for a connection.\n# TYPE adal_db_pool_wait_seconds_total counter\nadal_db_pool_wait_seconds_total {}",
+            POOL_WAIT_MICROS.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_db_pool_timeouts_total Checkouts that timed out.\n# TYPE adal_db_pool_timeouts_total counter\nadal_db_pool_timeouts_total {}",
+            POOL_TIMEOUTS.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_store_errors_total Store failures answered 503.\n# TYPE adal_store_errors_total counter\nadal_store_errors_total {}",
+            STORE_ERRORS.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_histogram_counts_cumulatively() {
+        let mut h = Histogram::default();
+        h.observe(0.003);
+        h.observe(0.2);
+        let mut out = String::new();
+        h.render(&mut out, "x", "route=\"/a\"");
+        assert!(out.contains("x_bucket{route=\"/a\",le=\"0.0025\"} 0"));
+        assert!(out.contains("x_bucket{route=\"/a\",le=\"0.005\"} 1"));
+        assert!(out.contains("x_bucket{route=\"/a\",le=\"0.25\"} 2"));
+        assert!(out.contains("x_count{route=\"/a\"} 2"));
+    }
+}

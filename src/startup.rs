@@ -1,0 +1,179 @@
+//! Builds the application and its HTTP server, bound before it runs so the caller (and a test on
+//! port 0) knows the address.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data, PathConfig, QueryConfig};
+use actix_web::{App, HttpResponse, HttpServer};
+use anyhow::Context;
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::tokens::TokenService;
+use crate::auth::{PrincipalCache, keys, password};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::body::BodyLimit;
+use crate::http::routes::{self, RouteTable};
+use crate::metrics::Metrics;
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::store::{self, PoolSettings, Store};
+use crate::{accounts, audit, auth, bootstrap, clients, departments, health};
+
+/// Every documented route. The OpenAPI document is collected from exactly these.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(health::metrics)
+        .service(auth::http::jwks)
+        .service(
+            scope::scope("/api/v1/auth")
+                .service(auth::http::token)
+                .service(auth::http::revoke)
+                .service(auth::http::change_password)
+                .service(auth::http::me),
+        )
+        .service(
+            scope::scope("/api/v1/departments")
+                .service(departments::http::list)
+                .service(departments::http::create)
+                .service(departments::http::read)
+                .service(departments::http::update),
+        )
+        .service(
+            scope::scope("/api/v1/accounts")
+                .service(accounts::http::list)
+                .service(accounts::http::create)
+                .service(accounts::http::read)
+                .service(accounts::http::update),
+        )
+        .service(
+            scope::scope("/api/v1/clients")
+                .service(clients::http::list)
+                .service(clients::http::create)
+                .service(clients::http::read)
+                .service(clients::http::update)
+                .service(clients::http::rotate_secret),
+        )
+        .service(
+            scope::scope("/api/v1/audit")
+                .service(audit::http::list)
+                .service(audit::http::verify),
+        );
+}
+
+/// The OpenAPI document, as the server serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    doc
+}
+
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+}
+
+/// Opens the store, applies migrations and prepares the first start; what `serve` and the tests
+/// share.
+pub async fn prepare(config: &Config) -> anyhow::Result<(Store, keys::Keys)> {
+    let settings = PoolSettings {
+        max_size: config.db_pool_size,
+        checkout_timeout: config.db_timeout,
+        sqlite_busy_timeout: config.db_timeout,
+    };
+    let url = config.database.clone();
+    let cfg = config.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<(Store, keys::Keys)> {
+        let pool = store::build_pool(&url, &settings)
+            .with_context(|| format!("DATABASE_URL: cannot open {}", url.redacted()))?;
+        let mut conn = pool.get().context("DATABASE_URL: no connection")?;
+        let applied = store::run_migrations(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(versions = ?applied, "applied migrations");
+        }
+        let keys = keys::resolve(&cfg)?;
+        bootstrap::first_start(&mut conn, &cfg)?;
+        Ok((Store::new(pool, &url), keys))
+    })
+    .await
+    .context("startup task failed")?
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let (store, keys) = prepare(&config).await?;
+        let tokens = TokenService::new(&config, keys.jwt_secret.as_ref().map(|s| s.expose()))?;
+        let dummy_hash =
+            password::hash("not a password anyone has").map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = Data::new(AppState {
+            store,
+            config: Arc::new(config.clone()),
+            tokens,
+            principals: PrincipalCache::new(config.principal_cache_ttl),
+            throttle: LoginThrottle::default(),
+            rotation_key: keys.rotation_key(),
+            iin_key: keys.iin_key,
+            dummy_hash,
+        });
+        let doc = openapi();
+        let table = Data::new(RouteTable::from_openapi(&doc));
+        let metrics = Data::new(Metrics::default());
+        let body_limit = config.body_limit;
+
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("ADAL_BIND: cannot listen on {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi())
+                .configure(routes)
+                .split_for_parts();
+            app.app_data(state.clone())
+                .app_data(table.clone())
+                .app_data(metrics.clone())
+                .app_data(BodyLimit(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .app_data(QueryConfig::default().error_handler(|e, _| {
+                    ApiError::bad_request(format!("a query parameter does not parse: {e}")).into()
+                }))
+                .app_data(PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc.clone()))
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header(("location", "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(routes::fallback))
+                .wrap(from_fn(crate::http::request_ctx::middleware))
+        })
+        .workers(config.workers)
+        .shutdown_timeout(30)
+        .listen(listener)?
+        .run();
+        tracing::info!(address = %address, store = %config.database.redacted(), "serving");
+        Ok(Application { server, address })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,191 @@
+//! The two stores behind one connection type: SQLite (embedded default) and PostgreSQL, chosen by
+//! the URL's scheme, with one pool, per-connection SQLite settings and the write transaction helper.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, CustomizeConnection, ManageConnection};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Which store a URL names. Parsed once from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    Sqlite { path: String },
+    Postgres { url: String },
+}
+
+impl StoreUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path (sqlite://adal.db)".into());
+            }
+            Ok(StoreUrl::Sqlite {
+                path: path.to_string(),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(StoreUrl::Postgres {
+                url: url.to_string(),
+            })
+        } else {
+            Err("must start with sqlite:// or postgres://".into())
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, StoreUrl::Sqlite { .. })
+    }
+
+    /// The URL with any password hidden, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            StoreUrl::Sqlite { path } => format!("sqlite://{path}"),
+            StoreUrl::Postgres { url } => redact_url_password(url),
+        }
+    }
+}
+
+fn redact_url_password(url: &str) -> String {
+    // postgres://user:secret@host/db → postgres://user:***@host/db
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// Builds connections of the one backend the URL names, so a bad URL fails at once with the real
+/// reason (diesel's generated `establish` would try every backend and hide the errors).
+pub struct Manager {
+    url: StoreUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match &self.url {
+            StoreUrl::Sqlite { path } => diesel::SqliteConnection::establish(path)
+                .map(DbConnection::Sqlite)
+                .map_err(r2d2::Error::ConnectionError),
+            StoreUrl::Postgres { url } => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Per-connection SQLite settings. WAL lets readers run beside the one writer; `synchronous=NORMAL`
+/// in WAL mode keeps the database consistent after a crash or power loss, and a process crash loses
+/// nothing committed; only a power loss can lose the last transactions before the WAL checkpoint.
+#[derive(Debug)]
+struct SqliteSettings {
+    busy_timeout_ms: u64,
+}
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON;",
+                self.busy_timeout_ms
+            ))
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub checkout_timeout: Duration,
+    pub sqlite_busy_timeout: Duration,
+}
+
+pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2::PoolError> {
+    if let StoreUrl::Sqlite { path } = url {
+        // A missing parent directory would otherwise surface as an opaque "unable to open".
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() && !parent.exists() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+        }
+    }
+    r2d2::Pool::builder()
+        .max_size(settings.max_size)
+        .min_idle(Some(1))
+        .connection_timeout(settings.checkout_timeout)
+        .connection_customizer(Box::new(SqliteSettings {
+            busy_timeout_ms: settings.sqlite_busy_timeout.as_millis() as u64,
+        }))
+        .build(Manager { url: url.clone() })
+}
+
+/// Advisory lock key that serialises write transactions on PostgreSQL across every instance, so
+/// the audit chain (appended by every write) never forks. "adal" in ASCII.
+const PG_WRITE_LOCK: i64 = 0x6164_616c;
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (a deferred transaction that reads
+/// then writes fails at once with SQLITE_BUSY under concurrent writers), and on PostgreSQL a
+/// transaction holding the cluster-wide write lock from its start, which keeps lock order simple
+/// (no deadlock between a row lock and the audit chain's lock).
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgres(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            if let Err(e) =
+                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
+                    .execute(c)
+            {
+                let _ = AnsiTransactionManager::rollback_transaction(c);
+                return Err(e.into());
+            }
+        }
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The closure's error is the one to report; a failed rollback marks the connection
+            // broken and the pool discards it.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Storage: the connection type over SQLite and PostgreSQL, its pool, the embedded migrations and
+//! the one schema both stores share, plus running blocking store work off the async executor.
+
+pub mod conn;
+pub mod schema;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use diesel::migration::MigrationSource;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use conn::{DbConnection, Pool, PoolSettings, StoreUrl, build_pool, write_tx};
+
+use crate::error::ApiError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Applies pending migrations of the connection's own backend; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// The migration versions a backend's embedded set holds, in order.
+pub fn migration_versions(sqlite: bool) -> Vec<String> {
+    let source: &EmbeddedMigrations = if sqlite {
+        &SQLITE_MIGRATIONS
+    } else {
+        &POSTGRES_MIGRATIONS
+    };
+    let migrations = if sqlite {
+        MigrationSource::<diesel::sqlite::Sqlite>::migrations(source).map(|m| {
+            m.into_iter()
+                .map(|m| m.name().version().to_string())
+                .collect()
+        })
+    } else {
+        MigrationSource::<diesel::pg::Pg>::migrations(source).map(|m| {
+            m.into_iter()
+                .map(|m| m.name().version().to_string())
+                .collect()
+        })
+    };
+    migrations.unwrap_or_default()
+}
+
+/// The store as the application holds it: the pool and which backend it is.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    pub sqlite: bool,
+}
+
+impl Store {
+    pub fn new(pool: Pool, url: &StoreUrl) -> Self {
+        Store {
+            pool,
+            sqlite: url.is_sqlite(),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs blocking store work on actix's blocking thread pool with a pooled connection. A pool
+    /// checkout that times out is a 503, like any other store outage.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _enter = span.enter();
+            let started = std::time::Instant::now();
+            let conn = pool.get();
+            crate::metrics::pool_checkout(started.elapsed(), conn.is_ok());
+            let mut conn = conn.map_err(ApiError::pool)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+}
+
+pub type SharedStore = Arc<Store>;
+
+/// The current instant as the store keeps it: UTC, truncated to the microsecond (PostgreSQL's
+/// precision), so what is written reads back identical on both stores.
+pub fn now() -> NaiveDateTime {
+    Utc::now().trunc_subsecs(6).naive_utc()
+}
+
+pub fn to_utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}
+
+/// A fresh id: UUID v7 as text, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,107 @@
+// @generated shape: kept by hand in the form `diesel print-schema` writes. Both migration sets
+// must produce exactly these columns (tests/api/store.rs checks them on both stores).
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        code -> Text,
+        name_kk -> Text,
+        name_ru -> Text,
+        parent_id -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> Text,
+        username -> Text,
+        username_key -> Text,
+        display_name -> Text,
+        department_id -> Text,
+        role -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    clients (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        department_id -> Text,
+        scopes -> Text,
+        secret_hash -> Text,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        family_id -> Text,
+        account_id -> Text,
+        scope -> Text,
+        access_jti -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        replaced_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal_id, idem_key) {
+        principal_id -> Text,
+        idem_key -> Text,
+        fingerprint -> Text,
+        state -> Text,
+        locked_until -> Timestamp,
+        status -> Nullable<Integer>,
+        headers -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_kind -> Text,
+        department_id -> Nullable<Text>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        changes -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(accounts -> departments (department_id));
+diesel::joinable!(clients -> departments (department_id));
+diesel::joinable!(refresh_tokens -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    departments,
+    accounts,
+    clients,
+    refresh_tokens,
+    idempotency_keys,
+    audit_log,
+);

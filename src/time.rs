@@ -1,0 +1,73 @@
+//! Calendar questions in the registry's time zone: the UTC bounds of local days, and parsing of
+//! the `from`/`to` query parameters.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::error::ApiError;
+
+/// The UTC instant at which local `date` begins in `tz` (the earliest, if the clock was set back
+/// at midnight; the first valid instant after a gap).
+pub fn local_day_start(date: NaiveDate, tz: Tz) -> NaiveDateTime {
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    match tz.from_local_datetime(&midnight) {
+        chrono::LocalResult::Single(t) => t.naive_utc(),
+        chrono::LocalResult::Ambiguous(a, _) => a.naive_utc(),
+        chrono::LocalResult::None => {
+            // Midnight skipped by a DST jump: the day starts at the first instant that exists.
+            (1..=180)
+                .find_map(|m| {
+                    tz.from_local_datetime(&(midnight + chrono::Duration::minutes(m)))
+                        .earliest()
+                })
+                .map(|t| t.naive_utc())
+                .unwrap_or(midnight)
+        }
+    }
+}
+
+/// A `from`/`to` bound given as a date (`YYYY-MM-DD`, a local day) or an RFC 3339 instant.
+/// `end` makes a date inclusive: its bound is the start of the next local day.
+pub fn parse_bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<NaiveDateTime, ApiError> {
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let date = if end {
+            date.succ_opt().unwrap_or(date)
+        } else {
+            date
+        };
+        return Ok(local_day_start(date, tz));
+    }
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc).naive_utc())
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "{field} must be a date (YYYY-MM-DD) or an RFC 3339 instant"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn almaty_days_start_at_the_offset_in_force_that_day() {
+        let tz: Tz = "Asia/Almaty".parse().unwrap();
+        // UTC+6 until 2024-03-01, UTC+5 after.
+        let feb = local_day_start(NaiveDate::from_ymd_opt(2024, 2, 1).unwrap(), tz);
+        assert_eq!(feb.to_string(), "2024-01-31 18:00:00");
+        let april = local_day_start(NaiveDate::from_ymd_opt(2024, 4, 1).unwrap(), tz);
+        assert_eq!(april.to_string(), "2024-03-31 19:00:00");
+    }
+
+    #[test]
+    fn an_inclusive_end_date_ends_at_the_next_local_midnight() {
+        let tz: Tz = "Asia/Almaty".parse().unwrap();
+        let end = parse_bound("to", "2024-03-31", tz, true).unwrap();
+        assert_eq!(end.to_string(), "2024-03-31 19:00:00");
+        assert!(matches!(
+            parse_bound("to", "31.03.2024", tz, true),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+}
