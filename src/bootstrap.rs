@@ -42,11 +42,7 @@ pub fn create_admin(
         let mut tx = Tx::new(conn, &actor, "");
         let department = match department_code {
             Some(code) => departments::find_by_code(tx.conn, code)?.ok_or_else(|| {
-                ApiError::field(
-                    "department_code",
-                    "exists",
-                    format!("no department has code {code:?}"),
-                )
+                ApiError::field("department_code", "exists", format!("no department has code {code:?}"))
             })?,
             None => match departments::find_by_code(tx.conn, ADMIN_DEPARTMENT)? {
                 Some(d) => d,
@@ -61,20 +57,13 @@ pub fn create_admin(
                         },
                     )?;
                     let d = DepartmentResponse::from(row.clone());
-                    tx.audit(
-                        "department.create",
-                        "department",
-                        Some(&d.id),
-                        audit::changes(None::<&Value>, Some(&d)),
-                    )?;
+                    tx.audit("department.create", "department", Some(&d.id), audit::changes(None::<&Value>, Some(&d)))?;
                     row
                 }
             },
         };
         if accounts::username_taken(tx.conn, username)? {
-            return Err(ApiError::conflict(format!(
-                "an account named {username:?} already exists"
-            )));
+            return Err(ApiError::conflict(format!("an account named {username:?} already exists")));
         }
         let row = accounts::insert(
             tx.conn,
@@ -87,12 +76,7 @@ pub fn create_admin(
             },
         )?;
         let a = AccountResponse::from(row);
-        tx.audit(
-            "account.create",
-            "account",
-            Some(&a.id),
-            audit::changes(None::<&Value>, Some(&a)),
-        )?;
+        tx.audit("account.create", "account", Some(&a.id), audit::changes(None::<&Value>, Some(&a)))?;
         Ok(Some(a))
     })
     .map_err(api_err)
@@ -114,9 +98,7 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = options.open(path).with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
@@ -129,10 +111,7 @@ pub fn first_start(conn: &mut DbConnection, config: &Config) -> anyhow::Result<(
         return Ok(());
     }
     let (secret, generated) = match &config.admin_password {
-        Some(p) => (
-            String::from_utf8(p.expose().to_vec()).context("ADAL_ADMIN_PASSWORD is not UTF-8")?,
-            false,
-        ),
+        Some(p) => (String::from_utf8(p.expose().to_vec()).context("ADAL_ADMIN_PASSWORD is not UTF-8")?, false),
         None => (password::generate(), true),
     };
     let hash = password::hash(&secret).map_err(api_err)?;
@@ -161,9 +140,7 @@ pub fn create_admin_from_input(
     input: &mut dyn std::io::BufRead,
 ) -> anyhow::Result<AccountResponse> {
     let mut line = String::new();
-    input
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+    input.read_line(&mut line).context("cannot read the password from standard input")?;
     let secret = line.trim_end_matches(['\n', '\r']);
     if let Err(e) = password::check_length("password", secret) {
         bail!("password {}", e.message);

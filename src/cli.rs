@@ -10,11 +10,7 @@ use crate::startup::{self, Application};
 use crate::store::{self, PoolSettings};
 
 #[derive(Parser)]
-#[command(
-    name = "adal",
-    version,
-    about = "Registry of anti-corruption outreach events"
-)]
+#[command(name = "adal", version, about = "Registry of anti-corruption outreach events")]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -52,15 +48,9 @@ enum AuditCommand {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.log_format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -71,11 +61,8 @@ fn load_config() -> anyhow::Result<Config> {
 }
 
 fn open_store(config: &Config) -> anyhow::Result<store::Pool> {
-    let settings = PoolSettings {
-        max_size: 2,
-        checkout_timeout: config.db_timeout,
-        sqlite_busy_timeout: config.db_timeout,
-    };
+    let settings =
+        PoolSettings { max_size: 2, checkout_timeout: config.db_timeout, sqlite_busy_timeout: config.db_timeout };
     store::build_pool(&config.database, &settings)
         .with_context(|| format!("DATABASE_URL: cannot open {}", config.database.redacted()))
 }
@@ -101,10 +88,7 @@ pub fn run() -> anyhow::Result<()> {
             println!("applied {} migration(s)", applied.len());
             Ok(())
         }
-        Command::CreateAdmin {
-            username,
-            department_code,
-        } => {
+        Command::CreateAdmin { username, department_code } => {
             let pool = open_store(&config)?;
             let mut conn = pool.get()?;
             store::run_migrations(&mut conn)?;
@@ -116,15 +100,10 @@ pub fn run() -> anyhow::Result<()> {
                 department_code.as_deref(),
                 &mut input as &mut dyn BufRead,
             )?;
-            println!(
-                "created admin account {} ({})",
-                account.username, account.id
-            );
+            println!("created admin account {} ({})", account.username, account.id);
             Ok(())
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
+        Command::Audit { command: AuditCommand::Verify } => {
             let pool = open_store(&config)?;
             let mut conn = pool.get()?;
             let report = crate::audit::store::verify(&mut conn)?;
@@ -132,10 +111,7 @@ pub fn run() -> anyhow::Result<()> {
             if report.ok {
                 Ok(())
             } else {
-                anyhow::bail!(
-                    "the audit chain is broken at entry {}",
-                    report.first_bad_seq.unwrap_or(0)
-                )
+                anyhow::bail!("the audit chain is broken at entry {}", report.first_bad_seq.unwrap_or(0))
             }
         }
         Command::Openapi => unreachable!("handled above"),

@@ -71,10 +71,7 @@ pub struct ConfigError {
 }
 
 fn bad(name: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        name,
-        reason: reason.into(),
-    }
+    ConfigError { name, reason: reason.into() }
 }
 
 /// Where settings come from: the environment first, then the TOML file.
@@ -92,11 +89,10 @@ impl Source {
     pub fn from_map(env: HashMap<String, String>) -> Result<Self, ConfigError> {
         let mut values = HashMap::new();
         if let Some(path) = env.get("ADAL_CONFIG").filter(|p| !p.is_empty()) {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| bad("ADAL_CONFIG", format!("cannot read {path}: {e}")))?;
-            let table: toml::Table = text
-                .parse()
-                .map_err(|e| bad("ADAL_CONFIG", format!("{path} is not TOML: {e}")))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| bad("ADAL_CONFIG", format!("cannot read {path}: {e}")))?;
+            let table: toml::Table =
+                text.parse().map_err(|e| bad("ADAL_CONFIG", format!("{path} is not TOML: {e}")))?;
             for (key, value) in table {
                 let text = match value {
                     toml::Value::String(s) => s,
@@ -104,11 +100,7 @@ impl Source {
                     toml::Value::Boolean(b) => b.to_string(),
                     toml::Value::Array(items) => items
                         .iter()
-                        .map(|v| {
-                            v.as_str()
-                                .map(str::to_string)
-                                .unwrap_or_else(|| v.to_string())
-                        })
+                        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
                         .collect::<Vec<_>>()
                         .join(","),
                     other => other.to_string(),
@@ -121,27 +113,15 @@ impl Source {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.values
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.values.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }
 }
 
-fn parse_u64(
-    source: &Source,
-    name: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-) -> Result<u64, ConfigError> {
+fn parse_u64(source: &Source, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
     match source.get(name) {
         None => Ok(default),
         Some(v) => {
-            let n: u64 = v
-                .trim()
-                .parse()
-                .map_err(|_| bad(name, format!("not a whole number: {v:?}")))?;
+            let n: u64 = v.trim().parse().map_err(|_| bad(name, format!("not a whole number: {v:?}")))?;
             if n < min || n > max {
                 return Err(bad(name, format!("must be between {min} and {max}")));
             }
@@ -177,20 +157,12 @@ impl Config {
             .get("ADAL_TIMEZONE")
             .unwrap_or("Asia/Almaty")
             .parse()
-            .map_err(|_| {
-                bad(
-                    "ADAL_TIMEZONE",
-                    "not a tz database name such as Asia/Almaty",
-                )
-            })?;
+            .map_err(|_| bad("ADAL_TIMEZONE", "not a tz database name such as Asia/Almaty"))?;
         let key_file = match source.get("ADAL_KEY_FILE") {
             Some(p) => PathBuf::from(p),
             None => match &database {
                 StoreUrl::Sqlite { path } => {
-                    let dir = std::path::Path::new(path)
-                        .parent()
-                        .map(PathBuf::from)
-                        .unwrap_or_default();
+                    let dir = std::path::Path::new(path).parent().map(PathBuf::from).unwrap_or_default();
                     dir.join("adal.keys")
                 }
                 StoreUrl::Postgres { .. } => PathBuf::from("adal.keys"),
@@ -213,10 +185,7 @@ impl Config {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             other => {
-                return Err(bad(
-                    "ADAL_LOG_FORMAT",
-                    format!("must be text or json, not {other:?}"),
-                ));
+                return Err(bad("ADAL_LOG_FORMAT", format!("must be text or json, not {other:?}")));
             }
         };
         let admin_password = match source.get("ADAL_ADMIN_PASSWORD") {
@@ -226,26 +195,15 @@ impl Config {
             Some(p) => Some(Secret::new(p.as_bytes())),
             None => None,
         };
-        let default_workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2) as u64;
+        let default_workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
         Ok(Config {
             database,
             bind,
             jwt_secret,
             jwt_keys_dir: source.get("ADAL_JWT_KEYS_DIR").map(PathBuf::from),
             jwt_issuer: source.get("ADAL_JWT_ISSUER").unwrap_or("adal").to_string(),
-            jwt_audience: source
-                .get("ADAL_JWT_AUDIENCE")
-                .unwrap_or("adal-api")
-                .to_string(),
-            access_token_ttl: Duration::from_secs(parse_u64(
-                source,
-                "ADAL_ACCESS_TOKEN_TTL",
-                900,
-                30,
-                86_400,
-            )?),
+            jwt_audience: source.get("ADAL_JWT_AUDIENCE").unwrap_or("adal-api").to_string(),
+            access_token_ttl: Duration::from_secs(parse_u64(source, "ADAL_ACCESS_TOKEN_TTL", 900, 30, 86_400)?),
             refresh_token_ttl: Duration::from_secs(parse_u64(
                 source,
                 "ADAL_REFRESH_TOKEN_TTL",
@@ -261,31 +219,16 @@ impl Config {
             log_format,
             body_limit: parse_u64(source, "ADAL_BODY_LIMIT", 1 << 20, 1024, 64 << 20)? as usize,
             db_pool_size: parse_u64(source, "ADAL_DB_POOL_SIZE", 10, 1, 500)? as u32,
-            db_timeout: Duration::from_millis(parse_u64(
-                source,
-                "ADAL_DB_TIMEOUT_MS",
-                3000,
-                100,
-                60_000,
-            )?),
+            db_timeout: Duration::from_millis(parse_u64(source, "ADAL_DB_TIMEOUT_MS", 3000, 100, 60_000)?),
             admin_password,
             workers: parse_u64(source, "ADAL_WORKERS", default_workers, 1, 256)? as usize,
-            principal_cache_ttl: Duration::from_millis(parse_u64(
-                source,
-                "ADAL_PRINCIPAL_CACHE_MS",
-                5000,
-                0,
-                5000,
-            )?),
+            principal_cache_ttl: Duration::from_millis(parse_u64(source, "ADAL_PRINCIPAL_CACHE_MS", 5000, 0, 5000)?),
         })
     }
 
     /// Settings for tests and tools: the defaults over the given store.
     pub fn for_store(database: StoreUrl) -> Self {
-        let mut c = Config::load(&Source {
-            values: HashMap::new(),
-        })
-        .expect("defaults are valid");
+        let mut c = Config::load(&Source { values: HashMap::new() }).expect("defaults are valid");
         c.database = database;
         c
     }
@@ -296,22 +239,14 @@ mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::load(&Source::from_map(map)?)
     }
 
     #[test]
     fn defaults_follow_the_contract() {
         let c = load(&[]).unwrap();
-        assert_eq!(
-            c.database,
-            StoreUrl::Sqlite {
-                path: "adal.db".into()
-            }
-        );
+        assert_eq!(c.database, StoreUrl::Sqlite { path: "adal.db".into() });
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.jwt_issuer, "adal");
         assert_eq!(c.jwt_audience, "adal-api");
@@ -343,16 +278,8 @@ mod tests {
     fn the_toml_file_sets_keys_and_the_environment_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("adal.toml");
-        std::fs::write(
-            &path,
-            "ADAL_BIND = \"0.0.0.0:9000\"\nadal_timezone = \"Asia/Aqtobe\"\n",
-        )
-        .unwrap();
-        let c = load(&[
-            ("ADAL_CONFIG", path.to_str().unwrap()),
-            ("ADAL_BIND", "127.0.0.1:7000"),
-        ])
-        .unwrap();
+        std::fs::write(&path, "ADAL_BIND = \"0.0.0.0:9000\"\nadal_timezone = \"Asia/Aqtobe\"\n").unwrap();
+        let c = load(&[("ADAL_CONFIG", path.to_str().unwrap()), ("ADAL_BIND", "127.0.0.1:7000")]).unwrap();
         assert_eq!(c.bind.to_string(), "127.0.0.1:7000");
         assert_eq!(c.timezone, chrono_tz::Asia::Aqtobe);
     }

@@ -32,11 +32,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.to_string(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), code: code.to_string(), message: message.into() }
     }
 }
 
@@ -76,10 +72,7 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     /// Authentication missing or failed; `error` is the RFC 6750 error code for WWW-Authenticate.
     #[error("unauthorized: {detail}")]
-    Unauthorized {
-        error: &'static str,
-        detail: Cow<'static, str>,
-    },
+    Unauthorized { error: &'static str, detail: Cow<'static, str> },
     #[error("forbidden: {0}")]
     Forbidden(Cow<'static, str>),
     #[error("not found")]
@@ -97,10 +90,7 @@ pub enum ApiError {
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(Cow<'static, str>),
     #[error("too many requests")]
-    TooManyRequests {
-        retry_after: u64,
-        detail: Cow<'static, str>,
-    },
+    TooManyRequests { retry_after: u64, detail: Cow<'static, str> },
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -124,10 +114,7 @@ impl ApiError {
         ApiError::Internal(e.into())
     }
     pub fn unauthorized(error: &'static str, detail: impl Into<Cow<'static, str>>) -> Self {
-        ApiError::Unauthorized {
-            error,
-            detail: detail.into(),
-        }
+        ApiError::Unauthorized { error, detail: detail.into() }
     }
 
     /// A pool checkout failure: the store is down or every connection is busy.
@@ -149,18 +136,12 @@ impl ApiError {
                     n => format!("{n} fields are invalid"),
                 },
             ),
-            ApiError::Unauthorized { detail, .. } => (
-                "unauthorized",
-                "Authentication required",
-                detail.to_string(),
-            ),
+            ApiError::Unauthorized { detail, .. } => ("unauthorized", "Authentication required", detail.to_string()),
             ApiError::Forbidden(d) => ("forbidden", "Forbidden", d.to_string()),
             ApiError::NotFound => ("not-found", "Not found", "no such resource".into()),
-            ApiError::MethodNotAllowed(allow) => (
-                "method-not-allowed",
-                "Method not allowed",
-                format!("this resource allows {}", allow.join(", ")),
-            ),
+            ApiError::MethodNotAllowed(allow) => {
+                ("method-not-allowed", "Method not allowed", format!("this resource allows {}", allow.join(", ")))
+            }
             ApiError::Conflict(d) => ("conflict", "Conflict", d.to_string()),
             ApiError::PreconditionFailed => (
                 "precondition-failed",
@@ -172,29 +153,15 @@ impl ApiError {
                 "Precondition required",
                 "this request needs If-Match with the record's ETag".into(),
             ),
-            ApiError::PayloadTooLarge(limit) => (
-                "payload-too-large",
-                "Payload too large",
-                format!("the body exceeds the limit of {limit} bytes"),
-            ),
-            ApiError::UnsupportedMediaType(d) => (
-                "unsupported-media-type",
-                "Unsupported media type",
-                d.to_string(),
-            ),
-            ApiError::TooManyRequests { detail, .. } => {
-                ("too-many-requests", "Too many requests", detail.to_string())
+            ApiError::PayloadTooLarge(limit) => {
+                ("payload-too-large", "Payload too large", format!("the body exceeds the limit of {limit} bytes"))
             }
-            ApiError::Unavailable(_) => (
-                "unavailable",
-                "Storage unavailable",
-                "the store is unavailable; retry later".into(),
-            ),
-            ApiError::Internal(_) => (
-                "internal",
-                "Internal error",
-                "the request failed; report its request id".into(),
-            ),
+            ApiError::UnsupportedMediaType(d) => ("unsupported-media-type", "Unsupported media type", d.to_string()),
+            ApiError::TooManyRequests { detail, .. } => ("too-many-requests", "Too many requests", detail.to_string()),
+            ApiError::Unavailable(_) => {
+                ("unavailable", "Storage unavailable", "the store is unavailable; retry later".into())
+            }
+            ApiError::Internal(_) => ("internal", "Internal error", "the request failed; report its request id".into()),
         }
     }
 
@@ -266,10 +233,7 @@ impl ResponseError for ApiError {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             ApiError::Unavailable(_) => {
-                builder.insert_header((
-                    header::RETRY_AFTER,
-                    Self::RETRY_AFTER_UNAVAILABLE.to_string(),
-                ));
+                builder.insert_header((header::RETRY_AFTER, Self::RETRY_AFTER_UNAVAILABLE.to_string()));
             }
             _ => {}
         }
@@ -327,26 +291,14 @@ pub fn from_validation(errors: &validator::ValidationErrors) -> Vec<FieldError> 
     out
 }
 
-fn collect_validation(
-    errors: &validator::ValidationErrors,
-    prefix: &str,
-    out: &mut Vec<FieldError>,
-) {
+fn collect_validation(errors: &validator::ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
     use validator::ValidationErrorsKind;
     for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
-                    let message = e
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| e.code.to_string());
+                    let message = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| e.code.to_string());
                     out.push(FieldError::new(path.clone(), &e.code, message));
                 }
             }

@@ -34,13 +34,7 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .store
-        .run(|conn| {
-            conn.batch_execute("SELECT 1")
-                .map_err(|e| ApiError::Unavailable(e.to_string()))
-        })
-        .await?;
+    state.store.run(|conn| conn.batch_execute("SELECT 1").map_err(|e| ApiError::Unavailable(e.to_string()))).await?;
     Ok(HttpResponse::Ok().json(Health { status: "ok" }))
 }
 
@@ -52,7 +46,5 @@ pub async fn ready(state: Data<AppState>) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/metrics")]
 pub async fn metrics(state: Data<AppState>, metrics: Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(state.store.pool()))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.render(state.store.pool()))
 }

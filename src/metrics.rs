@@ -7,9 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-];
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
 #[derive(Default)]
 struct Histogram {
@@ -32,17 +30,9 @@ impl Histogram {
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
-                self.counts[i]
-            );
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}", self.counts[i]);
         }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.count
-        );
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
         let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
         let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
     }
@@ -70,9 +60,7 @@ pub struct Metrics {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -95,12 +83,7 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP adal_http_requests_total Requests served, by method, route template and status.\n");
         out.push_str("# TYPE adal_http_requests_total counter\n");
-        for ((method, route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for ((method, route, status), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(
                 out,
                 "adal_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
@@ -108,21 +91,10 @@ impl Metrics {
                 escape(route)
             );
         }
-        out.push_str(
-            "# HELP adal_http_request_duration_seconds Request latency by route template.\n",
-        );
+        out.push_str("# HELP adal_http_request_duration_seconds Request latency by route template.\n");
         out.push_str("# TYPE adal_http_request_duration_seconds histogram\n");
-        for (route, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            h.render(
-                &mut out,
-                "adal_http_request_duration_seconds",
-                &format!("route=\"{}\"", escape(route)),
-            );
+        for (route, h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            h.render(&mut out, "adal_http_request_duration_seconds", &format!("route=\"{}\"", escape(route)));
         }
         let state = pool.state();
         let _ = writeln!(

@@ -62,20 +62,12 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(clients::http::update)
                 .service(clients::http::rotate_secret),
         )
-        .service(
-            scope::scope("/api/v1/audit")
-                .service(audit::http::list)
-                .service(audit::http::verify),
-        );
+        .service(scope::scope("/api/v1/audit").service(audit::http::list).service(audit::http::verify));
 }
 
 /// The OpenAPI document, as the server serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(routes)
-        .split_for_parts();
+    let (_, doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     doc
 }
 
@@ -114,8 +106,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let (store, keys) = prepare(&config).await?;
         let tokens = TokenService::new(&config, keys.jwt_secret.as_ref().map(|s| s.expose()))?;
-        let dummy_hash =
-            password::hash("not a password anyone has").map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dummy_hash = password::hash("not a password anyone has").map_err(|e| anyhow::anyhow!("{e}"))?;
         let state = Data::new(AppState {
             store,
             config: Arc::new(config.clone()),
@@ -131,15 +122,11 @@ impl Application {
         let metrics = Data::new(Metrics::default());
         let body_limit = config.body_limit;
 
-        let listener = TcpListener::bind(config.bind)
-            .with_context(|| format!("ADAL_BIND: cannot listen on {}", config.bind))?;
+        let listener =
+            TcpListener::bind(config.bind).with_context(|| format!("ADAL_BIND: cannot listen on {}", config.bind))?;
         let address = listener.local_addr()?;
         let server = HttpServer::new(move || {
-            let (app, _) = App::new()
-                .into_utoipa_app()
-                .openapi(ApiDoc::openapi())
-                .configure(routes)
-                .split_for_parts();
+            let (app, _) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
             app.app_data(state.clone())
                 .app_data(table.clone())
                 .app_data(metrics.clone())
@@ -153,9 +140,7 @@ impl Application {
                 .route(
                     "/docs",
                     web::get().to(|| async {
-                        HttpResponse::PermanentRedirect()
-                            .insert_header(("location", "/docs/"))
-                            .finish()
+                        HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
                     }),
                 )
                 .default_service(web::to(routes::fallback))
@@ -171,6 +156,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// A handle to stop the server (gracefully: in-flight requests finish first).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

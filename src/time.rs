@@ -16,10 +16,7 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> NaiveDateTime {
         chrono::LocalResult::None => {
             // Midnight skipped by a DST jump: the day starts at the first instant that exists.
             (1..=180)
-                .find_map(|m| {
-                    tz.from_local_datetime(&(midnight + chrono::Duration::minutes(m)))
-                        .earliest()
-                })
+                .find_map(|m| tz.from_local_datetime(&(midnight + chrono::Duration::minutes(m))).earliest())
                 .map(|t| t.naive_utc())
                 .unwrap_or(midnight)
         }
@@ -30,20 +27,12 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> NaiveDateTime {
 /// `end` makes a date inclusive: its bound is the start of the next local day.
 pub fn parse_bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<NaiveDateTime, ApiError> {
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let date = if end {
-            date.succ_opt().unwrap_or(date)
-        } else {
-            date
-        };
+        let date = if end { date.succ_opt().unwrap_or(date) } else { date };
         return Ok(local_day_start(date, tz));
     }
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc).naive_utc())
-        .map_err(|_| {
-            ApiError::bad_request(format!(
-                "{field} must be a date (YYYY-MM-DD) or an RFC 3339 instant"
-            ))
-        })
+        .map_err(|_| ApiError::bad_request(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 instant")))
 }
 
 #[cfg(test)]
@@ -65,9 +54,6 @@ mod tests {
         let tz: Tz = "Asia/Almaty".parse().unwrap();
         let end = parse_bound("to", "2024-03-31", tz, true).unwrap();
         assert_eq!(end.to_string(), "2024-03-31 19:00:00");
-        assert!(matches!(
-            parse_bound("to", "31.03.2024", tz, true),
-            Err(ApiError::BadRequest(_))
-        ));
+        assert!(matches!(parse_bound("to", "31.03.2024", tz, true), Err(ApiError::BadRequest(_))));
     }
 }

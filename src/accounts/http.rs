@@ -57,21 +57,10 @@ pub async fn list(
     let q = query.into_inner();
     let limit = page::limit(q.limit)?;
     let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
-    let filter = Filter {
-        department_id: q.department_id,
-        role: q.role.map(|r| r.as_str().to_string()),
-        active: q.active,
-    };
-    let rows = state
-        .store
-        .run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?))
-        .await?;
-    let page = page::paginate(
-        rows,
-        limit,
-        |r| username_key(&r.username),
-        AccountResponse::from,
-    );
+    let filter =
+        Filter { department_id: q.department_id, role: q.role.map(|r| r.as_str().to_string()), active: q.active };
+    let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?)).await?;
+    let page = page::paginate(rows, limit, |r| username_key(&r.username), AccountResponse::from);
     Ok(page::respond(&req, &page))
 }
 
@@ -88,33 +77,19 @@ pub async fn list(
     security(("bearer" = ["admin"])),
 )]
 #[get("/{id}")]
-pub async fn read(
-    state: Data<AppState>,
-    principal: Principal,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let a = AccountResponse::from(
-        state
-            .store
-            .run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
-            .await?,
-    );
-    Ok(HttpResponse::Ok()
-        .insert_header(("etag", etag(a.version)))
-        .json(a))
+    let a =
+        AccountResponse::from(state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?);
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(a.version))).json(a))
 }
 
 fn check_department(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
     if departments::exists_active(conn, id)? {
         Ok(())
     } else {
-        Err(ApiError::field(
-            "department_id",
-            "exists",
-            "no such active department",
-        ))
+        Err(ApiError::field("department_id", "exists", "no such active department"))
     }
 }
 
@@ -156,9 +131,7 @@ pub async fn create(
         .perform(&state.store, move |tx| {
             check_department(tx.conn, &input.department_id)?;
             if store::username_taken(tx.conn, &input.username)? {
-                return Err(ApiError::conflict(
-                    "an account with this username already exists",
-                ));
+                return Err(ApiError::conflict("an account with this username already exists"));
             }
             let row = store::insert(
                 tx.conn,
@@ -171,17 +144,8 @@ pub async fn create(
                 },
             )?;
             let a = AccountResponse::from(row);
-            tx.audit(
-                "account.create",
-                "account",
-                Some(&a.id),
-                audit::changes(None::<&Value>, Some(&a)),
-            )?;
-            Ok(Outcome::created(
-                format!("/api/v1/accounts/{}", a.id),
-                a.version,
-                &a,
-            ))
+            tx.audit("account.create", "account", Some(&a.id), audit::changes(None::<&Value>, Some(&a)))?;
+            Ok(Outcome::created(format!("/api/v1/accounts/{}", a.id), a.version, &a))
         })
         .await
 }
@@ -228,11 +192,7 @@ pub async fn update(
         Some(Value::String(p)) => {
             password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
             let p = p.clone();
-            Some(
-                actix_web::web::block(move || password::hash(&p))
-                    .await
-                    .map_err(ApiError::internal)??,
-            )
+            Some(actix_web::web::block(move || password::hash(&p)).await.map_err(ApiError::internal)??)
         }
         _ => None,
     };
@@ -241,14 +201,11 @@ pub async fn update(
     let account_id = id.clone();
     let res = Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before =
-                AccountResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = AccountResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(AccountUpdate::from_current(&before))
-                .map_err(ApiError::internal)?;
+            let mut doc = serde_json::to_value(AccountUpdate::from_current(&before)).map_err(ApiError::internal)?;
             merge_patch::apply(&mut doc, &patch);
-            let next: AccountUpdate =
-                body::parse_json::<AccountUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            let next: AccountUpdate = body::parse_json::<AccountUpdate>(doc.to_string().as_bytes())?.normalised()?;
             if next.department_id != before.department_id {
                 check_department(tx.conn, &next.department_id)?;
             }
@@ -260,8 +217,7 @@ pub async fn update(
                 password_hash: new_hash.as_deref(),
             };
             let after = AccountResponse::from(
-                store::update(tx.conn, &id, before.version, &change)?
-                    .ok_or(ApiError::PreconditionFailed)?,
+                store::update(tx.conn, &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
             );
             if new_hash.is_some() || !after.active {
                 crate::auth::store::revoke_account(tx.conn, &id, crate::store::now())?;
@@ -270,11 +226,7 @@ pub async fn update(
             if new_hash.is_some() {
                 changes["password"] = serde_json::json!({"from": "[redacted]", "to": "[redacted]"});
             }
-            let action = if before.active && !after.active {
-                "account.deactivate"
-            } else {
-                "account.update"
-            };
+            let action = if before.active && !after.active { "account.deactivate" } else { "account.update" };
             tx.audit(action, "account", Some(&id), changes)?;
             Ok(Outcome::ok(Some(after.version), &after))
         })

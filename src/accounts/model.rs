@@ -50,13 +50,10 @@ impl From<AccountRow> for AccountResponse {
 }
 
 fn username_chars(u: &str) -> Result<(), ValidationError> {
-    if u.chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@'))
-    {
+    if u.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@')) {
         Ok(())
     } else {
-        Err(ValidationError::new("charset")
-            .with_message("may hold letters, digits and . - _ @ only".into()))
+        Err(ValidationError::new("charset").with_message("may hold letters, digits and . - _ @ only".into()))
     }
 }
 
@@ -75,10 +72,7 @@ fn password_length(p: &str) -> Result<(), ValidationError> {
     "department_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6f", "role": "organiser", "password": "Жастар-2024-қала"}))]
 pub struct AccountCreate {
     /// 3–64 letters, digits, `.`, `-`, `_` or `@`; unique ignoring case.
-    #[validate(
-        length(min = 3, max = 64, message = "must be 3 to 64 characters"),
-        custom(function = "username_chars")
-    )]
+    #[validate(length(min = 3, max = 64, message = "must be 3 to 64 characters"), custom(function = "username_chars"))]
     pub username: String,
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
     pub display_name: String,

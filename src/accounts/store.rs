@@ -51,11 +51,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewAccount<'_>) -> QueryResult<Acco
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<AccountRow>> {
-    a::table
-        .find(id)
-        .select(AccountRow::as_select())
-        .first(conn)
-        .optional()
+    a::table.find(id).select(AccountRow::as_select()).first(conn).optional()
 }
 
 pub fn username_taken(conn: &mut DbConnection, username: &str) -> QueryResult<bool> {
@@ -79,12 +75,7 @@ pub struct Change<'a> {
     pub password_hash: Option<&'a str>,
 }
 
-pub fn update(
-    conn: &mut DbConnection,
-    id: &str,
-    version: i64,
-    c: &Change<'_>,
-) -> QueryResult<Option<AccountRow>> {
+pub fn update(conn: &mut DbConnection, id: &str, version: i64, c: &Change<'_>) -> QueryResult<Option<AccountRow>> {
     let target = a::table.filter(a::id.eq(id).and(a::version.eq(version)));
     let common = (
         a::display_name.eq(c.display_name),
@@ -95,9 +86,7 @@ pub fn update(
         a::updated_at.eq(store::now()),
     );
     let n = match c.password_hash {
-        Some(h) => diesel::update(target)
-            .set((common, a::password_hash.eq(h)))
-            .execute(conn)?,
+        Some(h) => diesel::update(target).set((common, a::password_hash.eq(h))).execute(conn)?,
         None => diesel::update(target).set(common).execute(conn)?,
     };
     if n == 0 { Ok(None) } else { find(conn, id) }
@@ -105,11 +94,7 @@ pub fn update(
 
 pub fn set_password(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<()> {
     diesel::update(a::table.find(id))
-        .set((
-            a::password_hash.eq(hash),
-            a::version.eq(a::version + 1i64),
-            a::updated_at.eq(store::now()),
-        ))
+        .set((a::password_hash.eq(hash), a::version.eq(a::version + 1i64), a::updated_at.eq(store::now())))
         .execute(conn)
         .map(|_| ())
 }
@@ -121,12 +106,7 @@ pub struct Filter {
     pub active: Option<bool>,
 }
 
-pub fn list(
-    conn: &mut DbConnection,
-    f: &Filter,
-    after_key: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<AccountRow>> {
+pub fn list(conn: &mut DbConnection, f: &Filter, after_key: Option<&str>, limit: i64) -> QueryResult<Vec<AccountRow>> {
     let mut q = a::table.select(AccountRow::as_select()).into_boxed();
     if let Some(v) = &f.department_id {
         q = q.filter(a::department_id.eq(v));

@@ -56,19 +56,12 @@ pub async fn list(
     let q = query.into_inner();
     let limit = page::limit(q.limit)?;
     let tz = state.config.timezone;
-    let from = q
-        .from
-        .as_deref()
-        .map(|v| parse_bound("from", v, tz, false))
-        .transpose()?;
-    let to =
-        q.to.as_deref()
-            .map(|v| parse_bound("to", v, tz, true))
-            .transpose()?;
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(ApiError::field("from", "order", "must not be after to"));
-        }
+    let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
+    let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(ApiError::field("from", "order", "must not be after to"));
     }
     let filter = Filter {
         entity: q.entity,
@@ -79,10 +72,7 @@ pub async fn list(
         to,
         after_seq: q.cursor.as_deref().map(page::decode_cursor).transpose()?,
     };
-    let rows = state
-        .store
-        .run(move |conn| Ok(store::list(conn, &filter, limit + 1)?))
-        .await?;
+    let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, limit + 1)?)).await?;
     let page = page::paginate(rows, limit, |r| r.seq, AuditEntry::from);
     Ok(page::respond(&req, &page))
 }

@@ -43,28 +43,16 @@ pub struct Actor {
 
 impl Actor {
     pub fn system() -> Self {
-        Actor {
-            id: None,
-            kind: ActorKind::System,
-            department_id: None,
-        }
+        Actor { id: None, kind: ActorKind::System, department_id: None }
     }
 
     pub fn anonymous() -> Self {
-        Actor {
-            id: None,
-            kind: ActorKind::Anonymous,
-            department_id: None,
-        }
+        Actor { id: None, kind: ActorKind::Anonymous, department_id: None }
     }
 
     /// Whose idempotency keys these are: a key is only ever matched against its own principal's.
     pub fn idempotency_scope(&self) -> String {
-        format!(
-            "{}:{}",
-            self.kind.as_str(),
-            self.id.as_deref().unwrap_or("-")
-        )
+        format!("{}:{}", self.kind.as_str(), self.id.as_deref().unwrap_or("-"))
     }
 }
 
@@ -77,11 +65,7 @@ pub struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     pub fn new(conn: &'a mut DbConnection, actor: &'a Actor, request_id: &'a str) -> Self {
-        Tx {
-            conn,
-            actor,
-            request_id,
-        }
+        Tx { conn, actor, request_id }
     }
 
     /// Appends an audit entry for this transaction's change.
@@ -95,14 +79,7 @@ impl<'a> Tx<'a> {
         let request_id = (!self.request_id.is_empty()).then_some(self.request_id);
         store::append(
             self.conn,
-            &store::NewEntry {
-                actor: self.actor,
-                action,
-                entity,
-                entity_id,
-                request_id,
-                changes,
-            },
+            &store::NewEntry { actor: self.actor, action, entity, entity_id, request_id, changes },
         )?;
         Ok(())
     }
@@ -112,11 +89,7 @@ const REDACTED: &str = "[redacted]";
 
 fn is_sensitive(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k.contains("password")
-        || k.contains("secret")
-        || k.contains("token")
-        || k == "iin"
-        || k.ends_with("_hash")
+    k.contains("password") || k.contains("secret") || k.contains("token") || k == "iin" || k.ends_with("_hash")
 }
 
 fn redact(key: &str, value: &Value) -> Value {
@@ -124,9 +97,7 @@ fn redact(key: &str, value: &Value) -> Value {
         return Value::String(REDACTED.into());
     }
     match value {
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), redact(k, v))).collect())
-        }
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), redact(k, v))).collect()),
         Value::Array(items) => Value::Array(items.iter().map(|v| redact("", v)).collect()),
         other => other.clone(),
     }

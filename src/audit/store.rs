@@ -102,11 +102,8 @@ fn hashed_fields(e: &AuditEntry) -> Value {
 /// Appends one entry after the chain's head. Must run inside a write transaction
 /// (`store::write_tx`), which makes appends serial on both stores.
 pub fn append(conn: &mut DbConnection, new: &NewEntry<'_>) -> QueryResult<i64> {
-    let head: Option<(i64, String)> = al::table
-        .select((al::seq, al::hash))
-        .order(al::seq.desc())
-        .first(conn)
-        .optional()?;
+    let head: Option<(i64, String)> =
+        al::table.select((al::seq, al::hash)).order(al::seq.desc()).first(conn).optional()?;
     let (seq, prev_hash) = match head {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
@@ -218,21 +215,13 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<VerifyReport> {
                 && chain::hash(&hashed_fields(&entry)) == entry.hash;
             if !ok {
                 let total: i64 = al::table.count().get_result(conn)?;
-                return Ok(VerifyReport {
-                    ok: false,
-                    entries: total,
-                    first_bad_seq: Some(expected_seq.min(seq)),
-                });
+                return Ok(VerifyReport { ok: false, entries: total, first_bad_seq: Some(expected_seq.min(seq)) });
             }
             expected_prev = entry.hash;
             expected_seq += 1;
         }
         if done {
-            return Ok(VerifyReport {
-                ok: true,
-                entries,
-                first_bad_seq: None,
-            });
+            return Ok(VerifyReport { ok: true, entries, first_bad_seq: None });
         }
     }
 }

@@ -82,13 +82,7 @@ impl std::fmt::Display for OAuthError {
 
 impl OAuthError {
     fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        OAuthError {
-            status,
-            error,
-            description: description.into(),
-            retry_after: None,
-            basic_challenge: false,
-        }
+        OAuthError { status, error, description: description.into(), retry_after: None, basic_challenge: false }
     }
     fn request(d: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", d)
@@ -97,11 +91,7 @@ impl OAuthError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_grant", d)
     }
     fn client(basic: bool) -> Self {
-        let mut e = Self::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
         e.basic_challenge = basic;
         e
     }
@@ -110,10 +100,7 @@ impl OAuthError {
 impl From<ApiError> for OAuthError {
     fn from(e: ApiError) -> Self {
         match e {
-            ApiError::TooManyRequests {
-                retry_after,
-                detail,
-            } => {
+            ApiError::TooManyRequests { retry_after, detail } => {
                 let mut o = OAuthError::new(StatusCode::TOO_MANY_REQUESTS, "slow_down", detail);
                 o.retry_after = Some(retry_after);
                 o
@@ -129,28 +116,18 @@ impl From<ApiError> for OAuthError {
             }
             ApiError::BadRequest(d) => OAuthError::request(d),
             ApiError::Validation(errors) => OAuthError::request(
-                errors
-                    .iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
             ),
-            ApiError::PayloadTooLarge(_) => OAuthError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
-                e.to_string(),
-            ),
+            ApiError::PayloadTooLarge(_) => {
+                OAuthError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", e.to_string())
+            }
             ApiError::UnsupportedMediaType(d) => {
                 OAuthError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "invalid_request", d)
             }
             other => {
                 // Render (and so log) it as the API would, then answer in OAuth's words.
                 let _ = other.error_response();
-                OAuthError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "server_error",
-                    "the request failed",
-                )
+                OAuthError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "the request failed")
             }
         }
     }
@@ -169,10 +146,7 @@ impl ResponseError for OAuthError {
         if self.basic_challenge {
             res.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"adal\""));
         }
-        res.json(OAuthErrorBody {
-            error: self.error.to_string(),
-            error_description: self.description.clone(),
-        })
+        res.json(OAuthErrorBody { error: self.error.to_string(), error_description: self.description.clone() })
     }
 }
 
@@ -182,11 +156,7 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<IpA
     if !trusted.iter().any(|n| n.contains(&peer)) {
         return Some(peer);
     }
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("");
     // Walk from the right: each trusted proxy appended the address it received from.
     let mut address = peer;
     for entry in forwarded.rsplit(',').map(str::trim) {
@@ -209,11 +179,7 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// Compares two hex digests in constant time.
 fn digest_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub fn hash_client_secret(secret: &str) -> String {
@@ -234,8 +200,7 @@ pub fn random_token() -> String {
 /// The refresh token that rotation derives from `parent`: deterministic, so a retry of a lost
 /// answer can be given the same new token without the store ever keeping tokens in clear.
 fn derive_refresh(state: &AppState, parent: &str) -> String {
-    let mut mac =
-        <Hmac<Sha256> as Mac>::new_from_slice(state.rotation_key.expose()).expect("any key length");
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state.rotation_key.expose()).expect("any key length");
     mac.update(parent.as_bytes());
     URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
 }
@@ -259,20 +224,18 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     Some((unescape(id), unescape(secret)))
 }
 
-async fn read_token_request(
-    req: &HttpRequest,
-    payload: Payload,
-) -> Result<TokenRequest, OAuthError> {
+async fn read_token_request(req: &HttpRequest, payload: Payload) -> Result<TokenRequest, OAuthError> {
     let mut payload = payload.into_inner();
     let raw = body::read_limited(req, &mut payload).await?;
     match media_type(req).as_deref() {
-        Some("application/x-www-form-urlencoded") => serde_urlencoded::from_bytes(&raw)
-            .map_err(|e| OAuthError::request(format!("the form does not parse: {e}"))),
+        Some("application/x-www-form-urlencoded") => {
+            serde_urlencoded::from_bytes(&raw).map_err(|e| OAuthError::request(format!("the form does not parse: {e}")))
+        }
         Some("application/json") => Ok(body::parse_json(&raw)?),
-        _ => Err(ApiError::UnsupportedMediaType(
-            "use application/x-www-form-urlencoded or application/json".into(),
-        )
-        .into()),
+        _ => {
+            Err(ApiError::UnsupportedMediaType("use application/x-www-form-urlencoded or application/json".into())
+                .into())
+        }
     }
 }
 
@@ -293,17 +256,11 @@ fn audit_alone(
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
     let request_id = request_ctx::request_id();
-    store::write_tx(conn, |conn| {
-        Tx::new(conn, actor, &request_id).audit(action, entity, id, details)
-    })
+    store::write_tx(conn, |conn| Tx::new(conn, actor, &request_id).audit(action, entity, id, details))
 }
 
 fn account_actor(a: &auth_store::LoginAccount) -> Actor {
-    Actor {
-        id: Some(a.id.clone()),
-        kind: ActorKind::Account,
-        department_id: Some(a.department_id.clone()),
-    }
+    Actor { id: Some(a.id.clone()), kind: ActorKind::Account, department_id: Some(a.department_id.clone()) }
 }
 
 /// Issue a token
@@ -331,11 +288,7 @@ fn account_actor(a: &auth_store::LoginAccount) -> Actor {
     security(()),
 )]
 #[post("/token")]
-pub async fn token(
-    req: HttpRequest,
-    state: Data<AppState>,
-    payload: Payload,
-) -> Result<HttpResponse, OAuthError> {
+pub async fn token(req: HttpRequest, state: Data<AppState>, payload: Payload) -> Result<HttpResponse, OAuthError> {
     let mut form = read_token_request(&req, payload).await?;
     let basic = basic_credentials(&req);
     let address = client_address(&req, &state.config.trusted_proxies);
@@ -364,13 +317,9 @@ async fn password_grant(
     form: TokenRequest,
     address: Option<IpAddr>,
 ) -> Result<HttpResponse, OAuthError> {
-    let username = form
-        .username
-        .filter(|u| !u.is_empty())
-        .ok_or_else(|| OAuthError::request("username is required"))?;
-    let password = form
-        .password
-        .ok_or_else(|| OAuthError::request("password is required"))?;
+    let username =
+        form.username.filter(|u| !u.is_empty()).ok_or_else(|| OAuthError::request("username is required"))?;
+    let password = form.password.ok_or_else(|| OAuthError::request("password is required"))?;
     if let Some(wait) = state.throttle.wait(&username, address) {
         return Err(ApiError::TooManyRequests {
             retry_after: wait,
@@ -385,10 +334,7 @@ async fn password_grant(
         .run(move |conn| {
             let account = auth_store::account_by_username(conn, &name)?;
             // An unknown username costs the same hash as a known one, so timing tells nothing.
-            let hash = account
-                .as_ref()
-                .map(|a| a.password_hash.as_str())
-                .unwrap_or(&st.dummy_hash);
+            let hash = account.as_ref().map(|a| a.password_hash.as_str()).unwrap_or(&st.dummy_hash);
             let matches = password::verify(&password, hash);
             match account {
                 Some(a) if matches && a.active => {
@@ -412,10 +358,7 @@ async fn password_grant(
                         Some(a) if !a.active => "deactivated",
                         Some(_) => "wrong_password",
                     };
-                    let actor = other
-                        .as_ref()
-                        .map(account_actor)
-                        .unwrap_or_else(Actor::anonymous);
+                    let actor = other.as_ref().map(account_actor).unwrap_or_else(Actor::anonymous);
                     audit_alone(
                         conn,
                         &actor,
@@ -451,8 +394,8 @@ fn issue_for_account(
     account: &auth_store::LoginAccount,
     parent: Option<(&RefreshRow, &str)>,
 ) -> Result<TokenResponse, ApiError> {
-    let role = Role::parse(&account.role)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role in store")))?;
+    let role =
+        Role::parse(&account.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role in store")))?;
     let scope = role.scopes().to_string();
     let now = store::now();
     let refresh = match parent {
@@ -462,15 +405,12 @@ fn issue_for_account(
     let row = RefreshRow {
         id: store::new_id(),
         token_hash: sha256_hex(refresh.as_bytes()),
-        family_id: parent
-            .map(|(p, _)| p.family_id.clone())
-            .unwrap_or_else(store::new_id),
+        family_id: parent.map(|(p, _)| p.family_id.clone()).unwrap_or_else(store::new_id),
         account_id: account.id.clone(),
         scope: scope.clone(),
         access_jti: store::new_id(),
         issued_at: now,
-        expires_at: now
-            + Duration::from_std(state.config.refresh_token_ttl).unwrap_or(Duration::days(30)),
+        expires_at: now + Duration::from_std(state.config.refresh_token_ttl).unwrap_or(Duration::days(30)),
         used_at: None,
         replaced_by: None,
         revoked_at: None,
@@ -491,13 +431,8 @@ fn answer_for(
     refresh: String,
 ) -> Result<TokenResponse, ApiError> {
     let iat = row.issued_at.and_utc().timestamp();
-    let (access_token, expires_in) = state.tokens.issue(
-        &account.id,
-        &account.department_id,
-        &row.scope,
-        iat,
-        &row.access_jti,
-    )?;
+    let (access_token, expires_in) =
+        state.tokens.issue(&account.id, &account.department_id, &row.scope, iat, &row.access_jti)?;
     let remaining = iat + expires_in - chrono::Utc::now().timestamp();
     Ok(TokenResponse {
         access_token,
@@ -514,13 +449,9 @@ async fn client_grant(
     address: Option<IpAddr>,
     basic: bool,
 ) -> Result<HttpResponse, OAuthError> {
-    let client_id = form
-        .client_id
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| OAuthError::request("client_id is required"))?;
-    let secret = form
-        .client_secret
-        .ok_or_else(|| OAuthError::request("client_secret is required"))?;
+    let client_id =
+        form.client_id.filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::request("client_id is required"))?;
+    let secret = form.client_secret.ok_or_else(|| OAuthError::request("client_secret is required"))?;
     if let Some(wait) = state.throttle.wait(&format!("client:{client_id}"), address) {
         return Err(ApiError::TooManyRequests {
             retry_after: wait,
@@ -531,11 +462,7 @@ async fn client_grant(
     let requested = match form.scope.as_deref().filter(|s| !s.trim().is_empty()) {
         None => None,
         Some(s) => Some(ScopeSet::parse(s).map_err(|bad| {
-            OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                format!("unknown scope {bad:?}"),
-            )
+            OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("unknown scope {bad:?}"))
         })?),
     };
     let st = state.clone();
@@ -566,13 +493,8 @@ async fn client_grant(
                         json!({"grant_type": "client_credentials"}),
                     )?;
                     let iat = chrono::Utc::now().timestamp();
-                    let (access_token, expires_in) = st.tokens.issue(
-                        &c.id,
-                        &c.department_id,
-                        &scope.to_string(),
-                        iat,
-                        &store::new_id(),
-                    )?;
+                    let (access_token, expires_in) =
+                        st.tokens.issue(&c.id, &c.department_id, &scope.to_string(), iat, &store::new_id())?;
                     Ok(Ok(TokenResponse {
                         access_token,
                         token_type: "Bearer",
@@ -610,15 +532,11 @@ async fn client_grant(
         .await?;
     match result {
         Ok(tokens) => Ok(token_answer(tokens)),
-        Err("invalid_scope") => Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_scope",
-            "the client was not granted that scope",
-        )),
+        Err("invalid_scope") => {
+            Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", "the client was not granted that scope"))
+        }
         Err(_) => {
-            state
-                .throttle
-                .failed(&format!("client:{client_id}"), address);
+            state.throttle.failed(&format!("client:{client_id}"), address);
             tracing::warn!(client_id = %client_id, "client authentication failed");
             Err(OAuthError::client(basic))
         }
@@ -631,14 +549,9 @@ enum RefreshOutcome {
     Reused { account_id: String },
 }
 
-async fn refresh_grant(
-    state: &Data<AppState>,
-    form: TokenRequest,
-) -> Result<HttpResponse, OAuthError> {
-    let presented = form
-        .refresh_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| OAuthError::request("refresh_token is required"))?;
+async fn refresh_grant(state: &Data<AppState>, form: TokenRequest) -> Result<HttpResponse, OAuthError> {
+    let presented =
+        form.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::request("refresh_token is required"))?;
     let st = state.clone();
     let outcome = state
         .store
@@ -646,9 +559,7 @@ async fn refresh_grant(
             let request_id = request_ctx::request_id();
             store::write_tx(conn, |conn| {
                 let now = store::now();
-                let Some(row) =
-                    auth_store::refresh_by_hash(conn, &sha256_hex(presented.as_bytes()))?
-                else {
+                let Some(row) = auth_store::refresh_by_hash(conn, &sha256_hex(presented.as_bytes()))? else {
                     return Ok(RefreshOutcome::Refused("the refresh token is unknown"));
                 };
                 if row.revoked_at.is_some() {
@@ -657,18 +568,13 @@ async fn refresh_grant(
                 if row.expires_at <= now {
                     return Ok(RefreshOutcome::Refused("the refresh token has expired"));
                 }
-                let Some(account) =
-                    auth_store::account_by_id(conn, &row.account_id)?.filter(|a| a.active)
-                else {
+                let Some(account) = auth_store::account_by_id(conn, &row.account_id)?.filter(|a| a.active) else {
                     return Ok(RefreshOutcome::Refused("the account is deactivated"));
                 };
                 match row.used_at {
-                    None => Ok(RefreshOutcome::Issued(issue_for_account(
-                        conn,
-                        &st,
-                        &account,
-                        Some((&row, &presented)),
-                    )?)),
+                    None => {
+                        Ok(RefreshOutcome::Issued(issue_for_account(conn, &st, &account, Some((&row, &presented)))?))
+                    }
                     Some(used) => {
                         let child = match &row.replaced_by {
                             Some(id) => auth_store::refresh_by_id(conn, id)?,
@@ -676,16 +582,10 @@ async fn refresh_grant(
                         };
                         let in_grace = now - used <= Duration::seconds(REFRESH_GRACE_SECONDS);
                         match child {
-                            Some(child)
-                                if in_grace
-                                    && child.used_at.is_none()
-                                    && child.revoked_at.is_none() =>
-                            {
+                            Some(child) if in_grace && child.used_at.is_none() && child.revoked_at.is_none() => {
                                 // The answer to the first use was lost: give the same pair again.
                                 let refresh = derive_refresh(&st, &presented);
-                                Ok(RefreshOutcome::Issued(answer_for(
-                                    &st, &account, &child, refresh,
-                                )?))
+                                Ok(RefreshOutcome::Issued(answer_for(&st, &account, &child, refresh)?))
                             }
                             _ => {
                                 auth_store::revoke_family(conn, &row.family_id, now)?;
@@ -696,9 +596,7 @@ async fn refresh_grant(
                                     Some(&account.id),
                                     json!({"family_id": row.family_id}),
                                 )?;
-                                Ok(RefreshOutcome::Reused {
-                                    account_id: account.id.clone(),
-                                })
+                                Ok(RefreshOutcome::Reused { account_id: account.id.clone() })
                             }
                         }
                     }
@@ -741,11 +639,7 @@ pub struct RevokeRequest {
     security(()),
 )]
 #[post("/revoke")]
-pub async fn revoke(
-    req: HttpRequest,
-    state: Data<AppState>,
-    payload: Payload,
-) -> Result<HttpResponse, OAuthError> {
+pub async fn revoke(req: HttpRequest, state: Data<AppState>, payload: Payload) -> Result<HttpResponse, OAuthError> {
     let mut payload = payload.into_inner();
     let raw = body::read_limited(&req, &mut payload).await?;
     let form: RevokeRequest = match media_type(&req).as_deref() {
@@ -759,18 +653,13 @@ pub async fn revoke(
             .into());
         }
     };
-    let presented = form
-        .token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| OAuthError::request("token is required"))?;
+    let presented = form.token.filter(|t| !t.is_empty()).ok_or_else(|| OAuthError::request("token is required"))?;
     let cleared = state
         .store
         .run(move |conn| {
             let request_id = request_ctx::request_id();
             store::write_tx(conn, |conn| {
-                let Some(row) =
-                    auth_store::refresh_by_hash(conn, &sha256_hex(presented.as_bytes()))?
-                else {
+                let Some(row) = auth_store::refresh_by_hash(conn, &sha256_hex(presented.as_bytes()))? else {
                     return Ok(None);
                 };
                 if row.revoked_at.is_some() {
@@ -793,9 +682,7 @@ pub async fn revoke(
     if let Some(account) = cleared {
         tracing::info!(account_id = %account, "refresh token revoked");
     }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish())
+    Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).finish())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -842,8 +729,7 @@ pub async fn change_password(
         });
     }
     let change = body.value;
-    password::check_length("new_password", &change.new_password)
-        .map_err(|e| ApiError::Validation(vec![e]))?;
+    password::check_length("new_password", &change.new_password).map_err(|e| ApiError::Validation(vec![e]))?;
     let actor = principal.actor();
     let id = principal.id.clone();
     let changed = state
@@ -870,11 +756,7 @@ pub async fn change_password(
         .await?;
     if !changed {
         state.throttle.failed(&principal.name, address);
-        return Err(ApiError::field(
-            "current_password",
-            "mismatch",
-            "is not the current password",
-        ));
+        return Err(ApiError::field("current_password", "mismatch", "is not the current password"));
     }
     state.principals.invalidate(&principal.id);
     Ok(HttpResponse::NoContent().finish())
@@ -934,7 +816,5 @@ pub async fn me(principal: Principal) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/.well-known/jwks.json")]
 pub async fn jwks(state: Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
-        .json(state.tokens.jwks())
+    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(state.tokens.jwks())
 }

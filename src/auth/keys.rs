@@ -26,16 +26,14 @@ pub struct Keys {
 impl Keys {
     /// A key for deriving rotated refresh tokens, separated from the IIN hashes by its label.
     pub fn rotation_key(&self) -> Secret {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(self.iin_key.expose()).expect("any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.iin_key.expose()).expect("any key length");
         mac.update(b"adal/refresh-token-rotation/v1");
         Secret::new(mac.finalize().into_bytes().to_vec())
     }
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text
         .lines()
         .filter_map(|l| l.split_once('='))
@@ -62,9 +60,7 @@ fn write_key_file(path: &Path, values: &BTreeMap<String, String>) -> anyhow::Res
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut f = options
-            .open(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut f = options.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
     }
@@ -83,11 +79,7 @@ pub fn resolve(config: &Config) -> anyhow::Result<Keys> {
     let sqlite = config.database.is_sqlite();
     let needs_jwt = config.jwt_secret.is_none() && config.jwt_keys_dir.is_none();
     let needs_iin = config.iin_key.is_none();
-    let mut file_values = if config.key_file.exists() {
-        read_key_file(&config.key_file)?
-    } else {
-        BTreeMap::new()
-    };
+    let mut file_values = if config.key_file.exists() { read_key_file(&config.key_file)? } else { BTreeMap::new() };
 
     if sqlite && (needs_jwt || needs_iin) {
         let mut changed = false;
@@ -109,9 +101,7 @@ pub fn resolve(config: &Config) -> anyhow::Result<Keys> {
         match file_values.get(name) {
             None => Ok(None),
             Some(v) => {
-                let bytes = STANDARD
-                    .decode(v)
-                    .with_context(|| format!("{name} in the key file is not base64"))?;
+                let bytes = STANDARD.decode(v).with_context(|| format!("{name} in the key file is not base64"))?;
                 if bytes.len() < 32 {
                     bail!("{name} in the key file is shorter than 32 bytes");
                 }
@@ -129,9 +119,7 @@ pub fn resolve(config: &Config) -> anyhow::Result<Keys> {
     };
     let iin_key = match (&config.iin_key, sqlite) {
         (Some(k), _) => k.clone(),
-        (None, true) => {
-            from_file("iin_key")?.context("ADAL_IIN_KEY: the key file has no iin_key")?
-        }
+        (None, true) => from_file("iin_key")?.context("ADAL_IIN_KEY: the key file has no iin_key")?,
         (None, false) => match &jwt_secret {
             Some(s) => {
                 tracing::warn!(
@@ -142,10 +130,7 @@ pub fn resolve(config: &Config) -> anyhow::Result<Keys> {
             None => bail!("ADAL_IIN_KEY: required on PostgreSQL when ADAL_JWT_SECRET is not set"),
         },
     };
-    Ok(Keys {
-        jwt_secret,
-        iin_key,
-    })
+    Ok(Keys { jwt_secret, iin_key })
 }
 
 #[cfg(test)]
@@ -156,9 +141,7 @@ mod tests {
     #[test]
     fn sqlite_generates_a_private_key_file_once_and_reuses_it() {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::for_store(StoreUrl::Sqlite {
-            path: dir.path().join("a.db").display().to_string(),
-        });
+        let mut config = Config::for_store(StoreUrl::Sqlite { path: dir.path().join("a.db").display().to_string() });
         config.key_file = dir.path().join("adal.keys");
         let first = resolve(&config).unwrap();
         let second = resolve(&config).unwrap();
@@ -168,19 +151,14 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&config.key_file)
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(&config.key_file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }
 
     #[test]
     fn postgres_refuses_to_start_without_a_jwt_secret() {
-        let config = Config::for_store(StoreUrl::Postgres {
-            url: "postgres://x/y".into(),
-        });
+        let config = Config::for_store(StoreUrl::Postgres { url: "postgres://x/y".into() });
         let e = resolve(&config).unwrap_err().to_string();
         assert!(e.starts_with("ADAL_JWT_SECRET"), "{e}");
     }

@@ -62,10 +62,7 @@ impl Principal {
         if self.scopes.contains(scope) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!(
-                "this needs the {} scope",
-                scope.as_str()
-            )))
+            Err(ApiError::forbidden(format!("this needs the {} scope", scope.as_str())))
         }
     }
 
@@ -99,18 +96,12 @@ pub struct PrincipalCache {
 
 impl PrincipalCache {
     pub fn new(ttl: Duration) -> Self {
-        PrincipalCache {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
+        PrincipalCache { ttl, entries: Mutex::new(HashMap::new()) }
     }
 
     fn get(&self, id: &str) -> Option<Option<PrincipalState>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, s)| s.clone())
+        entries.get(id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, s)| s.clone())
     }
 
     fn put(&self, id: &str, state: Option<PrincipalState>) {
@@ -122,10 +113,7 @@ impl PrincipalCache {
     }
 
     pub fn invalidate(&self, id: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 }
 
@@ -134,19 +122,10 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "this needs a bearer token"))?;
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("invalid_request", "malformed Authorization"))?;
+    let text = value.to_str().map_err(|_| ApiError::unauthorized("invalid_request", "malformed Authorization"))?;
     match text.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(ApiError::unauthorized(
-            "invalid_request",
-            "Authorization must be: Bearer <token>",
-        )),
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(ApiError::unauthorized("invalid_request", "Authorization must be: Bearer <token>")),
     }
 }
 
@@ -158,9 +137,7 @@ impl FromRequest for Principal {
         let state = req.app_data::<Data<AppState>>().cloned();
         let claims = bearer(req).and_then(|token| match &state {
             Some(s) => s.tokens.verify(token),
-            None => Err(ApiError::internal(anyhow::anyhow!(
-                "application state missing"
-            ))),
+            None => Err(ApiError::internal(anyhow::anyhow!("application state missing"))),
         });
         Box::pin(async move {
             let claims = claims?;
@@ -169,19 +146,13 @@ impl FromRequest for Principal {
                 Some(cached) => cached,
                 None => {
                     let id = claims.sub.clone();
-                    let loaded = state
-                        .store
-                        .run(move |conn| Ok(store::principal_state(conn, &id)?))
-                        .await?;
+                    let loaded = state.store.run(move |conn| Ok(store::principal_state(conn, &id)?)).await?;
                     state.principals.put(&claims.sub, loaded.clone());
                     loaded
                 }
             };
             let current = current.ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_token",
-                    "the token's account or client is deactivated or gone",
-                )
+                ApiError::unauthorized("invalid_token", "the token's account or client is deactivated or gone")
             })?;
             let granted = ScopeSet::parse(&claims.scope).unwrap_or_default();
             Ok(Principal {

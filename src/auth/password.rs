@@ -18,9 +18,7 @@ pub fn hash(password: &str) -> Result<String, ApiError> {
 
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
@@ -31,11 +29,7 @@ pub fn check_length(field: &str, password: &str) -> Result<(), FieldError> {
     if (MIN_LEN..=MAX_LEN).contains(&n) {
         Ok(())
     } else {
-        Err(FieldError::new(
-            field,
-            "length",
-            format!("must be {MIN_LEN} to {MAX_LEN} characters"),
-        ))
+        Err(FieldError::new(field, "length", format!("must be {MIN_LEN} to {MAX_LEN} characters")))
     }
 }
 
@@ -44,9 +38,7 @@ pub fn generate() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..20)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 #[cfg(test)]

@@ -84,9 +84,7 @@ impl ScopeSet {
     }
     /// Parses a space-separated list; `None` names the first unknown scope.
     pub fn parse(text: &str) -> Result<ScopeSet, String> {
-        text.split_whitespace()
-            .map(|s| Scope::parse(s).ok_or_else(|| s.to_string()))
-            .collect()
+        text.split_whitespace().map(|s| Scope::parse(s).ok_or_else(|| s.to_string())).collect()
     }
 }
 
@@ -123,14 +121,7 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        [
-            Role::Admin,
-            Role::Coordinator,
-            Role::Organiser,
-            Role::Viewer,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+        [Role::Admin, Role::Coordinator, Role::Organiser, Role::Viewer].into_iter().find(|r| r.as_str() == s)
     }
 
     /// The contract's role → scope table.
@@ -139,15 +130,9 @@ impl Role {
         match self {
             Role::Admin => ScopeSet::all(),
             Role::Coordinator => [EventsRead, ReportsRead, PlansWrite].into_iter().collect(),
-            Role::Organiser => [
-                EventsRead,
-                EventsWrite,
-                AttendeesRead,
-                AttendeesWrite,
-                ReportsRead,
-            ]
-            .into_iter()
-            .collect(),
+            Role::Organiser => {
+                [EventsRead, EventsWrite, AttendeesRead, AttendeesWrite, ReportsRead].into_iter().collect()
+            }
             Role::Viewer => [EventsRead, ReportsRead].into_iter().collect(),
         }
     }
@@ -159,29 +144,18 @@ mod tests {
 
     #[test]
     fn roles_map_to_the_contracts_scopes() {
-        assert_eq!(
-            Role::Coordinator.scopes().to_string(),
-            "events:read reports:read plans:write"
-        );
+        assert_eq!(Role::Coordinator.scopes().to_string(), "events:read reports:read plans:write");
         assert_eq!(
             Role::Organiser.scopes().to_string(),
             "events:read events:write attendees:read attendees:write reports:read"
         );
-        assert_eq!(
-            Role::Viewer.scopes().to_string(),
-            "events:read reports:read"
-        );
+        assert_eq!(Role::Viewer.scopes().to_string(), "events:read reports:read");
         assert_eq!(Role::Admin.scopes(), ScopeSet::all());
     }
 
     #[test]
     fn scope_lists_parse_and_refuse_unknown_names() {
-        assert_eq!(
-            ScopeSet::parse("reports:read events:read")
-                .unwrap()
-                .to_string(),
-            "events:read reports:read"
-        );
+        assert_eq!(ScopeSet::parse("reports:read events:read").unwrap().to_string(), "events:read reports:read");
         assert_eq!(ScopeSet::parse("events:read root").unwrap_err(), "root");
     }
 }

@@ -11,12 +11,7 @@ use crate::store::schema::{accounts, clients, refresh_tokens as rt};
 pub fn principal_state(conn: &mut DbConnection, id: &str) -> QueryResult<Option<PrincipalState>> {
     let account: Option<(String, String, String, bool)> = accounts::table
         .find(id)
-        .select((
-            accounts::username,
-            accounts::department_id,
-            accounts::role,
-            accounts::active,
-        ))
+        .select((accounts::username, accounts::department_id, accounts::role, accounts::active))
         .first(conn)
         .optional()?;
     if let Some((username, department_id, role, active)) = account {
@@ -31,25 +26,18 @@ pub fn principal_state(conn: &mut DbConnection, id: &str) -> QueryResult<Option<
     }
     let client: Option<(String, String, String, bool)> = clients::table
         .find(id)
-        .select((
-            clients::client_id,
-            clients::department_id,
-            clients::scopes,
-            clients::active,
-        ))
+        .select((clients::client_id, clients::department_id, clients::scopes, clients::active))
         .first(conn)
         .optional()?;
-    Ok(
-        client.and_then(|(client_id, department_id, scopes, active)| {
-            active.then(|| PrincipalState {
-                kind: PrincipalKind::Client,
-                name: client_id,
-                department_id,
-                role: None,
-                scopes: ScopeSet::parse(&scopes).unwrap_or_default(),
-            })
-        }),
-    )
+    Ok(client.and_then(|(client_id, department_id, scopes, active)| {
+        active.then(|| PrincipalState {
+            kind: PrincipalKind::Client,
+            name: client_id,
+            department_id,
+            role: None,
+            scopes: ScopeSet::parse(&scopes).unwrap_or_default(),
+        })
+    }))
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -62,10 +50,7 @@ pub struct LoginAccount {
     pub active: bool,
 }
 
-pub fn account_by_username(
-    conn: &mut DbConnection,
-    username: &str,
-) -> QueryResult<Option<LoginAccount>> {
+pub fn account_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<LoginAccount>> {
     accounts::table
         .filter(accounts::username_key.eq(crate::accounts::model::username_key(username)))
         .select((
@@ -105,10 +90,7 @@ pub struct LoginClient {
     pub active: bool,
 }
 
-pub fn client_by_client_id(
-    conn: &mut DbConnection,
-    client_id: &str,
-) -> QueryResult<Option<LoginClient>> {
+pub fn client_by_client_id(conn: &mut DbConnection, client_id: &str) -> QueryResult<Option<LoginClient>> {
     clients::table
         .filter(clients::client_id.eq(client_id))
         .select((
@@ -156,51 +138,27 @@ pub fn insert_refresh(conn: &mut DbConnection, row: &RefreshRow) -> QueryResult<
 }
 
 pub fn refresh_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<RefreshRow>> {
-    rt::table
-        .filter(rt::token_hash.eq(hash))
-        .select(RefreshRow::as_select())
-        .first(conn)
-        .optional()
+    rt::table.filter(rt::token_hash.eq(hash)).select(RefreshRow::as_select()).first(conn).optional()
 }
 
 pub fn refresh_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RefreshRow>> {
-    rt::table
-        .find(id)
-        .select(RefreshRow::as_select())
-        .first(conn)
-        .optional()
+    rt::table.find(id).select(RefreshRow::as_select()).first(conn).optional()
 }
 
-pub fn mark_used(
-    conn: &mut DbConnection,
-    id: &str,
-    at: NaiveDateTime,
-    replaced_by: &str,
-) -> QueryResult<()> {
+pub fn mark_used(conn: &mut DbConnection, id: &str, at: NaiveDateTime, replaced_by: &str) -> QueryResult<()> {
     diesel::update(rt::table.find(id))
-        .set((
-            rt::used_at.eq(Some(at)),
-            rt::replaced_by.eq(Some(replaced_by)),
-        ))
+        .set((rt::used_at.eq(Some(at)), rt::replaced_by.eq(Some(replaced_by))))
         .execute(conn)
         .map(|_| ())
 }
 
-pub fn revoke_family(
-    conn: &mut DbConnection,
-    family_id: &str,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
+pub fn revoke_family(conn: &mut DbConnection, family_id: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(rt::table.filter(rt::family_id.eq(family_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(Some(at)))
         .execute(conn)
 }
 
-pub fn revoke_account(
-    conn: &mut DbConnection,
-    account_id: &str,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
+pub fn revoke_account(conn: &mut DbConnection, account_id: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(rt::table.filter(rt::account_id.eq(account_id).and(rt::revoked_at.is_null())))
         .set(rt::revoked_at.eq(Some(at)))
         .execute(conn)

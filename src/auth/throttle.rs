@@ -39,25 +39,14 @@ fn record<K: std::hash::Hash + Eq + Clone>(map: &Mutex<HashMap<K, Counter>>, key
     if map.len() > 100_000 {
         map.retain(|_, c| now.duration_since(c.first) < WINDOW);
     }
-    let c = map.entry(key.clone()).or_insert(Counter {
-        failures: 0,
-        first: now,
-        blocked_until: None,
-    });
+    let c = map.entry(key.clone()).or_insert(Counter { failures: 0, first: now, blocked_until: None });
     if now.duration_since(c.first) >= WINDOW && c.blocked_until.is_none_or(|u| u <= now) {
-        *c = Counter {
-            failures: 0,
-            first: now,
-            blocked_until: None,
-        };
+        *c = Counter { failures: 0, first: now, blocked_until: None };
     }
     c.failures += 1;
     if c.failures >= free {
         let over = c.failures - free;
-        let delay = 1u64
-            .checked_shl(over)
-            .unwrap_or(u64::MAX)
-            .min(MAX_DELAY_SECONDS);
+        let delay = 1u64.checked_shl(over).unwrap_or(u64::MAX).min(MAX_DELAY_SECONDS);
         c.blocked_until = Some(now + Duration::from_secs(delay));
     }
 }
@@ -78,10 +67,7 @@ impl LoginThrottle {
     }
 
     pub fn succeeded(&self, username: &str) {
-        self.users
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&username.to_lowercase());
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).remove(&username.to_lowercase());
     }
 }
 

@@ -48,13 +48,7 @@ impl TokenService {
                 let secret = hs_secret.context("ADAL_JWT_SECRET: no HS256 secret is configured")?;
                 let mut verifying = HashMap::new();
                 verifying.insert(None, DecodingKey::from_secret(secret));
-                (
-                    Algorithm::HS256,
-                    None,
-                    EncodingKey::from_secret(secret),
-                    verifying,
-                    JwkSet { keys: vec![] },
-                )
+                (Algorithm::HS256, None, EncodingKey::from_secret(secret), verifying, JwkSet { keys: vec![] })
             }
         };
         Ok(TokenService {
@@ -71,14 +65,7 @@ impl TokenService {
 
     /// Signs an access token. The same claims always sign to the same token (HMAC and Ed25519
     /// are deterministic), which lets a lost refresh answer be given again unchanged.
-    pub fn issue(
-        &self,
-        sub: &str,
-        dept: &str,
-        scope: &str,
-        iat: i64,
-        jti: &str,
-    ) -> Result<(String, i64), ApiError> {
+    pub fn issue(&self, sub: &str, dept: &str, scope: &str, iat: i64, jti: &str) -> Result<(String, i64), ApiError> {
         let ttl = self.access_ttl.as_secs() as i64;
         let claims = Claims {
             iss: self.issuer.clone(),
@@ -100,16 +87,12 @@ impl TokenService {
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let invalid = |detail: &'static str| ApiError::unauthorized("invalid_token", detail);
-        let header =
-            jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is malformed"))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is malformed"))?;
         if header.alg != self.algorithm {
             return Err(invalid("the token's algorithm is not accepted"));
         }
         // The kid only selects among our own keys; an unknown one is refused.
-        let key = self
-            .verifying
-            .get(&header.kid)
-            .ok_or_else(|| invalid("the token's key is unknown"))?;
+        let key = self.verifying.get(&header.kid).ok_or_else(|| invalid("the token's key is unknown"))?;
         let mut validation = Validation::new(self.algorithm);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -117,21 +100,17 @@ impl TokenService {
         validation.validate_nbf = true;
         validation.validate_exp = true;
         validation.leeway = LEEWAY_SECONDS;
-        jsonwebtoken::decode::<Claims>(token, key, &validation)
-            .map(|d| d.claims)
-            .map_err(|e| {
-                use jsonwebtoken::errors::ErrorKind;
-                match e.kind() {
-                    ErrorKind::ExpiredSignature => invalid("the token has expired"),
-                    ErrorKind::ImmatureSignature => invalid("the token is not valid yet"),
-                    ErrorKind::InvalidAudience => invalid("the token is for another audience"),
-                    ErrorKind::InvalidIssuer => invalid("the token is from another issuer"),
-                    ErrorKind::MissingRequiredClaim(_) => {
-                        invalid("the token lacks a required claim")
-                    }
-                    _ => invalid("the token's signature or claims are invalid"),
-                }
-            })
+        jsonwebtoken::decode::<Claims>(token, key, &validation).map(|d| d.claims).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => invalid("the token has expired"),
+                ErrorKind::ImmatureSignature => invalid("the token is not valid yet"),
+                ErrorKind::InvalidAudience => invalid("the token is for another audience"),
+                ErrorKind::InvalidIssuer => invalid("the token is from another issuer"),
+                ErrorKind::MissingRequiredClaim(_) => invalid("the token lacks a required claim"),
+                _ => invalid("the token's signature or claims are invalid"),
+            }
+        })
     }
 
     /// The public keys, for `/.well-known/jwks.json` (empty with HS256).
@@ -140,13 +119,7 @@ impl TokenService {
     }
 }
 
-type Loaded = (
-    Algorithm,
-    Option<String>,
-    EncodingKey,
-    HashMap<Option<String>, DecodingKey>,
-    JwkSet,
-);
+type Loaded = (Algorithm, Option<String>, EncodingKey, HashMap<Option<String>, DecodingKey>, JwkSet);
 
 fn load_ed25519_dir(dir: &Path) -> anyhow::Result<Loaded> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -163,30 +136,16 @@ fn load_ed25519_dir(dir: &Path) -> anyhow::Result<Loaded> {
     let mut jwks = JwkSet { keys: vec![] };
     let mut signing = None;
     for path in files {
-        let kid = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let pem = std::fs::read(&path)
-            .with_context(|| format!("ADAL_JWT_KEYS_DIR: cannot read {}", path.display()))?;
-        let key = EncodingKey::from_ed_pem(&pem).with_context(|| {
-            format!(
-                "ADAL_JWT_KEYS_DIR: {} is not an Ed25519 private key in PEM",
-                path.display()
-            )
-        })?;
-        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::EdDSA).with_context(|| {
-            format!(
-                "ADAL_JWT_KEYS_DIR: {} is not an Ed25519 key",
-                path.display()
-            )
-        })?;
+        let kid = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let pem = std::fs::read(&path).with_context(|| format!("ADAL_JWT_KEYS_DIR: cannot read {}", path.display()))?;
+        let key = EncodingKey::from_ed_pem(&pem)
+            .with_context(|| format!("ADAL_JWT_KEYS_DIR: {} is not an Ed25519 private key in PEM", path.display()))?;
+        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::EdDSA)
+            .with_context(|| format!("ADAL_JWT_KEYS_DIR: {} is not an Ed25519 key", path.display()))?;
         jwk.common.key_id = Some(kid.clone());
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
         jwk.common.key_algorithm = Some(KeyAlgorithm::EdDSA);
-        let decoding =
-            DecodingKey::from_jwk(&jwk).context("ADAL_JWT_KEYS_DIR: deriving a public key")?;
+        let decoding = DecodingKey::from_jwk(&jwk).context("ADAL_JWT_KEYS_DIR: deriving a public key")?;
         verifying.insert(Some(kid.clone()), decoding);
         jwks.keys.push(jwk);
         signing = Some((kid, key));

@@ -59,15 +59,7 @@ pub async fn list(
     let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
     let rows = state
         .store
-        .run(move |conn| {
-            Ok(store::list(
-                conn,
-                q.department_id.as_deref(),
-                q.active,
-                after.as_deref(),
-                limit + 1,
-            )?)
-        })
+        .run(move |conn| Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), limit + 1)?))
         .await?;
     let page = page::paginate(rows, limit, |r| r.client_id.clone(), ClientResponse::from);
     Ok(page::respond(&req, &page))
@@ -86,22 +78,11 @@ pub async fn list(
     security(("bearer" = ["admin"])),
 )]
 #[get("/{id}")]
-pub async fn read(
-    state: Data<AppState>,
-    principal: Principal,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let c = ClientResponse::from(
-        state
-            .store
-            .run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
-            .await?,
-    );
-    Ok(HttpResponse::Ok()
-        .insert_header(("etag", etag(c.version)))
-        .json(c))
+    let c = ClientResponse::from(state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?);
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(c.version))).json(c))
 }
 
 fn scope_text(scopes: &[crate::auth::Scope]) -> String {
@@ -140,24 +121,13 @@ pub async fn create(
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
             if !departments::exists_active(tx.conn, &input.department_id)? {
-                return Err(ApiError::field(
-                    "department_id",
-                    "exists",
-                    "no such active department",
-                ));
+                return Err(ApiError::field("department_id", "exists", "no such active department"));
             }
             let client_id = input.client_id.clone().unwrap_or_else(|| {
-                format!(
-                    "client-{}",
-                    &random_token()[..12]
-                        .to_ascii_lowercase()
-                        .replace(['-', '_'], "x")
-                )
+                format!("client-{}", &random_token()[..12].to_ascii_lowercase().replace(['-', '_'], "x"))
             });
             if store::client_id_taken(tx.conn, &client_id)? {
-                return Err(ApiError::conflict(
-                    "a client with this client_id already exists",
-                ));
+                return Err(ApiError::conflict("a client with this client_id already exists"));
             }
             let secret = random_token();
             let row = store::insert(
@@ -169,27 +139,12 @@ pub async fn create(
                 &hash_client_secret(&secret),
             )?;
             let client = ClientResponse::from(row);
-            tx.audit(
-                "client.create",
-                "client",
-                Some(&client.id),
-                audit::changes(None::<&Value>, Some(&client)),
-            )?;
+            tx.audit("client.create", "client", Some(&client.id), audit::changes(None::<&Value>, Some(&client)))?;
             let location = format!("/api/v1/clients/{}", client.id);
             let version = client.version;
-            let without = ClientWithSecret {
-                client: client.clone(),
-                client_secret: None,
-            };
-            Ok(Outcome::created(
-                location,
-                version,
-                &ClientWithSecret {
-                    client,
-                    client_secret: Some(secret),
-                },
-            )
-            .with_replay_body(&without))
+            let without = ClientWithSecret { client: client.clone(), client_secret: None };
+            Ok(Outcome::created(location, version, &ClientWithSecret { client, client_secret: Some(secret) })
+                .with_replay_body(&without))
         })
         .await
 }
@@ -235,22 +190,14 @@ pub async fn update(
     let patch = body.value;
     let res = Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before =
-                ClientResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = ClientResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(ClientUpdate::from_current(&before))
-                .map_err(ApiError::internal)?;
+            let mut doc = serde_json::to_value(ClientUpdate::from_current(&before)).map_err(ApiError::internal)?;
             merge_patch::apply(&mut doc, &patch);
-            let next: ClientUpdate =
-                body::parse_json::<ClientUpdate>(doc.to_string().as_bytes())?.normalised()?;
-            if next.department_id != before.department_id
-                && !departments::exists_active(tx.conn, &next.department_id)?
+            let next: ClientUpdate = body::parse_json::<ClientUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            if next.department_id != before.department_id && !departments::exists_active(tx.conn, &next.department_id)?
             {
-                return Err(ApiError::field(
-                    "department_id",
-                    "exists",
-                    "no such active department",
-                ));
+                return Err(ApiError::field("department_id", "exists", "no such active department"));
             }
             let row = store::update(
                 tx.conn,
@@ -263,17 +210,8 @@ pub async fn update(
             )?
             .ok_or(ApiError::PreconditionFailed)?;
             let after = ClientResponse::from(row);
-            let action = if before.active && !after.active {
-                "client.deactivate"
-            } else {
-                "client.update"
-            };
-            tx.audit(
-                action,
-                "client",
-                Some(&id),
-                audit::changes(Some(&before), Some(&after)),
-            )?;
+            let action = if before.active && !after.active { "client.deactivate" } else { "client.update" };
+            tx.audit(action, "client", Some(&id), audit::changes(Some(&before), Some(&after)))?;
             Ok(Outcome::ok(Some(after.version), &after))
         })
         .await;
@@ -311,8 +249,7 @@ pub async fn rotate_secret(
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
             let secret = random_token();
-            let row = store::set_secret(tx.conn, &id, &hash_client_secret(&secret))?
-                .ok_or(ApiError::NotFound)?;
+            let row = store::set_secret(tx.conn, &id, &hash_client_secret(&secret))?.ok_or(ApiError::NotFound)?;
             let client = ClientResponse::from(row);
             tx.audit(
                 "client.secret_rotate",
@@ -321,18 +258,9 @@ pub async fn rotate_secret(
                 serde_json::json!({"client_secret": {"from": "[redacted]", "to": "[redacted]"}}),
             )?;
             let version = client.version;
-            let without = ClientWithSecret {
-                client: client.clone(),
-                client_secret: None,
-            };
-            Ok(Outcome::ok(
-                Some(version),
-                &ClientWithSecret {
-                    client,
-                    client_secret: Some(secret),
-                },
-            )
-            .with_replay_body(&without))
+            let without = ClientWithSecret { client: client.clone(), client_secret: None };
+            Ok(Outcome::ok(Some(version), &ClientWithSecret { client, client_secret: Some(secret) })
+                .with_replay_body(&without))
         })
         .await
 }

@@ -56,10 +56,7 @@ pub struct ClientWithSecret {
 }
 
 fn client_id_chars(id: &str) -> Result<(), ValidationError> {
-    if id
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
-    {
+    if id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.')) {
         Ok(())
     } else {
         Err(ValidationError::new("charset").with_message("may hold a-z, 0-9, - _ . only".into()))
@@ -68,9 +65,7 @@ fn client_id_chars(id: &str) -> Result<(), ValidationError> {
 
 fn scope_list(scopes: &[Scope]) -> Result<(), ValidationError> {
     if scopes.is_empty() {
-        return Err(
-            ValidationError::new("length").with_message("must name at least one scope".into())
-        );
+        return Err(ValidationError::new("length").with_message("must name at least one scope".into()));
     }
     Ok(())
 }

@@ -48,20 +48,11 @@ pub fn insert(
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<ClientRow>> {
-    c::table
-        .find(id)
-        .select(ClientRow::as_select())
-        .first(conn)
-        .optional()
+    c::table.find(id).select(ClientRow::as_select()).first(conn).optional()
 }
 
 pub fn client_id_taken(conn: &mut DbConnection, client_id: &str) -> QueryResult<bool> {
-    Ok(c::table
-        .filter(c::client_id.eq(client_id))
-        .select(c::id)
-        .first::<String>(conn)
-        .optional()?
-        .is_some())
+    Ok(c::table.filter(c::client_id.eq(client_id)).select(c::id).first::<String>(conn).optional()?.is_some())
 }
 
 pub fn update(
@@ -86,17 +77,9 @@ pub fn update(
     if n == 0 { Ok(None) } else { find(conn, id) }
 }
 
-pub fn set_secret(
-    conn: &mut DbConnection,
-    id: &str,
-    secret_hash: &str,
-) -> QueryResult<Option<ClientRow>> {
+pub fn set_secret(conn: &mut DbConnection, id: &str, secret_hash: &str) -> QueryResult<Option<ClientRow>> {
     let n = diesel::update(c::table.find(id))
-        .set((
-            c::secret_hash.eq(secret_hash),
-            c::version.eq(c::version + 1i64),
-            c::updated_at.eq(store::now()),
-        ))
+        .set((c::secret_hash.eq(secret_hash), c::version.eq(c::version + 1i64), c::updated_at.eq(store::now())))
         .execute(conn)?;
     if n == 0 { Ok(None) } else { find(conn, id) }
 }

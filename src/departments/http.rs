@@ -57,10 +57,7 @@ pub async fn list(
     let q = query.into_inner();
     let limit = page::limit(q.limit)?;
     let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
-    let rows = state
-        .store
-        .run(move |conn| Ok(store::list(conn, q.active, after.as_deref(), limit + 1)?))
-        .await?;
+    let rows = state.store.run(move |conn| Ok(store::list(conn, q.active, after.as_deref(), limit + 1)?)).await?;
     let page = page::paginate(rows, limit, |r| r.code.clone(), DepartmentResponse::from);
     Ok(page::respond(&req, &page))
 }
@@ -78,42 +75,25 @@ pub async fn list(
     security(("bearer" = [])),
 )]
 #[get("/{id}")]
-pub async fn read(
-    state: Data<AppState>,
-    _principal: Principal,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn read(state: Data<AppState>, _principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let row = state
-        .store
-        .run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound))
-        .await?;
+    let row = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
     let d = DepartmentResponse::from(row);
-    Ok(HttpResponse::Ok()
-        .insert_header(("etag", etag(d.version)))
-        .json(d))
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(d.version))).json(d))
 }
 
 /// 422 unless `parent_id` names an existing department that is not `id` nor below it.
-fn check_parent(
-    conn: &mut DbConnection,
-    id: Option<&str>,
-    parent_id: Option<&str>,
-) -> Result<(), ApiError> {
+fn check_parent(conn: &mut DbConnection, id: Option<&str>, parent_id: Option<&str>) -> Result<(), ApiError> {
     let Some(parent) = parent_id else {
         return Ok(());
     };
     if store::find(conn, parent)?.is_none() {
         return Err(ApiError::field("parent_id", "exists", "no such department"));
     }
-    if let Some(id) = id {
-        if parent == id || store::ancestors(conn, parent)?.iter().any(|a| a == id) {
-            return Err(ApiError::field(
-                "parent_id",
-                "cycle",
-                "a department cannot be under itself",
-            ));
-        }
+    if let Some(id) = id
+        && (parent == id || store::ancestors(conn, parent)?.iter().any(|a| a == id))
+    {
+        return Err(ApiError::field("parent_id", "cycle", "a department cannot be under itself"));
     }
     Ok(())
 }
@@ -167,17 +147,8 @@ pub async fn create(
                 },
             )?;
             let d = DepartmentResponse::from(row);
-            tx.audit(
-                "department.create",
-                "department",
-                Some(&d.id),
-                audit::changes(None::<&Value>, Some(&d)),
-            )?;
-            Ok(Outcome::created(
-                format!("/api/v1/departments/{}", d.id),
-                d.version,
-                &d,
-            ))
+            tx.audit("department.create", "department", Some(&d.id), audit::changes(None::<&Value>, Some(&d)))?;
+            Ok(Outcome::created(format!("/api/v1/departments/{}", d.id), d.version, &d))
         })
         .await
 }
@@ -225,11 +196,9 @@ pub async fn update(
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before =
-                DepartmentResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = DepartmentResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(DepartmentUpdate::from_current(&before))
-                .map_err(ApiError::internal)?;
+            let mut doc = serde_json::to_value(DepartmentUpdate::from_current(&before)).map_err(ApiError::internal)?;
             merge_patch::apply(&mut doc, &patch);
             let next: DepartmentUpdate = body::parse_json(doc.to_string().as_bytes())?;
             let next = next.normalised()?;
@@ -245,20 +214,10 @@ pub async fn update(
                 active: next.active,
             };
             let after = DepartmentResponse::from(
-                store::update(tx.conn, &id, before.version, &change)?
-                    .ok_or(ApiError::PreconditionFailed)?,
+                store::update(tx.conn, &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
             );
-            let action = if before.active && !after.active {
-                "department.deactivate"
-            } else {
-                "department.update"
-            };
-            tx.audit(
-                action,
-                "department",
-                Some(&id),
-                audit::changes(Some(&before), Some(&after)),
-            )?;
+            let action = if before.active && !after.active { "department.deactivate" } else { "department.update" };
+            tx.audit(action, "department", Some(&id), audit::changes(Some(&before), Some(&after)))?;
             Ok(Outcome::ok(Some(after.version), &after))
         })
         .await

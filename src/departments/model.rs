@@ -45,16 +45,15 @@ impl From<DepartmentRow> for DepartmentResponse {
 }
 
 fn slug(code: &str) -> Result<(), ValidationError> {
-    let ok = code.split('-').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    });
+    let ok = code
+        .split('-')
+        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new("slug").with_message("must be lowercase letters and digits in hyphen-separated words, such as internal-policy".into()))
+        Err(ValidationError::new("slug").with_message(
+            "must be lowercase letters and digits in hyphen-separated words, such as internal-policy".into(),
+        ))
     }
 }
 
@@ -64,10 +63,7 @@ fn slug(code: &str) -> Result<(), ValidationError> {
 #[schema(example = json!({"code": "legal-support", "name_kk": "Құқықтық қамтамасыз ету бөлімі", "name_ru": "Отдел правового обеспечения", "parent_id": null}))]
 pub struct DepartmentCreate {
     /// Unique slug, 2–64 characters.
-    #[validate(
-        length(min = 2, max = 64, message = "must be 2 to 64 characters"),
-        custom(function = "slug")
-    )]
+    #[validate(length(min = 2, max = 64, message = "must be 2 to 64 characters"), custom(function = "slug"))]
     pub code: String,
     /// Name in Kazakh, 1–300 characters after trimming.
     #[validate(length(min = 1, max = 300, message = "must be 1 to 300 characters"))]
@@ -84,10 +80,7 @@ pub struct DepartmentCreate {
 #[derive(Debug, Clone, Deserialize, Serialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentUpdate {
-    #[validate(
-        length(min = 2, max = 64, message = "must be 2 to 64 characters"),
-        custom(function = "slug")
-    )]
+    #[validate(length(min = 2, max = 64, message = "must be 2 to 64 characters"), custom(function = "slug"))]
     pub code: String,
     #[validate(length(min = 1, max = 300, message = "must be 1 to 300 characters"))]
     pub name_kk: String,

@@ -47,26 +47,14 @@ pub fn insert(conn: &mut DbConnection, new: &NewDepartment<'_>) -> QueryResult<D
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<DepartmentRow>> {
-    d::table
-        .find(id)
-        .select(DepartmentRow::as_select())
-        .first(conn)
-        .optional()
+    d::table.find(id).select(DepartmentRow::as_select()).first(conn).optional()
 }
 
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<DepartmentRow>> {
-    d::table
-        .filter(d::code.eq(code))
-        .select(DepartmentRow::as_select())
-        .first(conn)
-        .optional()
+    d::table.filter(d::code.eq(code)).select(DepartmentRow::as_select()).first(conn).optional()
 }
 
-pub fn code_taken(
-    conn: &mut DbConnection,
-    code: &str,
-    except_id: Option<&str>,
-) -> QueryResult<bool> {
+pub fn code_taken(conn: &mut DbConnection, code: &str, except_id: Option<&str>) -> QueryResult<bool> {
     let mut q = d::table.filter(d::code.eq(code)).select(d::id).into_boxed();
     if let Some(id) = except_id {
         q = q.filter(d::id.ne(id));
@@ -82,11 +70,7 @@ pub fn ancestors(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> 
         if out.len() > 64 {
             break;
         }
-        let parent: Option<Option<String>> = d::table
-            .find(&cur)
-            .select(d::parent_id)
-            .first(conn)
-            .optional()?;
+        let parent: Option<Option<String>> = d::table.find(&cur).select(d::parent_id).first(conn).optional()?;
         if let Some(Some(p)) = parent {
             out.push(p.clone());
             current = Some(p);
@@ -105,12 +89,7 @@ pub struct Change<'a> {
 
 /// Writes the change if the row is still at `version`; `None` when another writer got there
 /// first (the caller answers 412).
-pub fn update(
-    conn: &mut DbConnection,
-    id: &str,
-    version: i64,
-    c: &Change<'_>,
-) -> QueryResult<Option<DepartmentRow>> {
+pub fn update(conn: &mut DbConnection, id: &str, version: i64, c: &Change<'_>) -> QueryResult<Option<DepartmentRow>> {
     let n = diesel::update(d::table.filter(d::id.eq(id).and(d::version.eq(version))))
         .set((
             d::code.eq(c.code),
@@ -142,12 +121,7 @@ pub fn list(
 }
 
 pub fn exists_active(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    Ok(d::table
-        .filter(d::id.eq(id).and(d::active.eq(true)))
-        .select(d::id)
-        .first::<String>(conn)
-        .optional()?
-        .is_some())
+    Ok(d::table.filter(d::id.eq(id).and(d::active.eq(true))).select(d::id).first::<String>(conn).optional()?.is_some())
 }
 
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

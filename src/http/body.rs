@@ -21,13 +21,7 @@ pub fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
 fn is_json(media: &str) -> bool {
@@ -37,18 +31,14 @@ fn is_json(media: &str) -> bool {
 /// Reads the whole body, refusing it past the configured limit.
 pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, ApiError> {
     let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge(limit));
         }
@@ -61,9 +51,7 @@ pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<By
 /// the field's path).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request(
-            "the body is empty; a JSON object is expected",
-        ));
+        return Err(ApiError::bad_request("the body is empty; a JSON object is expected"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
@@ -82,18 +70,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     } else {
                         "type"
                     };
-                    let field = if code == "required" || code == "unknown_field" {
+                    // For a missing field the path names its parent; for an unknown one, itself.
+                    let field = if code == "required" {
                         join_path(&field, message.split('`').nth(1).unwrap_or(""))
                     } else {
                         field
                     };
-                    Err(ApiError::Validation(vec![FieldError::new(
-                        field, code, message,
-                    )]))
+                    Err(ApiError::Validation(vec![FieldError::new(field, code, message)]))
                 }
-                _ => Err(ApiError::bad_request(format!(
-                    "the body is not valid JSON: {inner}"
-                ))),
+                _ => Err(ApiError::bad_request(format!("the body is not valid JSON: {inner}"))),
             }
         }
     }
@@ -133,14 +118,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             match media_type(&req) {
                 Some(m) if is_json(&m) => {}
                 Some(m) => {
-                    return Err(ApiError::UnsupportedMediaType(
-                        format!("expected application/json, got {m}").into(),
-                    ));
+                    return Err(ApiError::UnsupportedMediaType(format!("expected application/json, got {m}").into()));
                 }
                 None => {
-                    return Err(ApiError::UnsupportedMediaType(
-                        "expected Content-Type: application/json".into(),
-                    ));
+                    return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
                 }
             }
             let raw = read_limited(&req, &mut payload).await?;
@@ -178,8 +159,7 @@ mod tests {
 
     #[test]
     fn a_wrong_type_names_the_json_path() {
-        let e = parse_json::<Outer>(br#"{"name":"a","items":[{"count":1},{"count":"x"}]}"#)
-            .unwrap_err();
+        let e = parse_json::<Outer>(br#"{"name":"a","items":[{"count":1},{"count":"x"}]}"#).unwrap_err();
         assert_eq!(field_of(e), ("items[1].count".into(), "type".into()));
     }
 
@@ -197,13 +177,7 @@ mod tests {
 
     #[test]
     fn broken_json_is_a_bad_request() {
-        assert!(matches!(
-            parse_json::<Outer>(br#"{"name": "#),
-            Err(ApiError::BadRequest(_))
-        ));
-        assert!(matches!(
-            parse_json::<Outer>(b""),
-            Err(ApiError::BadRequest(_))
-        ));
+        assert!(matches!(parse_json::<Outer>(br#"{"name": "#), Err(ApiError::BadRequest(_))));
+        assert!(matches!(parse_json::<Outer>(b""), Err(ApiError::BadRequest(_))));
     }
 }

@@ -23,9 +23,7 @@ impl IfMatch {
         let Some(value) = req.headers().get(header::IF_MATCH) else {
             return Err(ApiError::PreconditionRequired);
         };
-        let text = value
-            .to_str()
-            .map_err(|_| ApiError::bad_request("If-Match is not ASCII"))?;
+        let text = value.to_str().map_err(|_| ApiError::bad_request("If-Match is not ASCII"))?;
         Self::parse(text)
     }
 
@@ -43,9 +41,7 @@ impl IfMatch {
             let inner = tag
                 .strip_prefix('"')
                 .and_then(|t| t.strip_suffix('"'))
-                .ok_or_else(|| {
-                    ApiError::bad_request("If-Match must hold quoted ETags such as \"3\"")
-                })?;
+                .ok_or_else(|| ApiError::bad_request("If-Match must hold quoted ETags such as \"3\""))?;
             if let Ok(v) = inner.parse() {
                 versions.push(v);
             }
@@ -70,19 +66,10 @@ mod tests {
     #[test]
     fn if_match_accepts_a_list_and_the_star() {
         assert_eq!(IfMatch::parse("*").unwrap(), IfMatch::Any);
-        assert_eq!(
-            IfMatch::parse("\"2\", \"3\"").unwrap(),
-            IfMatch::Versions(vec![2, 3])
-        );
+        assert_eq!(IfMatch::parse("\"2\", \"3\"").unwrap(), IfMatch::Versions(vec![2, 3]));
         assert!(IfMatch::parse("\"3\"").unwrap().check(3).is_ok());
-        assert!(matches!(
-            IfMatch::parse("\"2\"").unwrap().check(3),
-            Err(ApiError::PreconditionFailed)
-        ));
-        assert!(matches!(
-            IfMatch::parse("W/\"3\"").unwrap().check(3),
-            Err(ApiError::PreconditionFailed)
-        ));
+        assert!(matches!(IfMatch::parse("\"2\"").unwrap().check(3), Err(ApiError::PreconditionFailed)));
+        assert!(matches!(IfMatch::parse("W/\"3\"").unwrap().check(3), Err(ApiError::PreconditionFailed)));
         assert!(matches!(IfMatch::parse("3"), Err(ApiError::BadRequest(_))));
     }
 }

@@ -39,18 +39,11 @@ fn parse_header(req: &HttpRequest) -> Result<IdempotencyKey, ApiError> {
     let Some(value) = req.headers().get(HEADER) else {
         return Ok(IdempotencyKey(None));
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII"))?;
+    let text = value.to_str().map_err(|_| ApiError::bad_request("Idempotency-Key must be ASCII"))?;
     let text = text.trim();
-    let key = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
+    let key = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(ApiError::bad_request(
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-        ));
+        return Err(ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters"));
     }
     Ok(IdempotencyKey(Some(key.to_string())))
 }
@@ -82,26 +75,13 @@ struct Row {
 fn find(conn: &mut DbConnection, principal: &str, key: &str) -> QueryResult<Option<Row>> {
     ik::table
         .filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key)))
-        .select((
-            ik::fingerprint,
-            ik::state,
-            ik::locked_until,
-            ik::status,
-            ik::headers,
-            ik::body,
-            ik::created_at,
-        ))
+        .select((ik::fingerprint, ik::state, ik::locked_until, ik::status, ik::headers, ik::body, ik::created_at))
         .first(conn)
         .optional()
 }
 
 /// Leases the key for this request, or says to replay the first response, or refuses.
-pub fn begin(
-    conn: &mut DbConnection,
-    principal: &str,
-    key: &str,
-    fingerprint: &str,
-) -> Result<Begin, ApiError> {
+pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &str) -> Result<Begin, ApiError> {
     // Two racing first attempts on PostgreSQL: the loser's insert fails on the primary key after
     // the winner commits; the second pass then sees the winner's lease.
     for _ in 0..2 {
@@ -117,10 +97,7 @@ pub fn begin(
                         ));
                     }
                     if row.state == "done" {
-                        let headers = row
-                            .headers
-                            .as_deref()
-                            .and_then(|h| serde_json::from_str(h).ok());
+                        let headers = row.headers.as_deref().and_then(|h| serde_json::from_str(h).ok());
                         return Ok(Begin::Replay(Stored {
                             status: row.status.unwrap_or(200) as u16,
                             headers: headers.unwrap_or_default(),
@@ -132,11 +109,9 @@ pub fn begin(
                             "a request with this Idempotency-Key is still being processed; retry later",
                         ));
                     }
-                    diesel::update(
-                        ik::table.filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key))),
-                    )
-                    .set(ik::locked_until.eq(now + Duration::seconds(LEASE_SECONDS)))
-                    .execute(conn)?;
+                    diesel::update(ik::table.filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key))))
+                        .set(ik::locked_until.eq(now + Duration::seconds(LEASE_SECONDS)))
+                        .execute(conn)?;
                     Ok(Begin::Proceed)
                 }
                 existing => {
@@ -162,9 +137,7 @@ pub fn begin(
             other => return other,
         }
     }
-    Err(ApiError::conflict(
-        "a request with this Idempotency-Key is still being processed; retry later",
-    ))
+    Err(ApiError::conflict("a request with this Idempotency-Key is still being processed; retry later"))
 }
 
 fn conn_is_sqlite(conn: &DbConnection) -> bool {
@@ -172,17 +145,11 @@ fn conn_is_sqlite(conn: &DbConnection) -> bool {
 }
 
 fn delete(conn: &mut DbConnection, principal: &str, key: &str) -> QueryResult<usize> {
-    diesel::delete(ik::table.filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key))))
-        .execute(conn)
+    diesel::delete(ik::table.filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key)))).execute(conn)
 }
 
 /// Records the response; called inside the write's transaction.
-pub fn complete(
-    conn: &mut DbConnection,
-    principal: &str,
-    key: &str,
-    stored: &Stored,
-) -> QueryResult<()> {
+pub fn complete(conn: &mut DbConnection, principal: &str, key: &str, stored: &Stored) -> QueryResult<()> {
     let headers = serde_json::to_string(&stored.headers).unwrap_or_else(|_| "[]".into());
     diesel::update(ik::table.filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key))))
         .set((

@@ -27,15 +27,7 @@ pub fn apply(target: &mut Value, patch: &Value) {
 
 /// A merge patch must be a JSON object.
 pub fn require_object(patch: &Value) -> Result<(), ApiError> {
-    if patch.is_object() {
-        Ok(())
-    } else {
-        Err(ApiError::field(
-            "",
-            "type",
-            "a merge patch must be a JSON object",
-        ))
-    }
+    if patch.is_object() { Ok(()) } else { Err(ApiError::field("", "type", "a merge patch must be a JSON object")) }
 }
 
 #[cfg(test)]

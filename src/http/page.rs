@@ -27,11 +27,7 @@ pub fn limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::field(
-            "limit",
-            "range",
-            format!("must be 1 to {MAX_LIMIT}"),
-        )),
+        Some(_) => Err(ApiError::field("limit", "range", format!("must be 1 to {MAX_LIMIT}"))),
     }
 }
 
@@ -58,30 +54,19 @@ pub fn paginate<R, T, K: Serialize>(
 ) -> Page<T> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&key(r)))
-    } else {
-        None
-    };
-    Page {
-        items: rows.into_iter().map(map).collect(),
-        next_cursor,
-    }
+    let next_cursor = if more { rows.last().map(|r| encode_cursor(&key(r))) } else { None };
+    Page { items: rows.into_iter().map(map).collect(), next_cursor }
 }
 
 /// The 200 answer for a page, with `Link: <…>; rel="next"` when there is more.
 pub fn respond<T: Serialize>(req: &HttpRequest, page: &Page<T>) -> HttpResponse {
     let mut res = HttpResponse::Ok();
     if let Some(cursor) = &page.next_cursor {
-        let mut pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
         pairs.retain(|(k, _)| k != "cursor");
         pairs.push(("cursor".into(), cursor.clone()));
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        res.insert_header((
-            header::LINK,
-            format!("<{}?{}>; rel=\"next\"", req.path(), query),
-        ));
+        res.insert_header((header::LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query)));
     }
     res.json(page)
 }

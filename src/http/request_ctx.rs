@@ -33,8 +33,7 @@ pub fn request_id() -> String {
 
 fn acceptable_client_id(v: &str) -> bool {
     (1..=128).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 pub async fn middleware(
@@ -49,26 +48,15 @@ pub async fn middleware(
         .filter(|v| acceptable_client_id(v))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let ctx = RequestCtx {
-        request_id: request_id.clone(),
-        path: req.path().to_string(),
-    };
+    let ctx = RequestCtx { request_id: request_id.clone(), path: req.path().to_string() };
     let method = req.method().clone();
     let span = tracing::info_span!("request", request_id = %request_id);
-    let metrics = req
-        .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
-        .cloned();
+    let metrics = req.app_data::<actix_web::web::Data<crate::metrics::Metrics>>().cloned();
 
-    let result = CTX
-        .scope(ctx, next.call(req))
-        .instrument(span.clone())
-        .await;
+    let result = CTX.scope(ctx, next.call(req)).instrument(span.clone()).await;
     let mut res = result?;
     let status = res.status();
-    let route = res
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "(unmatched)".to_string());
+    let route = res.request().match_pattern().unwrap_or_else(|| "(unmatched)".to_string());
     let elapsed = started.elapsed();
     if let Some(m) = metrics {
         m.observe_request(method.as_str(), &route, status.as_u16(), elapsed);
@@ -83,8 +71,7 @@ pub async fn middleware(
         )
     });
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        res.headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+        res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
     }
     Ok(res)
 }

@@ -43,10 +43,7 @@ impl RouteTable {
 
     /// The methods a path allows, if the API has it at all.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        self.routes
-            .iter()
-            .find(|(def, _)| def.is_match(path))
-            .map(|(_, m)| m.clone())
+        self.routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, m)| m.clone())
     }
 }
 

@@ -29,10 +29,7 @@ impl Outcome {
     pub fn created(location: String, version: i64, body: &impl Serialize) -> Self {
         Outcome {
             status: StatusCode::CREATED,
-            headers: vec![
-                ("location".into(), location),
-                ("etag".into(), etag(version)),
-            ],
+            headers: vec![("location".into(), location), ("etag".into(), etag(version))],
             body: serde_json::to_value(body).ok(),
             replay_body: None,
         }
@@ -41,22 +38,14 @@ impl Outcome {
     pub fn ok(version: Option<i64>, body: &impl Serialize) -> Self {
         Outcome {
             status: StatusCode::OK,
-            headers: version
-                .map(|v| ("etag".to_string(), etag(v)))
-                .into_iter()
-                .collect(),
+            headers: version.map(|v| ("etag".to_string(), etag(v))).into_iter().collect(),
             body: serde_json::to_value(body).ok(),
             replay_body: None,
         }
     }
 
     pub fn no_content() -> Self {
-        Outcome {
-            status: StatusCode::NO_CONTENT,
-            headers: Vec::new(),
-            body: None,
-            replay_body: None,
-        }
+        Outcome { status: StatusCode::NO_CONTENT, headers: Vec::new(), body: None, replay_body: None }
     }
 
     pub fn with_replay_body(mut self, body: &impl Serialize) -> Self {
@@ -66,26 +55,14 @@ impl Outcome {
 
     fn stored(&self) -> Stored {
         let body = self.replay_body.as_ref().or(self.body.as_ref());
-        Stored {
-            status: self.status.as_u16(),
-            headers: self.headers.clone(),
-            body: body.map(Value::to_string),
-        }
+        Stored { status: self.status.as_u16(), headers: self.headers.clone(), body: body.map(Value::to_string) }
     }
 }
 
-fn respond(
-    status: StatusCode,
-    headers: &[(String, String)],
-    body: Option<String>,
-    replayed: bool,
-) -> HttpResponse {
+fn respond(status: StatusCode, headers: &[(String, String)], body: Option<String>, replayed: bool) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::from_str(value),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
             res.insert_header((n, v));
         }
     }
@@ -93,9 +70,7 @@ fn respond(
         res.insert_header(("idempotent-replayed", "true"));
     }
     match body {
-        Some(b) => res
-            .insert_header((header::CONTENT_TYPE, "application/json"))
-            .body(b),
+        Some(b) => res.insert_header((header::CONTENT_TYPE, "application/json")).body(b),
         None => res.finish(),
     }
 }
@@ -114,21 +89,10 @@ impl Write {
         let mut hasher = Sha256::new();
         hasher.update(req.method().as_str().as_bytes());
         hasher.update(b"\n");
-        hasher.update(
-            req.uri()
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("")
-                .as_bytes(),
-        );
+        hasher.update(req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes());
         hasher.update(b"\n");
         hasher.update(raw);
-        Write {
-            actor,
-            key: key.0,
-            fingerprint: hex::encode(hasher.finalize()),
-            request_id: request_ctx::request_id(),
-        }
+        Write { actor, key: key.0, fingerprint: hex::encode(hasher.finalize()), request_id: request_ctx::request_id() }
     }
 
     /// Performs `f` once: replays the first answer to a retry, or runs `f` in a write transaction
@@ -140,12 +104,10 @@ impl Write {
         let (outcome, replayed) = store
             .run(move |conn| {
                 let principal = self.actor.idempotency_scope();
-                if let Some(key) = &self.key {
-                    if let Begin::Replay(stored) =
-                        idempotency::begin(conn, &principal, key, &self.fingerprint)?
-                    {
-                        return Ok((stored, true));
-                    }
+                if let Some(key) = &self.key
+                    && let Begin::Replay(stored) = idempotency::begin(conn, &principal, key, &self.fingerprint)?
+                {
+                    return Ok((stored, true));
                 }
                 let result = store::write_tx(conn, |conn| {
                     let mut tx = Tx::new(conn, &self.actor, &self.request_id);

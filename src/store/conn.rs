@@ -26,13 +26,9 @@ impl StoreUrl {
             if path.is_empty() {
                 return Err("sqlite:// needs a file path (sqlite://adal.db)".into());
             }
-            Ok(StoreUrl::Sqlite {
-                path: path.to_string(),
-            })
+            Ok(StoreUrl::Sqlite { path: path.to_string() })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(StoreUrl::Postgres {
-                url: url.to_string(),
-            })
+            Ok(StoreUrl::Postgres { url: url.to_string() })
         } else {
             Err("must start with sqlite:// or postgres://".into())
         }
@@ -80,15 +76,14 @@ impl ManageConnection for Manager {
             StoreUrl::Sqlite { path } => diesel::SqliteConnection::establish(path)
                 .map(DbConnection::Sqlite)
                 .map_err(r2d2::Error::ConnectionError),
-            StoreUrl::Postgres { url } => diesel::PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(r2d2::Error::ConnectionError),
+            StoreUrl::Postgres { url } => {
+                diesel::PgConnection::establish(url).map(DbConnection::Postgres).map_err(r2d2::Error::ConnectionError)
+            }
         }
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
@@ -132,10 +127,11 @@ pub struct PoolSettings {
 pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2::PoolError> {
     if let StoreUrl::Sqlite { path } = url {
         // A missing parent directory would otherwise surface as an opaque "unable to open".
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            if !parent.as_os_str().is_empty() && !parent.exists() {
-                let _ = std::fs::create_dir_all(parent);
-            }
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+            && !parent.exists()
+        {
+            let _ = std::fs::create_dir_all(parent);
         }
     }
     r2d2::Pool::builder()
@@ -162,15 +158,10 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
-        }
+        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConnection::Postgres(c) => {
             AnsiTransactionManager::begin_transaction(c)?;
-            if let Err(e) =
-                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
-                    .execute(c)
-            {
+            if let Err(e) = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")).execute(c) {
                 let _ = AnsiTransactionManager::rollback_transaction(c);
                 return Err(e.into());
             }

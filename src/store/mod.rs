@@ -29,23 +29,13 @@ pub fn run_migrations(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 
 /// The migration versions a backend's embedded set holds, in order.
 pub fn migration_versions(sqlite: bool) -> Vec<String> {
-    let source: &EmbeddedMigrations = if sqlite {
-        &SQLITE_MIGRATIONS
-    } else {
-        &POSTGRES_MIGRATIONS
-    };
+    let source: &EmbeddedMigrations = if sqlite { &SQLITE_MIGRATIONS } else { &POSTGRES_MIGRATIONS };
     let migrations = if sqlite {
-        MigrationSource::<diesel::sqlite::Sqlite>::migrations(source).map(|m| {
-            m.into_iter()
-                .map(|m| m.name().version().to_string())
-                .collect()
-        })
+        MigrationSource::<diesel::sqlite::Sqlite>::migrations(source)
+            .map(|m| m.into_iter().map(|m| m.name().version().to_string()).collect())
     } else {
-        MigrationSource::<diesel::pg::Pg>::migrations(source).map(|m| {
-            m.into_iter()
-                .map(|m| m.name().version().to_string())
-                .collect()
-        })
+        MigrationSource::<diesel::pg::Pg>::migrations(source)
+            .map(|m| m.into_iter().map(|m| m.name().version().to_string()).collect())
     };
     migrations.unwrap_or_default()
 }
@@ -59,10 +49,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(pool: Pool, url: &StoreUrl) -> Self {
-        Store {
-            pool,
-            sqlite: url.is_sqlite(),
-        }
+        Store { pool, sqlite: url.is_sqlite() }
     }
 
     pub fn pool(&self) -> &Pool {

@@ -1,0 +1,8 @@
+//! Integration tests: the real server over a real store, every test on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod audit;
+mod auth;
+mod departments;
+mod foundation;
