@@ -23,6 +23,7 @@ Patch and needs `If-Match`. Each operation's security requirement names the scop
         (name = "departments", description = "Organisational units"),
         (name = "accounts", description = "People who log in (admin)"),
         (name = "clients", description = "Other city systems (admin)"),
+        (name = "events", description = "Outreach events, their organisers and attendance"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "operations", description = "Health and metrics"),
     )

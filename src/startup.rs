@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
-use crate::{accounts, audit, auth, bootstrap, clients, departments, health};
+use crate::{accounts, audit, auth, bootstrap, clients, departments, events, health};
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
 fn routes(cfg: &mut ServiceConfig) {
@@ -61,6 +61,15 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(clients::http::read)
                 .service(clients::http::update)
                 .service(clients::http::rotate_secret),
+        )
+        .service(
+            scope::scope("/api/v1/events")
+                .service(events::http::list)
+                .service(events::http::create)
+                .service(events::http::read)
+                .service(events::http::update)
+                .service(events::http::remove)
+                .service(events::http::record_attendance),
         )
         .service(scope::scope("/api/v1/audit").service(audit::http::list).service(audit::http::verify));
 }

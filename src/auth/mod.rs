@@ -74,6 +74,25 @@ impl Principal {
         self.require(Scope::Admin)
     }
 
+    /// Whether the principal acts for `department_id`: its own department, or any as an admin.
+    /// The one place department isolation is decided.
+    pub fn acts_for(&self, department_id: &str) -> bool {
+        self.is_admin() || self.department_id == department_id
+    }
+
+    /// 403 unless the principal acts for one of `departments`.
+    pub fn require_department<'a>(
+        &self,
+        departments: impl IntoIterator<Item = &'a str>,
+        what: &str,
+    ) -> Result<(), ApiError> {
+        if departments.into_iter().any(|d| self.acts_for(d)) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("only the {what} may do this")))
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             id: Some(self.id.clone()),

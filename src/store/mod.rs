@@ -94,3 +94,21 @@ pub fn to_utc(t: NaiveDateTime) -> DateTime<Utc> {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+/// Inserts many rows in one statement. diesel's multi-backend connection cannot batch inserts,
+/// so this picks the backend's own connection; the rows may be empty.
+#[macro_export]
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl;
+        let rows = $rows;
+        if rows.is_empty() {
+            Ok(0)
+        } else {
+            match $conn {
+                $crate::store::DbConnection::Sqlite(c) => diesel::insert_into($table).values(rows).execute(c),
+                $crate::store::DbConnection::Postgres(c) => diesel::insert_into($table).values(rows).execute(c),
+            }
+        }
+    }};
+}

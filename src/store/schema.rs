@@ -93,9 +93,99 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    plans (id) {
+        id -> Text,
+        year -> Integer,
+        title -> Text,
+        department_id -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_items (id) {
+        id -> Text,
+        plan_id -> Text,
+        number -> Text,
+        title -> Text,
+        responsible_department_id -> Text,
+        due_date -> Date,
+        target_events -> Integer,
+        target_participants -> Integer,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        title -> Text,
+        description -> Text,
+        kind -> Text,
+        format -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        venue -> Nullable<Text>,
+        lead_department_id -> Text,
+        plan_item_id -> Nullable<Text>,
+        planned_participants -> Nullable<Integer>,
+        status -> Text,
+        attendance_total -> Nullable<Integer>,
+        attendance_basis -> Nullable<Text>,
+        search_text -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        created_by -> Text,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    event_audiences (event_id, audience) {
+        event_id -> Text,
+        audience -> Text,
+    }
+}
+
+diesel::table! {
+    event_partners (event_id, department_id) {
+        event_id -> Text,
+        department_id -> Text,
+    }
+}
+
+diesel::table! {
+    event_organisers (event_id, position) {
+        event_id -> Text,
+        position -> Integer,
+        full_name -> Text,
+        role -> Text,
+        organisation -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    event_breakdown (event_id, audience) {
+        event_id -> Text,
+        audience -> Text,
+        count -> Integer,
+    }
+}
+
 diesel::joinable!(accounts -> departments (department_id));
 diesel::joinable!(clients -> departments (department_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
+diesel::joinable!(plan_items -> plans (plan_id));
+diesel::joinable!(event_audiences -> events (event_id));
+diesel::joinable!(event_partners -> events (event_id));
+diesel::joinable!(event_organisers -> events (event_id));
+diesel::joinable!(event_breakdown -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -104,4 +194,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     idempotency_keys,
     audit_log,
+    plans,
+    plan_items,
+    events,
+    event_audiences,
+    event_partners,
+    event_organisers,
+    event_breakdown,
 );

@@ -5,4 +5,5 @@ mod helpers;
 mod audit;
 mod auth;
 mod departments;
+mod events;
 mod foundation;

@@ -1,0 +1,520 @@
+//! Event routes: list, read, create, change, delete and record attendance.
+
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use super::model::{
+    Attendance, Audience, DeletedEvent, EventInput, EventKind, EventListItem, EventPatch, EventResponse, EventStatus,
+};
+use super::store::{self, EventData, Filter, Sort};
+use crate::audit;
+use crate::auth::{Principal, Scope};
+use crate::departments::store as departments;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::http::body::{self, JsonBody};
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+use crate::store::{DbConnection, to_utc};
+use crate::time::parse_bound;
+
+fn location(id: &str) -> String {
+    format!("/api/v1/events/{id}")
+}
+
+/// 422 naming each reference that does not exist: the lead, the partners, the plan item.
+fn check_references(
+    conn: &mut DbConnection,
+    input: &EventInput,
+    lead: &str,
+    lead_changed: bool,
+) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if lead_changed && !departments::exists_active(conn, lead)? {
+        errors.push(FieldError::new("lead_department_id", "exists", "no such active department"));
+    }
+    for (i, p) in input.partner_department_ids.iter().enumerate() {
+        let field = format!("partner_department_ids[{i}]");
+        if p == lead {
+            errors.push(FieldError::new(field, "lead", "the lead department is not its own partner"));
+        } else if departments::find(conn, p)?.is_none() {
+            errors.push(FieldError::new(field, "exists", "no such department"));
+        }
+    }
+    if let Some(item) = &input.plan_item_id
+        && !crate::plans::store::item_exists(conn, item)?
+    {
+        errors.push(FieldError::new("plan_item_id", "exists", "no such plan item"));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+}
+
+fn data<'a>(input: &'a EventInput, lead: &'a str, status: EventStatus) -> EventData<'a> {
+    EventData {
+        title: &input.title,
+        description: &input.description,
+        kind: input.kind,
+        format: input.format,
+        starts_at: input.starts_at.with_timezone(&Utc).naive_utc(),
+        ends_at: input.ends_at.with_timezone(&Utc).naive_utc(),
+        venue: input.venue.as_deref(),
+        audiences: &input.audiences,
+        lead_department_id: lead,
+        partner_department_ids: &input.partner_department_ids,
+        plan_item_id: input.plan_item_id.as_deref(),
+        organisers: &input.organisers,
+        planned_participants: input.planned_participants,
+        status,
+    }
+}
+
+/// Attendance may be recorded only for an event that has started and is not cancelled.
+fn check_attendance_allowed(starts_at: DateTime<Utc>, status: EventStatus, field: &str) -> Result<(), ApiError> {
+    if status == EventStatus::Cancelled {
+        return Err(ApiError::field("status", "cancelled", "attendance cannot be recorded for a cancelled event"));
+    }
+    if starts_at > Utc::now() {
+        return Err(ApiError::field(
+            field,
+            "not_started",
+            "attendance can be recorded only once the event has started",
+        ));
+    }
+    Ok(())
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Create an event
+///
+/// The lead department defaults to the caller's; only an admin may name another. A create may
+/// carry `attendance` for an event that has already started, so a past event is logged in one
+/// request; it is then `held`.
+#[utoipa::path(
+    tag = "events",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request replays the first answer")),
+    request_body(content = EventInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = EventResponse,
+            headers(("Location" = String, description = "The new event"), ("ETag" = String, description = "The version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:write, or leads for another department", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A rule is broken; each field is named", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:write"])),
+)]
+#[post("")]
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<EventInput>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsWrite)?;
+    let input = body.value.normalised().map_err(ApiError::Validation)?;
+    let lead = input.lead_department_id.clone().unwrap_or_else(|| principal.department_id.clone());
+    principal.require_department([lead.as_str()], "admin (for another department's event)")?;
+    let status = match input.status {
+        None | Some(EventStatus::Planned) => EventStatus::Planned,
+        Some(EventStatus::Cancelled) => EventStatus::Cancelled,
+        Some(EventStatus::Held) => {
+            return Err(ApiError::field("status", "held", "an event becomes held by recording its attendance"));
+        }
+    };
+    if input.attendance.is_some() {
+        check_attendance_allowed(input.starts_at.with_timezone(&Utc), status, "attendance")?;
+    }
+    let created_by = principal.id.clone();
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            check_references(tx.conn, &input, &lead, true)?;
+            let id = crate::store::new_id();
+            let now = crate::store::now();
+            store::insert(tx.conn, &id, &data(&input, &lead, status), input.attendance.as_ref(), &created_by, now)?;
+            let event = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            tx.audit("event.create", "event", Some(&id), audit::changes(None::<&Value>, Some(&event)))?;
+            Ok(Outcome::created(location(&id), event.version, &event))
+        })
+        .await
+}
+
+/// Change an event
+///
+/// JSON Merge Patch (RFC 7386) of the editable fields. `status` may move `planned` ↔
+/// `cancelled`; only recording attendance makes an event `held`. Only the lead department (or an
+/// admin) may change an event, and only an admin may hand it to another department. Requires
+/// `If-Match`.
+#[utoipa::path(
+    tag = "events",
+    params(
+        ("id" = String, Path, description = "Event id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = EventPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not the lead department", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A rule is broken", body = Problem, content_type = PROBLEM),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:write"])),
+)]
+#[patch("/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsWrite)?;
+    let if_match = IfMatch::required(&req)?;
+    merge_patch::require_object(&body.value)?;
+    if body.value.get("attendance").is_some() {
+        return Err(ApiError::field(
+            "attendance",
+            "route",
+            "attendance is recorded with PUT /api/v1/events/{id}/attendance",
+        ));
+    }
+    let id = id.into_inner();
+    let patch = body.value;
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            principal.require_department([before.lead_department_id.as_str()], "lead department")?;
+            if_match.check(before.version)?;
+            let mut doc = serde_json::to_value(before.editable()).map_err(ApiError::internal)?;
+            merge_patch::apply(&mut doc, &patch);
+            let next = body::parse_json::<EventInput>(doc.to_string().as_bytes())?
+                .normalised()
+                .map_err(ApiError::Validation)?;
+            let lead = next
+                .lead_department_id
+                .clone()
+                .ok_or_else(|| ApiError::field("lead_department_id", "required", "an event needs a lead department"))?;
+            let lead_changed = lead != before.lead_department_id;
+            if lead_changed && !principal.is_admin() {
+                return Err(ApiError::forbidden("only an admin may hand an event to another department"));
+            }
+            let status = next.status.unwrap_or(before.status);
+            match (before.status, status) {
+                (a, b) if a == b => {}
+                (EventStatus::Planned, EventStatus::Cancelled) | (EventStatus::Cancelled, EventStatus::Planned) => {}
+                (EventStatus::Held, _) => return Err(ApiError::field("status", "held", "a held event stays held")),
+                (_, _) => {
+                    return Err(ApiError::field("status", "held", "an event becomes held by recording its attendance"));
+                }
+            }
+            if status == EventStatus::Held && next.starts_at.with_timezone(&Utc) > Utc::now() {
+                return Err(ApiError::field("starts_at", "held", "a held event cannot start in the future"));
+            }
+            check_references(tx.conn, &next, &lead, lead_changed)?;
+            if !store::update(tx.conn, &id, before.version, &data(&next, &lead, status), crate::store::now())? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            let after = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            tx.audit("event.update", "event", Some(&id), audit::changes(Some(&before), Some(&after)))?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await
+}
+
+/// Delete an event
+///
+/// Marks the event deleted: it leaves lists and reports, and stays in the audit log; a sync walk
+/// with `include_deleted=true` reports it. Only the lead department (or an admin). Requires
+/// `If-Match`.
+#[utoipa::path(
+    tag = "events",
+    params(
+        ("id" = String, Path, description = "Event id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Not the lead department", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:write"])),
+)]
+#[delete("/{id}")]
+pub async fn remove(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsWrite)?;
+    let if_match = IfMatch::required(&req)?;
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            principal.require_department([before.lead_department_id.as_str()], "lead department")?;
+            if_match.check(before.version)?;
+            if !store::soft_delete(tx.conn, &id, before.version, crate::store::now())? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            tx.audit("event.delete", "event", Some(&id), audit::changes(Some(&before), None::<&Value>))?;
+            Ok(Outcome::no_content())
+        })
+        .await
+}
+
+/// Record attendance
+///
+/// How many came, how the number was obtained (`basis`) and by audience. Only for an event that
+/// has started and is not cancelled; recording it makes the event `held`. The lead and partner
+/// departments (and admins) may record it. Requires `If-Match` with the event's ETag.
+#[utoipa::path(
+    tag = "events",
+    params(
+        ("id" = String, Path, description = "Event id"),
+        ("If-Match" = String, Header, description = "The event's ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = Attendance, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded; the event as it now is", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Neither lead nor partner department", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A rule is broken (not started, cancelled, counts)", body = Problem, content_type = PROBLEM),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["attendees:write"])),
+)]
+#[put("/{id}/attendance")]
+pub async fn record_attendance(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<Attendance>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::AttendeesWrite)?;
+    let if_match = IfMatch::required(&req)?;
+    let attendance = body.value;
+    let errors = attendance.check("");
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            let mut departments = vec![before.lead_department_id.as_str()];
+            departments.extend(before.partner_department_ids.iter().map(String::as_str));
+            principal.require_department(departments, "lead or a partner department")?;
+            if_match.check(before.version)?;
+            check_attendance_allowed(before.starts_at, before.status, "starts_at")?;
+            if !store::set_attendance(tx.conn, &id, before.version, &attendance, crate::store::now())? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            let after = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            tx.audit("attendance.record", "event", Some(&id), audit::changes(Some(&before), Some(&after)))?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await
+}
+
+/// Read an event
+#[utoipa::path(
+    tag = "events",
+    params(("id" = String, Path, description = "Event id")),
+    responses(
+        (status = 200, description = "The event", body = EventResponse, headers(("ETag" = String, description = "The version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event (or deleted)", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:read"])),
+)]
+#[get("/{id}")]
+pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsRead)?;
+    let id = id.into_inner();
+    let event = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(event.version))).json(event))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+pub enum SortParam {
+    #[serde(rename = "starts_at")]
+    StartsAt,
+    #[serde(rename = "-starts_at")]
+    StartsAtDesc,
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "updated_at")]
+    UpdatedAt,
+}
+
+impl SortParam {
+    fn sort(self) -> Sort {
+        match self {
+            SortParam::StartsAt => Sort::StartsAt,
+            SortParam::StartsAtDesc => Sort::StartsAtDesc,
+            SortParam::CreatedAt => Sort::CreatedAt,
+            SortParam::CreatedAtDesc => Sort::CreatedAtDesc,
+            SortParam::UpdatedAt => Sort::UpdatedAt,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// First local day (YYYY-MM-DD, inclusive, in the registry's time zone), on `starts_at`.
+    pub from: Option<String>,
+    /// Last local day (inclusive), on `starts_at`.
+    pub to: Option<String>,
+    /// Events this department leads or partners in.
+    pub department_id: Option<String>,
+    pub kind: Option<EventKind>,
+    pub audience: Option<Audience>,
+    pub status: Option<EventStatus>,
+    pub plan_item_id: Option<String>,
+    /// Case-insensitive text in the title, description, venue or organisers' names (Kazakh and
+    /// Russian letters included; `%` and `_` are literal).
+    pub q: Option<String>,
+    /// Default `-starts_at`.
+    pub sort: Option<SortParam>,
+    /// With `sort=updated_at`: what changed at or after this instant (RFC 3339), oldest first.
+    pub updated_since: Option<String>,
+    /// Also list deleted events, as `{"id", "deleted": true, "updated_at"}`.
+    pub include_deleted: Option<bool>,
+}
+
+/// List events
+///
+/// Filtered, sorted, by cursor. Keeping a copy in step: `sort=updated_at&updated_since=…` lists
+/// what changed since, oldest first, and `include_deleted=true` adds deletion markers.
+#[utoipa::path(
+    tag = "events",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of events", body = Page<EventListItem>),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A parameter breaks a rule (limit, from after to)", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:read"])),
+)]
+#[get("")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsRead)?;
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let tz = state.config.timezone;
+    let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
+    let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    if let (Some(f), Some(t)) = (from, to)
+        && f >= t
+    {
+        return Err(ApiError::field("from", "order", "must not be after to"));
+    }
+    let updated_since = q
+        .updated_since
+        .as_deref()
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc).naive_utc())
+                .map_err(|_| ApiError::bad_request("updated_since must be an RFC 3339 instant"))
+        })
+        .transpose()?;
+    let sort_param = q.sort.unwrap_or(SortParam::StartsAtDesc);
+    let sort = sort_param.sort();
+    let after = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => {
+            let (cursor_sort, micros, id): (SortParam, i64, String) = page::decode_cursor(c)?;
+            if cursor_sort != sort_param {
+                return Err(ApiError::bad_request("cursor belongs to another sort order"));
+            }
+            let key =
+                DateTime::from_timestamp_micros(micros).ok_or_else(|| ApiError::bad_request("cursor is damaged"))?;
+            Some((key.naive_utc(), id))
+        }
+    };
+    let filter = Filter {
+        from,
+        to,
+        department_id: q.department_id,
+        kind: q.kind,
+        audience: q.audience,
+        status: q.status,
+        plan_item_id: q.plan_item_id,
+        search: q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(crate::text::contains_pattern),
+        updated_since,
+        include_deleted: q.include_deleted.unwrap_or(false),
+    };
+    let (rows, events) = state
+        .store
+        .run(move |conn| {
+            let rows = store::list(conn, &filter, sort, after, limit + 1)?;
+            let live: Vec<store::EventRow> =
+                rows.iter().take(limit as usize).filter(|r| r.deleted_at.is_none()).cloned().collect();
+            let events = store::hydrate(conn, live)?;
+            Ok((rows, events))
+        })
+        .await?;
+    let mut events = events.into_iter();
+    let key = |r: &store::EventRow| -> (SortParam, i64, String) {
+        (sort_param, sort.key(r).and_utc().timestamp_micros(), r.id.clone())
+    };
+    let page = page::paginate(rows, limit, key, |r| match r.deleted_at {
+        Some(_) => EventListItem::Deleted(DeletedEvent { id: r.id, deleted: true, updated_at: to_utc(r.updated_at) }),
+        None => EventListItem::Event(Box::new(events.next().expect("one event per live row, in order"))),
+    });
+    Ok(page::respond(&req, &page))
+}

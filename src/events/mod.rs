@@ -1,0 +1,5 @@
+//! Events: the registry itself — what was run, by whom, for whom, and who came.
+
+pub mod http;
+pub mod model;
+pub mod store;
