@@ -32,6 +32,9 @@ enum Command {
         #[arg(long)]
         department_code: Option<String>,
     },
+    /// Load the demonstration registry (the 2024 story) into a registry with no events; prints each
+    /// demo account once as `username<TAB>role<TAB>password`.
+    SeedDemo,
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -101,6 +104,15 @@ pub fn run() -> anyhow::Result<()> {
                 &mut input as &mut dyn BufRead,
             )?;
             println!("created admin account {} ({})", account.username, account.id);
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let pool = open_store(&config)?;
+            let mut conn = pool.get()?;
+            store::run_migrations(&mut conn)?;
+            for account in crate::seed::seed_demo(&mut conn, config.timezone)? {
+                println!("{}\t{}\t{}", account.username, account.role.as_str(), account.password);
+            }
             Ok(())
         }
         Command::Audit { command: AuditCommand::Verify } => {

@@ -16,6 +16,8 @@ pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod plans;
+pub mod reports;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -24,6 +24,8 @@ Patch and needs `If-Match`. Each operation's security requirement names the scop
         (name = "accounts", description = "People who log in (admin)"),
         (name = "clients", description = "Other city systems (admin)"),
         (name = "events", description = "Outreach events, their organisers and attendance"),
+        (name = "plans", description = "The year's action plans and their items"),
+        (name = "reports", description = "Figures for a period, as JSON, CSV or XLSX"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "operations", description = "Health and metrics"),
     )

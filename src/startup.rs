@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
-use crate::{accounts, audit, auth, bootstrap, clients, departments, events, health};
+use crate::{accounts, audit, auth, bootstrap, clients, departments, events, health, plans, reports};
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
 fn routes(cfg: &mut ServiceConfig) {
@@ -70,6 +70,24 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(events::http::update)
                 .service(events::http::remove)
                 .service(events::http::record_attendance),
+        )
+        .service(
+            scope::scope("/api/v1/plans")
+                .service(plans::http::list)
+                .service(plans::http::create)
+                .service(plans::http::read)
+                .service(plans::http::update)
+                .service(plans::http::list_items)
+                .service(plans::http::create_item)
+                .service(plans::http::read_item)
+                .service(plans::http::update_item)
+                .service(plans::http::delete_item),
+        )
+        .service(
+            scope::scope("/api/v1/reports")
+                .service(reports::http::summary)
+                .service(reports::http::plan_fulfilment)
+                .service(reports::http::departments),
         )
         .service(scope::scope("/api/v1/audit").service(audit::http::list).service(audit::http::verify));
 }

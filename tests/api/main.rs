@@ -7,3 +7,5 @@ mod auth;
 mod departments;
 mod events;
 mod foundation;
+mod plans;
+mod reports;

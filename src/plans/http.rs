@@ -1,0 +1,475 @@
+//! Plan and plan item routes: read with `events:read`, manage with `plans:write` (coordinators and
+//! admins).
+
+use actix_web::web::{Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::model::{ItemInput, ItemPatch, ItemResponse, PlanInput, PlanPatch, PlanResponse};
+use super::store::{self, ItemData, ItemRow};
+use crate::audit;
+use crate::auth::{Principal, Scope};
+use crate::departments::store as departments;
+use crate::error::{ApiError, Problem};
+use crate::http::body::{self, JsonBody};
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+use crate::store::DbConnection;
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Today in the registry's time zone: the day an item's due date is compared with.
+pub fn today(state: &AppState) -> NaiveDate {
+    Utc::now().with_timezone(&state.config.timezone).date_naive()
+}
+
+fn item_response(conn: &mut DbConnection, row: ItemRow, today: NaiveDate) -> Result<ItemResponse, ApiError> {
+    let progress = store::progress(conn, std::slice::from_ref(&row.id), store::all_time())?;
+    let (held, participants) = progress.get(&row.id).copied().unwrap_or((0, 0));
+    Ok(ItemResponse::new(row, held, participants, today))
+}
+
+fn check_department(conn: &mut DbConnection, id: &str, field: &str) -> Result<(), ApiError> {
+    if departments::find(conn, id)?.is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::field(field, "exists", "no such department"))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlanListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub year: Option<i32>,
+    pub department_id: Option<String>,
+}
+
+/// List plans
+#[utoipa::path(
+    tag = "plans",
+    params(PlanListQuery),
+    responses(
+        (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:read"])),
+)]
+#[get("")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<PlanListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsRead)?;
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let after: Option<(i32, String)> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let rows = state
+        .store
+        .run(move |conn| Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), after, limit + 1)?))
+        .await?;
+    let page = page::paginate(rows, limit, |r| (r.year, r.id.clone()), PlanResponse::from);
+    Ok(page::respond(&req, &page))
+}
+
+/// Read a plan
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = String, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The plan", body = PlanResponse, headers(("ETag" = String, description = "The version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:read"])),
+)]
+#[get("/{id}")]
+pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsRead)?;
+    let id = id.into_inner();
+    let plan =
+        PlanResponse::from(state.store.run(move |conn| store::find_plan(conn, &id)?.ok_or(ApiError::NotFound)).await?);
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(plan.version))).json(plan))
+}
+
+/// Create a plan
+///
+/// The owning department defaults to the caller's.
+#[utoipa::path(
+    tag = "plans",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = PlanInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = PlanResponse,
+            headers(("Location" = String, description = "The new plan"), ("ETag" = String, description = "The version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["plans:write"])),
+)]
+#[post("")]
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<PlanInput>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::PlansWrite)?;
+    let input = body.value.normalised()?;
+    let department = input.department_id.clone().unwrap_or_else(|| principal.department_id.clone());
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            check_department(tx.conn, &department, "department_id")?;
+            let plan = PlanResponse::from(store::insert_plan(tx.conn, input.year, &input.title, &department)?);
+            tx.audit("plan.create", "plan", Some(&plan.id), audit::changes(None::<&Value>, Some(&plan)))?;
+            Ok(Outcome::created(format!("/api/v1/plans/{}", plan.id), plan.version, &plan))
+        })
+        .await
+}
+
+/// Change a plan
+#[utoipa::path(
+    tag = "plans",
+    params(
+        ("id" = String, Path, description = "Plan id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = PlanPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = PlanResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["plans:write"])),
+)]
+#[patch("/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::PlansWrite)?;
+    let if_match = IfMatch::required(&req)?;
+    merge_patch::require_object(&body.value)?;
+    let id = id.into_inner();
+    let patch = body.value;
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let before = PlanResponse::from(store::find_plan(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            if_match.check(before.version)?;
+            let current = PlanInput {
+                year: before.year,
+                title: before.title.clone(),
+                department_id: Some(before.department_id.clone()),
+            };
+            let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
+            merge_patch::apply(&mut doc, &patch);
+            let next = body::parse_json::<PlanInput>(doc.to_string().as_bytes())?.normalised()?;
+            let department = next.department_id.clone().unwrap_or(before.department_id.clone());
+            check_department(tx.conn, &department, "department_id")?;
+            let row = store::update_plan(tx.conn, &id, before.version, next.year, &next.title, &department)?
+                .ok_or(ApiError::PreconditionFailed)?;
+            let after = PlanResponse::from(row);
+            tx.audit("plan.update", "plan", Some(&id), audit::changes(Some(&before), Some(&after)))?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    /// Only items this department is responsible for.
+    pub responsible_department_id: Option<String>,
+}
+
+/// List a plan's items
+///
+/// In number order (`1.2` before `1.10`), each with its progress and derived status.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = String, Path, description = "Plan id"), ItemListQuery),
+    responses(
+        (status = 200, description = "A page of items", body = Page<ItemResponse>),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:read"])),
+)]
+#[get("/{id}/items")]
+pub async fn list_items(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    id: Path<String>,
+    query: Query<ItemListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsRead)?;
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    // Items are few per plan and ordered by their numbers, so the cursor is a position.
+    let offset: usize = q.cursor.as_deref().map(page::decode_cursor).transpose()?.unwrap_or(0);
+    let id = id.into_inner();
+    let today = today(&state);
+    let (items, total) = state
+        .store
+        .run(move |conn| {
+            store::find_plan(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let rows = store::items_of(conn, &id, q.responsible_department_id.as_deref())?;
+            let total = rows.len();
+            let rows: Vec<ItemRow> = rows.into_iter().skip(offset).take(limit as usize).collect();
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let progress = store::progress(conn, &ids, store::all_time())?;
+            let items = rows
+                .into_iter()
+                .map(|r| {
+                    let (held, participants) = progress.get(&r.id).copied().unwrap_or((0, 0));
+                    ItemResponse::new(r, held, participants, today)
+                })
+                .collect::<Vec<_>>();
+            Ok((items, total))
+        })
+        .await?;
+    let next = offset + items.len();
+    let page = Page { items, next_cursor: (next < total).then(|| page::encode_cursor(&next)) };
+    Ok(page::respond(&req, &page))
+}
+
+/// Read a plan item
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = String, Path, description = "Plan id"), ("item_id" = String, Path, description = "Item id")),
+    responses(
+        (status = 200, description = "The item with its progress", body = ItemResponse, headers(("ETag" = String, description = "The version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["events:read"])),
+)]
+#[get("/{id}/items/{item_id}")]
+pub async fn read_item(
+    state: Data<AppState>,
+    principal: Principal,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsRead)?;
+    let (plan_id, item_id) = path.into_inner();
+    let today = today(&state);
+    let item = state
+        .store
+        .run(move |conn| {
+            let row = store::find_item(conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
+            item_response(conn, row, today)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(item.version))).json(item))
+}
+
+fn item_data(i: &ItemInput) -> ItemData<'_> {
+    ItemData {
+        number: &i.number,
+        title: &i.title,
+        responsible_department_id: &i.responsible_department_id,
+        due_date: i.due_date,
+        target_events: i.target_events,
+        target_participants: i.target_participants,
+    }
+}
+
+fn number_taken() -> ApiError {
+    ApiError::conflict("the plan already has an item with this number")
+}
+
+/// Add an item to a plan
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = String, Path, description = "Plan id"), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = ItemInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = ItemResponse,
+            headers(("Location" = String, description = "The new item"), ("ETag" = String, description = "The version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["plans:write"])),
+)]
+#[post("/{id}/items")]
+pub async fn create_item(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<ItemInput>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::PlansWrite)?;
+    let input = body.value.normalised()?;
+    let plan_id = id.into_inner();
+    let today = today(&state);
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            store::find_plan(tx.conn, &plan_id)?.ok_or(ApiError::NotFound)?;
+            check_department(tx.conn, &input.responsible_department_id, "responsible_department_id")?;
+            if store::number_taken(tx.conn, &plan_id, &input.number, None)? {
+                return Err(number_taken());
+            }
+            let row = store::insert_item(tx.conn, &plan_id, &item_data(&input))?;
+            let item = ItemResponse::new(row, 0, 0, today);
+            tx.audit("plan_item.create", "plan_item", Some(&item.id), audit::changes(None::<&Value>, Some(&item)))?;
+            Ok(Outcome::created(format!("/api/v1/plans/{plan_id}/items/{}", item.id), item.version, &item))
+        })
+        .await
+}
+
+/// Change a plan item
+#[utoipa::path(
+    tag = "plans",
+    params(
+        ("id" = String, Path, description = "Plan id"),
+        ("item_id" = String, Path, description = "Item id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = ItemPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = ItemResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["plans:write"])),
+)]
+#[patch("/{id}/items/{item_id}")]
+pub async fn update_item(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: Path<(String, String)>,
+    body: JsonBody<Value>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::PlansWrite)?;
+    let if_match = IfMatch::required(&req)?;
+    merge_patch::require_object(&body.value)?;
+    let (plan_id, item_id) = path.into_inner();
+    let patch = body.value;
+    let today = today(&state);
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let row = store::find_item(tx.conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
+            let before = item_response(tx.conn, row, today)?;
+            if_match.check(before.version)?;
+            let mut doc = serde_json::to_value(ItemInput::from_current(&before)).map_err(ApiError::internal)?;
+            merge_patch::apply(&mut doc, &patch);
+            let next = body::parse_json::<ItemInput>(doc.to_string().as_bytes())?.normalised()?;
+            check_department(tx.conn, &next.responsible_department_id, "responsible_department_id")?;
+            if store::number_taken(tx.conn, &plan_id, &next.number, Some(&item_id))? {
+                return Err(number_taken());
+            }
+            let row = store::update_item(tx.conn, &plan_id, &item_id, before.version, &item_data(&next))?
+                .ok_or(ApiError::PreconditionFailed)?;
+            let after = item_response(tx.conn, row, today)?;
+            tx.audit("plan_item.update", "plan_item", Some(&item_id), audit::changes(Some(&before), Some(&after)))?;
+            Ok(Outcome::ok(Some(after.version), &after))
+        })
+        .await
+}
+
+/// Remove a plan item
+///
+/// Only an item no event links to (409 otherwise: unlink the events first).
+#[utoipa::path(
+    tag = "plans",
+    params(
+        ("id" = String, Path, description = "Plan id"),
+        ("item_id" = String, Path, description = "Item id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "Events link to the item", body = Problem, content_type = PROBLEM),
+        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["plans:write"])),
+)]
+#[delete("/{id}/items/{item_id}")]
+pub async fn delete_item(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::PlansWrite)?;
+    let if_match = IfMatch::required(&req)?;
+    let (plan_id, item_id) = path.into_inner();
+    let today = today(&state);
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            let row = store::find_item(tx.conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
+            let before = item_response(tx.conn, row, today)?;
+            if_match.check(before.version)?;
+            if store::item_linked(tx.conn, &item_id)? {
+                return Err(ApiError::conflict("events link to this item; link them elsewhere first"));
+            }
+            if !store::delete_item(tx.conn, &plan_id, &item_id, before.version)? {
+                return Err(ApiError::PreconditionFailed);
+            }
+            tx.audit("plan_item.delete", "plan_item", Some(&item_id), audit::changes(Some(&before), None::<&Value>))?;
+            Ok(Outcome::no_content())
+        })
+        .await
+}

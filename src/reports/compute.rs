@@ -1,0 +1,230 @@
+//! Building each report from the store's aggregates.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{Datelike, NaiveDate};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use super::model::{
+    AudienceRow, ByBasis, DepartmentActivity, DepartmentRow, DepartmentsReport, FulfilmentItem, FulfilmentTotals,
+    KindRow, MonthRow, PlanFulfilment, Summary,
+};
+use super::store::{self, Scope};
+use crate::error::ApiError;
+use crate::events::model::{Audience, EventKind};
+use crate::plans::model::{ItemStatus, item_status};
+use crate::plans::store as plans;
+use crate::store::schema::departments as d;
+use crate::store::{DbConnection, to_utc};
+use crate::time::local_day_start;
+
+/// A report's period: local dates, inclusive, and their UTC bounds.
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub tz: Tz,
+}
+
+impl Period {
+    pub fn scope(&self, department: Option<uuid::Uuid>) -> Scope {
+        Scope {
+            from: local_day_start(self.from, self.tz),
+            to: local_day_start(self.to.succ_opt().unwrap_or(self.to), self.tz),
+            department,
+        }
+    }
+
+    /// The local months the period touches, each with the UTC instant it begins.
+    fn months(&self) -> Vec<(String, chrono::NaiveDateTime)> {
+        let mut out = Vec::new();
+        let mut month = NaiveDate::from_ymd_opt(self.from.year(), self.from.month(), 1).expect("first of a month");
+        while month <= self.to {
+            out.push((format!("{:04}-{:02}", month.year(), month.month()), local_day_start(month, self.tz)));
+            month = month.checked_add_months(chrono::Months::new(1)).expect("a later month");
+        }
+        out
+    }
+}
+
+fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, (String, String)>> {
+    let rows: Vec<(String, String, String)> = d::table.select((d::id, d::code, d::name_kk)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, code, name)| (id, (code, name))).collect())
+}
+
+pub fn summary(conn: &mut DbConnection, period: &Period, department: Option<uuid::Uuid>) -> Result<Summary, ApiError> {
+    let scope = period.scope(department);
+    let mut s = Summary {
+        from: period.from,
+        to: period.to,
+        events_held: 0,
+        participants_total: 0,
+        unique_people: store::unique_people(conn, &scope)?,
+        events_planned: 0,
+        events_cancelled: 0,
+        participants_by_basis: ByBasis::default(),
+        by_department: Vec::new(),
+        by_kind: Vec::new(),
+        by_audience: Vec::new(),
+        by_month: Vec::new(),
+    };
+    for ((status, basis), (count, participants)) in store::by_status(conn, &scope)? {
+        match status.as_str() {
+            "held" => {
+                s.events_held += count;
+                s.participants_total += participants;
+                match basis.as_deref() {
+                    Some("sign_in_sheet") => s.participants_by_basis.sign_in_sheet += participants,
+                    Some("estimate") => s.participants_by_basis.estimate += participants,
+                    _ => s.participants_by_basis.headcount += participants,
+                }
+            }
+            "planned" => s.events_planned += count,
+            "cancelled" => s.events_cancelled += count,
+            _ => {}
+        }
+    }
+    let led = store::held_by(conn, &scope, "lead_department_id")?;
+    let partnered = store::partnered(conn, &scope)?;
+    let names = department_names(conn)?;
+    let ids: BTreeSet<&String> = led.keys().chain(partnered.keys()).collect();
+    s.by_department = ids
+        .into_iter()
+        .map(|id| {
+            let (code, name_kk) = names.get(id).cloned().unwrap_or_default();
+            let (held, participants) = led.get(id).copied().unwrap_or((0, 0));
+            DepartmentRow {
+                department_id: id.clone(),
+                code,
+                name_kk,
+                events_held: held,
+                events_partnered: partnered.get(id).map(|p| p.0).unwrap_or(0),
+                participants_total: participants,
+            }
+        })
+        .collect();
+    s.by_department.sort_by(|a, b| a.code.cmp(&b.code));
+    let kinds = store::held_by(conn, &scope, "kind")?;
+    s.by_kind = EventKind::ALL
+        .iter()
+        .map(|k| {
+            let (held, participants) = kinds.get(k.as_str()).copied().unwrap_or((0, 0));
+            KindRow { kind: *k, events_held: held, participants_total: participants }
+        })
+        .collect();
+    let (named, counted) = store::by_audience(conn, &scope)?;
+    s.by_audience = Audience::ALL
+        .iter()
+        .map(|a| AudienceRow {
+            audience: *a,
+            events_held: named.get(a.as_str()).map(|x| x.0).unwrap_or(0),
+            participants_counted: counted.get(a.as_str()).map(|x| x.1).unwrap_or(0),
+        })
+        .collect();
+    let months = period.months();
+    let by_month = store::by_month(conn, &scope, &months)?;
+    s.by_month = months
+        .into_iter()
+        .map(|(month, _)| {
+            let (held, participants) = by_month.get(&month).copied().unwrap_or((0, 0));
+            MonthRow { month, events_held: held, participants_total: participants }
+        })
+        .collect();
+    Ok(s)
+}
+
+fn count_status(totals: &mut FulfilmentTotals, status: ItemStatus) {
+    totals.items += 1;
+    match status {
+        ItemStatus::Done => totals.done += 1,
+        ItemStatus::Open => totals.open += 1,
+        ItemStatus::Overdue => totals.overdue += 1,
+    }
+}
+
+/// Held events linked to each item of the plan within the period, against its targets. With a
+/// department, only the items it is responsible for.
+pub fn plan_fulfilment(
+    conn: &mut DbConnection,
+    plan_id: &str,
+    period: &Period,
+    department: Option<uuid::Uuid>,
+    today: NaiveDate,
+) -> Result<PlanFulfilment, ApiError> {
+    let scope = period.scope(None);
+    let department = department.map(|d| d.to_string());
+    let rows = plans::items_of(conn, plan_id, department.as_deref())?;
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let progress = plans::progress(conn, &ids, (scope.from, scope.to))?;
+    let mut totals = FulfilmentTotals::default();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let (held, participants) = progress.get(&r.id).copied().unwrap_or((0, 0));
+            let status = item_status(held, participants, r.target_events, r.target_participants, r.due_date, today);
+            count_status(&mut totals, status);
+            FulfilmentItem {
+                id: r.id,
+                number: r.number,
+                title: r.title,
+                responsible_department_id: r.responsible_department_id,
+                due_date: r.due_date,
+                target_events: r.target_events,
+                target_participants: r.target_participants,
+                events_held: held,
+                participants_total: participants,
+                status,
+            }
+        })
+        .collect();
+    Ok(PlanFulfilment { plan_id: plan_id.to_string(), from: period.from, to: period.to, items, totals })
+}
+
+/// One row per active department, idle ones included.
+pub fn departments(
+    conn: &mut DbConnection,
+    period: &Period,
+    department: Option<uuid::Uuid>,
+    today: NaiveDate,
+) -> Result<DepartmentsReport, ApiError> {
+    let scope = period.scope(None);
+    let led = store::held_by(conn, &scope, "lead_department_id")?;
+    let partnered = store::partnered(conn, &scope)?;
+    let last = store::last_held(conn, &scope)?;
+    let due = store::items_due(conn, period.from, period.to)?;
+    let due_ids: Vec<String> = due.iter().map(|r| r.id.clone()).collect();
+    let progress = plans::progress(conn, &due_ids, (scope.from, scope.to))?;
+    let mut items_by_department: HashMap<String, FulfilmentTotals> = HashMap::new();
+    for r in due {
+        let (held, participants) = progress.get(&r.id).copied().unwrap_or((0, 0));
+        let status = item_status(held, participants, r.target_events, r.target_participants, r.due_date, today);
+        count_status(items_by_department.entry(r.responsible_department_id).or_default(), status);
+    }
+    let mut q =
+        d::table.filter(d::active.eq(true)).select((d::id, d::code, d::name_kk)).order(d::code.asc()).into_boxed();
+    if let Some(id) = department {
+        q = q.filter(d::id.eq(id.to_string()));
+    }
+    let active: Vec<(String, String, String)> = q.load(conn)?;
+    let items = active
+        .into_iter()
+        .map(|(id, code, name_kk)| {
+            let (held, participants) = led.get(&id).copied().unwrap_or((0, 0));
+            let plan = items_by_department.get(&id).cloned().unwrap_or_default();
+            DepartmentActivity {
+                events_held: held,
+                events_partnered: partnered.get(&id).map(|p| p.0).unwrap_or(0),
+                participants_total: participants,
+                plan_items_due: plan.items,
+                plan_items_done: plan.done,
+                plan_items_overdue: plan.overdue,
+                last_held_at: last.get(&id).copied().map(to_utc),
+                department_id: id,
+                code,
+                name_kk,
+            }
+        })
+        .collect();
+    Ok(DepartmentsReport { from: period.from, to: period.to, items })
+}

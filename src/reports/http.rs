@@ -1,0 +1,246 @@
+//! Report routes (`reports:read`): summary, plan fulfilment and departments, each as JSON, CSV
+//! (`?format=csv` or `Accept: text/csv`) or XLSX (`?format=xlsx`).
+
+use actix_web::http::header;
+use actix_web::web::{Data, Query};
+use actix_web::{HttpRequest, HttpResponse, get};
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::compute::{self, Period};
+use super::export::{self, CSV_TYPE, XLSX_TYPE};
+use super::model::{DepartmentsReport, PlanFulfilment, Summary};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, Problem};
+use crate::plans::store as plans;
+use crate::state::AppState;
+
+const PROBLEM: &str = "application/problem+json";
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// `?format=` wins; else `Accept` asking for CSV or XLSX; else JSON.
+fn negotiate(req: &HttpRequest, asked: Option<Format>) -> Format {
+    if let Some(f) = asked {
+        return f;
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
+    if accept.contains("text/csv") {
+        Format::Csv
+    } else if accept.contains(XLSX_TYPE) {
+        Format::Xlsx
+    } else {
+        Format::Json
+    }
+}
+
+fn date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request(format!("{field} must be a date, YYYY-MM-DD")))
+}
+
+/// The period from `from`/`to`, or the defaults; 422 when `from` is after `to`.
+fn period(
+    state: &AppState,
+    from: Option<&str>,
+    to: Option<&str>,
+    default: (NaiveDate, NaiveDate),
+) -> Result<Period, ApiError> {
+    let from = from.map(|v| date("from", v)).transpose()?.unwrap_or(default.0);
+    let to = to.map(|v| date("to", v)).transpose()?.unwrap_or(default.1);
+    if from > to {
+        return Err(ApiError::field("from", "order", "must not be after to"));
+    }
+    Ok(Period { from, to, tz: state.config.timezone })
+}
+
+fn today(state: &AppState) -> NaiveDate {
+    Utc::now().with_timezone(&state.config.timezone).date_naive()
+}
+
+fn department(value: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
+    value
+        .map(|v| uuid::Uuid::parse_str(v).map_err(|_| ApiError::bad_request("department_id is not a department id")))
+        .transpose()
+}
+
+fn year_start(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), 1, 1).expect("1 January")
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// First local day, inclusive (default: 1 January of the current year).
+    pub from: Option<String>,
+    /// Last local day, inclusive (default: today).
+    pub to: Option<String>,
+    /// Only events this department leads or partners in.
+    pub department_id: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<Format>,
+}
+
+/// Summary of a period
+///
+/// Held events and their participants, with planned and cancelled events counted beside them,
+/// by department, kind, audience, month and basis. CSV is long-format
+/// (`section,key,events_held,events_partnered,participants_total`); XLSX has a sheet per section.
+#[utoipa::path(
+    tag = "reports",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The summary", content(
+            (Summary = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["reports:read"])),
+)]
+#[get("/summary")]
+pub async fn summary(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::ReportsRead)?;
+    let q = query.into_inner();
+    let now = today(&state);
+    let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
+    let dept = department(q.department_id.as_deref())?;
+    let format = negotiate(&req, q.format);
+    let report = state.store.run(move |conn| compute::summary(conn, &period, dept)).await?;
+    let name = format!("adal-summary-{}-{}", report.from, report.to);
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&report.long_table())?)),
+        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&report.sheets())?)),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FulfilmentQuery {
+    /// The plan.
+    pub plan_id: String,
+    /// First local day, inclusive (default: 1 January of the plan's year).
+    pub from: Option<String>,
+    /// Last local day, inclusive (default: 31 December of the plan's year).
+    pub to: Option<String>,
+    /// Only items this department is responsible for.
+    pub department_id: Option<String>,
+    pub format: Option<Format>,
+}
+
+/// Plan fulfilment
+///
+/// Each item of the plan with the held events linked to it in the period, their participants
+/// (seats filled, not unique people) against its targets, and its status.
+#[utoipa::path(
+    tag = "reports",
+    params(FulfilmentQuery),
+    responses(
+        (status = 200, description = "The plan's fulfilment", content(
+            (PlanFulfilment = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "A parameter does not parse or plan_id is missing", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["reports:read"])),
+)]
+#[get("/plan-fulfilment")]
+pub async fn plan_fulfilment(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<FulfilmentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::ReportsRead)?;
+    let q = query.into_inner();
+    let dept = department(q.department_id.as_deref())?;
+    let format = negotiate(&req, q.format);
+    let now = today(&state);
+    let st = state.clone();
+    let report = state
+        .store
+        .run(move |conn| {
+            let plan = plans::find_plan(conn, &q.plan_id)?.ok_or(ApiError::NotFound)?;
+            let year = |m, d| {
+                NaiveDate::from_ymd_opt(plan.year, m, d)
+                    .ok_or_else(|| ApiError::bad_request("the plan's year is out of range"))
+            };
+            let period = period(&st, q.from.as_deref(), q.to.as_deref(), (year(1, 1)?, year(12, 31)?))?;
+            compute::plan_fulfilment(conn, &plan.id, &period, dept, now)
+        })
+        .await?;
+    let name = format!("adal-plan-fulfilment-{}-{}", report.from, report.to);
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&report.items_table())?)),
+        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&report.sheets())?)),
+    }
+}
+
+/// Departments' activity
+///
+/// One row per active department, idle ones included: the events it led and partnered in, their
+/// participants, its plan items due in the period and how many are done or overdue, and when it
+/// last held an event — the view that shows which departments are not doing the work.
+#[utoipa::path(
+    tag = "reports",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "A row per active department", content(
+            (DepartmentsReport = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["reports:read"])),
+)]
+#[get("/departments")]
+pub async fn departments(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::ReportsRead)?;
+    let q = query.into_inner();
+    let now = today(&state);
+    let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
+    let dept = department(q.department_id.as_deref())?;
+    let format = negotiate(&req, q.format);
+    let report = state.store.run(move |conn| compute::departments(conn, &period, dept, now)).await?;
+    let name = format!("adal-departments-{}-{}", report.from, report.to);
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&report.table())?)),
+        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&[report.table()])?)),
+    }
+}

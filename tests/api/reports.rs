@@ -1,0 +1,313 @@
+//! Reports: every counting rule with hand-computed figures, the department filter, local months,
+//! plan fulfilment, the departments view, CSV and XLSX carrying the JSON's figures, and the demo
+//! registry's story.
+
+use std::io::Cursor;
+use std::process::Command;
+
+use calamine::Reader;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::both_stores;
+use crate::events::{World, create, event, world};
+use crate::helpers::{JWT_SECRET, TestApp};
+
+/// The fixture whose figures are computed by hand in each test below.
+async fn fixture(app: &TestApp, w: &World) {
+    let t = &w.youth_organiser;
+    // A: held, youth leads, policy partners; 50 on a sign-in sheet, 30 of them youth.
+    create(
+        app,
+        t,
+        &event(
+            json!({"kind": "lecture", "starts_at": "2024-03-10T10:00:00+05:00", "ends_at": "2024-03-10T12:00:00+05:00",
+        "audiences": ["youth", "students"], "partner_department_ids": [w.policy],
+        "attendance": {"total": 50, "basis": "sign_in_sheet", "breakdown": [{"audience": "youth", "count": 30}]}}),
+        ),
+    )
+    .await;
+    // B: held, policy leads; 20 by headcount, all civil servants.
+    create(app, &w.policy_organiser, &event(json!({"kind": "seminar", "starts_at": "2024-03-20T10:00:00+05:00", "ends_at": "2024-03-20T12:00:00+05:00",
+        "audiences": ["civil_servants"], "attendance": {"total": 20, "basis": "headcount", "breakdown": [{"audience": "civil_servants", "count": 20}]}}))).await;
+    // C: planned; D: cancelled — beside the held figures, never in them.
+    create(app, t, &event(json!({"starts_at": "2024-03-05T10:00:00+05:00", "ends_at": "2024-03-05T12:00:00+05:00"})))
+        .await;
+    create(app, t, &event(json!({"status": "cancelled", "starts_at": "2024-03-06T10:00:00+05:00", "ends_at": "2024-03-06T12:00:00+05:00"}))).await;
+    // E: held but deleted: never counts.
+    let e = create(app, t, &event(json!({"starts_at": "2024-03-07T10:00:00+05:00", "ends_at": "2024-03-07T12:00:00+05:00", "attendance": {"total": 100}}))).await;
+    app.send(
+        app.request(Method::DELETE, &format!("/api/v1/events/{}", e["id"].as_str().unwrap()), Some(t))
+            .header("if-match", "\"1\""),
+    )
+    .await
+    .expect(204);
+    // F: held at 20:30Z on 31 March, which is 1 April in Almaty; 7 by headcount.
+    create(
+        app,
+        t,
+        &event(json!({"kind": "lecture", "starts_at": "2024-03-31T20:30:00Z", "ends_at": "2024-03-31T22:00:00Z",
+        "audiences": ["youth"], "attendance": {"total": 7}})),
+    )
+    .await;
+}
+
+fn row<'a>(rows: &'a Value, key: &str, value: &str) -> &'a Value {
+    rows.as_array().unwrap().iter().find(|r| r[key] == value).unwrap_or_else(|| panic!("no {key}={value} in {rows}"))
+}
+
+async fn the_summary_counts_exactly_as_the_contract_says(app: TestApp) {
+    let w = world(&app).await;
+    fixture(&app, &w).await;
+    let s = app.get("/api/v1/reports/summary?from=2024-03-01&to=2024-04-30", &w.admin).await.expect(200).json();
+    assert_eq!((s["from"].as_str(), s["to"].as_str()), (Some("2024-03-01"), Some("2024-04-30")));
+    assert_eq!(s["events_held"], 3, "A, B and F");
+    assert_eq!(s["participants_total"], 77);
+    assert_eq!(s["events_planned"], 1);
+    assert_eq!(s["events_cancelled"], 1);
+    assert_eq!(s["unique_people"], 0, "no named attendees");
+    assert_eq!(s["participants_by_basis"], json!({"sign_in_sheet": 50, "headcount": 27, "estimate": 0}));
+    let youth = row(&s["by_department"], "code", "youth-centre");
+    assert_eq!(
+        (youth["events_held"].as_i64(), youth["events_partnered"].as_i64(), youth["participants_total"].as_i64()),
+        (Some(2), Some(0), Some(57))
+    );
+    let policy = row(&s["by_department"], "code", "internal-policy");
+    assert_eq!(
+        (policy["events_held"].as_i64(), policy["events_partnered"].as_i64(), policy["participants_total"].as_i64()),
+        (Some(1), Some(1), Some(20))
+    );
+    let sum: i64 =
+        s["by_department"].as_array().unwrap().iter().map(|d| d["participants_total"].as_i64().unwrap()).sum();
+    assert_eq!(sum, 77, "department rows add up to the total, never double");
+    assert_eq!(row(&s["by_kind"], "kind", "lecture")["participants_total"], 57);
+    assert_eq!(row(&s["by_kind"], "kind", "seminar")["events_held"], 1);
+    assert_eq!(row(&s["by_kind"], "kind", "campaign")["events_held"], 0);
+    let youth_aud = row(&s["by_audience"], "audience", "youth");
+    assert_eq!((youth_aud["events_held"].as_i64(), youth_aud["participants_counted"].as_i64()), (Some(2), Some(30)));
+    assert_eq!(row(&s["by_audience"], "audience", "civil_servants")["participants_counted"], 20);
+    assert_eq!(row(&s["by_audience"], "audience", "students")["participants_counted"], 0);
+    assert_eq!(
+        s["by_month"],
+        json!([{"month": "2024-03", "events_held": 2, "participants_total": 70}, {"month": "2024-04", "events_held": 1, "participants_total": 7}])
+    );
+    // The last day of March, in Almaty, does not hold F.
+    let march = app.get("/api/v1/reports/summary?from=2024-03-01&to=2024-03-31", &w.admin).await.json();
+    assert_eq!((march["events_held"].as_i64(), march["participants_total"].as_i64()), (Some(2), Some(70)));
+}
+both_stores!(the_summary_counts_exactly_as_the_contract_says);
+
+async fn the_department_filter_keeps_what_it_leads_or_partners(app: TestApp) {
+    let w = world(&app).await;
+    fixture(&app, &w).await;
+    let s = app
+        .get(&format!("/api/v1/reports/summary?from=2024-03-01&to=2024-04-30&department_id={}", w.policy), &w.admin)
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(
+        (s["events_held"].as_i64(), s["participants_total"].as_i64()),
+        (Some(2), Some(70)),
+        "A (partner) and B (lead)"
+    );
+    assert_eq!(s["events_planned"], 0);
+    let youth = row(&s["by_department"], "code", "youth-centre");
+    assert_eq!((youth["events_held"].as_i64(), youth["participants_total"].as_i64()), (Some(1), Some(50)));
+    app.get("/api/v1/reports/summary?department_id=nope", &w.admin).await.expect(400);
+    app.get("/api/v1/reports/summary?from=2024-05-01&to=2024-04-01", &w.admin).await.expect(422);
+    app.get("/api/v1/reports/summary?from=01.05.2024", &w.admin).await.expect(400);
+}
+both_stores!(the_department_filter_keeps_what_it_leads_or_partners);
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 with BOM");
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
+    r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+fn xlsx_sheet(bytes: Vec<u8>, name: &str) -> Vec<Vec<calamine::Data>> {
+    let mut book = calamine::Xlsx::new(Cursor::new(bytes)).expect("a real workbook");
+    let range = book.worksheet_range(name).expect("the sheet");
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+async fn csv_and_xlsx_carry_the_same_figures_as_json(app: TestApp) {
+    let w = world(&app).await;
+    fixture(&app, &w).await;
+    let base = "/api/v1/reports/summary?from=2024-03-01&to=2024-04-30";
+    let json = app.get(base, &w.admin).await.json();
+    let csv = app.send(app.request(Method::GET, base, Some(&w.admin)).header("accept", "text/csv")).await.expect(200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(csv.header("content-disposition").unwrap().contains("adal-summary-2024-03-01-2024-04-30.csv"));
+    let rows = csv_rows(csv.text.as_bytes());
+    assert_eq!(rows[0], vec!["section", "key", "events_held", "events_partnered", "participants_total"]);
+    let find = |section: &str, key: &str| {
+        rows.iter().find(|r| r[0] == section && r[1] == key).unwrap_or_else(|| panic!("{section}/{key}")).clone()
+    };
+    assert_eq!(find("total", "held")[2], json["events_held"].to_string());
+    assert_eq!(find("total", "held")[4], json["participants_total"].to_string());
+    assert_eq!(find("total", "events_planned")[2], "1");
+    assert_eq!(find("department", "internal-policy")[3], "1");
+    assert_eq!(find("month", "2024-04")[4], "7");
+    assert_eq!(find("basis", "headcount")[4], "27");
+    assert_eq!(find("audience", "youth")[4], "30");
+    let same = app.send(app.request(Method::GET, &format!("{base}&format=csv"), Some(&w.admin))).await.expect(200);
+    assert_eq!(same.text, csv.text);
+
+    let xlsx = app.client.get(app.url(&format!("{base}&format=xlsx"))).bearer_auth(&w.admin).send().await.unwrap();
+    assert_eq!(xlsx.status().as_u16(), 200);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    let total = xlsx_sheet(bytes.clone(), "total");
+    let figure =
+        |name: &str| total.iter().find(|r| r[0] == calamine::Data::String(name.into())).map(|r| r[1].clone()).unwrap();
+    assert_eq!(figure("events_held"), calamine::Data::Float(3.0), "numbers typed as numbers");
+    assert_eq!(figure("participants_total"), calamine::Data::Float(77.0));
+    let months = xlsx_sheet(bytes.clone(), "month");
+    assert_eq!(
+        months[0],
+        vec![
+            calamine::Data::String("month".into()),
+            calamine::Data::String("events_held".into()),
+            calamine::Data::String("participants_total".into())
+        ]
+    );
+    assert_eq!(months[1][2], calamine::Data::Float(70.0));
+    let departments = xlsx_sheet(bytes, "department");
+    assert!(
+        departments
+            .iter()
+            .any(|r| r[1] == calamine::Data::String("youth-centre".into()) && r[5] == calamine::Data::Float(57.0))
+    );
+}
+both_stores!(csv_and_xlsx_carry_the_same_figures_as_json);
+
+async fn plan_fulfilment_reports_each_item_against_its_targets(app: TestApp) {
+    let w = world(&app).await;
+    let (plan, items) = crate::plans::plan_with_items(
+        &app,
+        &w.admin,
+        &w.youth,
+        &[("1.1", "2024-01-31", 1, 10), ("1.2", "2024-12-31", 1, 10), ("2.1", "2099-12-31", 5, 500)],
+    )
+    .await;
+    create(&app, &w.youth_organiser, &event(json!({"plan_item_id": items[1]["id"], "attendance": {"total": 15}})))
+        .await;
+    create(&app, &w.youth_organiser, &event(json!({"plan_item_id": items[2]["id"], "attendance": {"total": 40}})))
+        .await;
+    let r = app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}"), &w.admin).await.expect(200).json();
+    assert_eq!((r["from"].as_str(), r["to"].as_str()), (Some("2024-01-01"), Some("2024-12-31")), "the plan's year");
+    assert_eq!(r["totals"], json!({"items": 3, "done": 1, "open": 1, "overdue": 1}));
+    let statuses: Vec<(&str, i64, &str)> = r["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (i["number"].as_str().unwrap(), i["participants_total"].as_i64().unwrap(), i["status"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(statuses, vec![("1.1", 0, "overdue"), ("1.2", 15, "done"), ("2.1", 40, "open")]);
+    let csv =
+        app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}&format=csv"), &w.admin).await.expect(200);
+    let rows = csv_rows(csv.text.as_bytes());
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[2][9], "done");
+    app.get("/api/v1/reports/plan-fulfilment?plan_id=0193a6f2-0000-7000-8000-000000000000", &w.admin).await.expect(404);
+    app.get("/api/v1/reports/plan-fulfilment", &w.admin).await.expect(400);
+}
+both_stores!(plan_fulfilment_reports_each_item_against_its_targets);
+
+async fn the_departments_view_shows_idle_departments_too(app: TestApp) {
+    let w = world(&app).await;
+    fixture(&app, &w).await;
+    let legal = app.create_department(&w.admin, "legal-support").await;
+    crate::plans::plan_with_items(&app, &w.admin, legal["id"].as_str().unwrap(), &[("1.3", "2024-03-15", 2, 50)]).await;
+    let r = app.get("/api/v1/reports/departments?from=2024-03-01&to=2024-04-30", &w.admin).await.expect(200).json();
+    let codes: Vec<&str> = r["items"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["administration", "internal-policy", "legal-support", "youth-centre"]);
+    let idle = row(&r["items"], "code", "legal-support");
+    assert_eq!(idle["events_held"], 0);
+    assert_eq!((idle["plan_items_due"].as_i64(), idle["plan_items_overdue"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(idle["last_held_at"], Value::Null);
+    let youth = row(&r["items"], "code", "youth-centre");
+    assert_eq!((youth["events_held"].as_i64(), youth["participants_total"].as_i64()), (Some(2), Some(57)));
+    assert_eq!(youth["last_held_at"], "2024-03-31T20:30:00Z");
+    let policy = row(&r["items"], "code", "internal-policy");
+    assert_eq!((policy["events_held"].as_i64(), policy["events_partnered"].as_i64()), (Some(1), Some(1)));
+    let xlsx = app
+        .client
+        .get(app.url("/api/v1/reports/departments?from=2024-03-01&to=2024-04-30&format=xlsx"))
+        .bearer_auth(&w.admin)
+        .send()
+        .await
+        .unwrap();
+    let sheet = xlsx_sheet(xlsx.bytes().await.unwrap().to_vec(), "departments");
+    assert_eq!(sheet.len(), 5, "a header and a row per active department");
+}
+both_stores!(the_departments_view_shows_idle_departments_too);
+
+async fn reports_need_reports_read(app: TestApp) {
+    let w = world(&app).await;
+    let viewer = app.token_for(&w.admin, "viewer", &w.policy, "viewer").await;
+    app.get("/api/v1/reports/summary", &viewer).await.expect(200);
+    let client = app
+        .post(
+            "/api/v1/clients",
+            &w.admin,
+            &json!({"name": "Оқырман", "department_id": w.youth, "scopes": ["events:read"]}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let t = app.token(&json!({"grant_type": "client_credentials", "client_id": client["client_id"], "client_secret": client["client_secret"]})).await.json();
+    let token = t["access_token"].as_str().unwrap();
+    for path in ["/api/v1/reports/summary", "/api/v1/reports/departments", "/api/v1/reports/plan-fulfilment?plan_id=x"]
+    {
+        app.get(path, token).await.expect(403);
+    }
+}
+both_stores!(reports_need_reports_read);
+
+async fn the_demo_registry_tells_the_story(app: TestApp) {
+    let seed = || {
+        Command::new(env!("CARGO_BIN_EXE_adal"))
+            .arg("seed-demo")
+            .env("DATABASE_URL", &app.store.url)
+            .env("ADAL_JWT_SECRET", JWT_SECRET)
+            .env("ADAL_KEY_FILE", app.store.dir.path().join("adal.keys"))
+            .output()
+            .unwrap()
+    };
+    let out = seed();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let accounts: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
+    let roles: Vec<&str> = accounts.iter().map(|a| a[1]).collect();
+    assert_eq!(roles, vec!["admin", "coordinator", "organiser", "viewer"]);
+    assert!(accounts.iter().all(|a| a.len() == 3 && a[2].len() >= 12));
+    let organiser = app.login(accounts[2][0], accounts[2][2]).await["access_token"].as_str().unwrap().to_string();
+    let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &organiser).await.expect(200).json();
+    assert_eq!(s["events_held"], 28);
+    assert_eq!(s["participants_total"], 1801, "about 1,800 people");
+    let youth = row(&s["by_department"], "code", "youth-centre");
+    assert_eq!((youth["events_held"].as_i64(), youth["participants_total"].as_i64()), (Some(28), Some(1801)));
+    assert_eq!(row(&s["by_department"], "code", "internal-policy")["events_partnered"], 28);
+    let months: Vec<&str> = s["by_month"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["events_held"].as_i64() > Some(0))
+        .map(|m| m["month"].as_str().unwrap())
+        .collect();
+    assert_eq!(months, vec!["2024-01", "2024-02", "2024-03", "2024-04", "2024-05", "2024-06", "2024-07", "2024-08"]);
+    let departments = app.get("/api/v1/reports/departments?from=2024-01-01&to=2024-12-31", &organiser).await.json();
+    assert_eq!(
+        row(&departments["items"], "code", "legal-support")["events_held"],
+        0,
+        "the departments that did not do the work show"
+    );
+    let again = seed();
+    assert!(!again.status.success(), "a registry with events is refused");
+    let verify = app.get("/api/v1/audit/verify", &app.admin_token().await).await.json();
+    assert_eq!(verify["ok"], true);
+}
+both_stores!(the_demo_registry_tells_the_story);
