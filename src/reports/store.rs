@@ -69,8 +69,11 @@ fn grouped(conn: &mut DbConnection, sql: String) -> QueryResult<Counts> {
     Ok(rows.into_iter().filter_map(|r| r.key.map(|k| (k, (r.n, r.total)))).collect())
 }
 
-/// Events by status and attendance basis: `((status, basis), (count, participants))`.
-pub fn by_status(conn: &mut DbConnection, s: &Scope) -> QueryResult<Vec<((String, Option<String>), (i64, i64))>> {
+/// A status and an attendance basis, with the count of events and their participants.
+pub type StatusCounts = ((String, Option<String>), (i64, i64));
+
+/// Events by status and attendance basis.
+pub fn by_status(conn: &mut DbConnection, s: &Scope) -> QueryResult<Vec<StatusCounts>> {
     let sql = format!(
         "SELECT e.status AS status, e.attendance_basis AS basis, COUNT(*) AS n, \
          CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total \
