@@ -24,6 +24,7 @@ Patch and needs `If-Match`. Each operation's security requirement names the scop
         (name = "accounts", description = "People who log in (admin)"),
         (name = "clients", description = "Other city systems (admin)"),
         (name = "events", description = "Outreach events, their organisers and attendance"),
+        (name = "attendees", description = "Named attendees of events, by batch or sign-in sheet; IINs kept only as keyed hashes"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "operations", description = "Health and metrics"),
     )

@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
-use crate::{accounts, audit, auth, bootstrap, clients, departments, events, health};
+use crate::{accounts, attendees, audit, auth, bootstrap, clients, departments, events, health};
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
 fn routes(cfg: &mut ServiceConfig) {
@@ -69,8 +69,12 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(events::http::read)
                 .service(events::http::update)
                 .service(events::http::remove)
-                .service(events::http::record_attendance),
+                .service(events::http::record_attendance)
+                .service(attendees::http::list)
+                .service(attendees::http::add)
+                .service(attendees::http::remove),
         )
+        .service(scope::scope("/api/v1/attendees").service(attendees::http::erase))
         .service(scope::scope("/api/v1/audit").service(audit::http::list).service(audit::http::verify));
 }
 
