@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 pub mod accounts;
+pub mod attendees;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;

@@ -25,7 +25,7 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
-use crate::{accounts, audit, auth, bootstrap, clients, departments, events, health, plans, reports};
+use crate::{accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, reports};
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
 fn routes(cfg: &mut ServiceConfig) {
@@ -69,7 +69,10 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(events::http::read)
                 .service(events::http::update)
                 .service(events::http::remove)
-                .service(events::http::record_attendance),
+                .service(events::http::record_attendance)
+                .service(attendees::http::list)
+                .service(attendees::http::add)
+                .service(attendees::http::remove),
         )
         .service(
             scope::scope("/api/v1/plans")
@@ -89,6 +92,7 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(reports::http::plan_fulfilment)
                 .service(reports::http::departments),
         )
+        .service(scope::scope("/api/v1/attendees").service(attendees::http::erase))
         .service(scope::scope("/api/v1/audit").service(audit::http::list).service(audit::http::verify));
 }
 

@@ -76,7 +76,11 @@ fn data<'a>(input: &'a EventInput, lead: &'a str, status: EventStatus) -> EventD
 }
 
 /// Attendance may be recorded only for an event that has started and is not cancelled.
-fn check_attendance_allowed(starts_at: DateTime<Utc>, status: EventStatus, field: &str) -> Result<(), ApiError> {
+pub(crate) fn check_attendance_allowed(
+    starts_at: DateTime<Utc>,
+    status: EventStatus,
+    field: &str,
+) -> Result<(), ApiError> {
     if status == EventStatus::Cancelled {
         return Err(ApiError::field("status", "cancelled", "attendance cannot be recorded for a cancelled event"));
     }
@@ -294,8 +298,9 @@ pub async fn remove(
 /// Record attendance
 ///
 /// How many came, how the number was obtained (`basis`) and by audience. Only for an event that
-/// has started and is not cancelled; recording it makes the event `held`. The lead and partner
-/// departments (and admins) may record it. Requires `If-Match` with the event's ETag.
+/// has started and is not cancelled; recording it makes the event `held`. The total may not be
+/// below the event's named attendees. The lead and partner departments (and admins) may record
+/// it. Requires `If-Match` with the event's ETag.
 #[utoipa::path(
     tag = "events",
     params(
@@ -313,7 +318,7 @@ pub async fn remove(
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "A rule is broken (not started, cancelled, counts)", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "A rule is broken (not started, cancelled, counts, total below the attendees)", body = Problem, content_type = PROBLEM),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
         (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
@@ -344,6 +349,15 @@ pub async fn record_attendance(
             principal.require_department(departments, "lead or a partner department")?;
             if_match.check(before.version)?;
             check_attendance_allowed(before.starts_at, before.status, "starts_at")?;
+            // The recorded total may not fall below the attendees named on the event.
+            let named = crate::attendees::store::count_for_event(tx.conn, &id)?;
+            if i64::from(attendance.total) < named {
+                return Err(ApiError::field(
+                    "total",
+                    "attendees",
+                    format!("must be at least {named}, the attendees on record"),
+                ));
+            }
             if !store::set_attendance(tx.conn, &id, before.version, &attendance, crate::store::now())? {
                 return Err(ApiError::PreconditionFailed);
             }

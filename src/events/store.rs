@@ -205,6 +205,27 @@ pub fn set_attendance(
     Ok(true)
 }
 
+/// Raises the recorded attendance to `total` counted from a sign-in sheet (and so `held`),
+/// keeping the breakdown, if the event is still at `version`.
+pub fn raise_attendance(
+    conn: &mut DbConnection,
+    id: &str,
+    version: i64,
+    total: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(e::table.filter(e::id.eq(id).and(e::version.eq(version)).and(e::deleted_at.is_null())))
+        .set((
+            e::attendance_total.eq(Some(total)),
+            e::attendance_basis.eq(Some(AttendanceBasis::SignInSheet.as_str())),
+            e::status.eq(EventStatus::Held.as_str()),
+            e::version.eq(version + 1),
+            e::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
 pub fn soft_delete(conn: &mut DbConnection, id: &str, version: i64, now: NaiveDateTime) -> QueryResult<bool> {
     let n = diesel::update(e::table.filter(e::id.eq(id).and(e::version.eq(version)).and(e::deleted_at.is_null())))
         .set((e::deleted_at.eq(Some(now)), e::version.eq(version + 1), e::updated_at.eq(now)))

@@ -178,6 +178,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attendees (id) {
+        id -> Text,
+        event_id -> Text,
+        full_name -> Text,
+        iin_hash -> Nullable<Text>,
+        iin_last2 -> Nullable<Text>,
+        birth_year -> Nullable<Integer>,
+        gender -> Nullable<Text>,
+        organisation -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> departments (department_id));
 diesel::joinable!(clients -> departments (department_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -186,6 +200,7 @@ diesel::joinable!(event_audiences -> events (event_id));
 diesel::joinable!(event_partners -> events (event_id));
 diesel::joinable!(event_organisers -> events (event_id));
 diesel::joinable!(event_breakdown -> events (event_id));
+diesel::joinable!(attendees -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -201,4 +216,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_partners,
     event_organisers,
     event_breakdown,
+    attendees,
 );

@@ -1,0 +1,493 @@
+//! Attendee routes: add a batch or a whole sign-in sheet, list, remove one, erase a person.
+//!
+//! Attendees carry no ETag and need no `If-Match`: they are added and removed, never changed, and
+//! a removal names its row by id. Every unsafe request accepts `Idempotency-Key`.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use utoipa::IntoParams;
+
+use super::iin::{Iin, keyed_digest};
+use super::model::{
+    AddedAttendees, AttendeeBatch, AttendeeResponse, ErasureRequest, ErasureResponse, MAX_BATCH, NewAttendee, RawRow,
+    check_rows,
+};
+use super::sheet;
+use super::store::{self, NewRow};
+use crate::audit;
+use crate::auth::{Principal, Scope};
+use crate::config::Secret;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::events::http::check_attendance_allowed;
+use crate::events::model::{EventResponse, MAX_PARTICIPANTS};
+use crate::events::store as events;
+use crate::http::body::{self, JsonBody};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+use crate::store::DbConnection;
+
+const PROBLEM: &str = "application/problem+json";
+const CSV: &str = "text/csv";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn list_location(event_id: &str) -> String {
+    format!("/api/v1/events/{event_id}/attendees")
+}
+
+/// The live event, if the principal acts for its lead or a partner department (or is an admin):
+/// only they see or change its attendees.
+fn event_for(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<EventResponse, ApiError> {
+    let event = events::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let mut departments = vec![event.lead_department_id.as_str()];
+    departments.extend(event.partner_department_ids.iter().map(String::as_str));
+    principal.require_department(departments, "lead or a partner department")?;
+    Ok(event)
+}
+
+fn type_error(field: String, message: &str) -> FieldError {
+    FieldError::new(field, "type", message)
+}
+
+/// A JSON batch as rows of text. Values are converted by hand rather than by serde, whose
+/// messages quote the offending value — which could be an IIN sent as a number.
+fn rows_from_json(bytes: &[u8]) -> Result<Vec<(String, RawRow)>, ApiError> {
+    let value: Value = body::parse_json(bytes)?;
+    let Value::Object(mut top) = value else {
+        return Err(ApiError::field("", "type", "expected an object {\"attendees\": [...]}"));
+    };
+    let mut errors: Vec<FieldError> = top
+        .keys()
+        .filter(|k| k.as_str() != "attendees")
+        .map(|k| FieldError::new(k.clone(), "unknown_field", "unknown field; expected attendees"))
+        .collect();
+    let items = match top.remove("attendees") {
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(ApiError::field("attendees", "type", "must be an array of attendees")),
+        None => return Err(ApiError::field("attendees", "required", "missing field `attendees`")),
+    };
+    if items.is_empty() {
+        errors.push(FieldError::new("attendees", "length", "add at least one attendee"));
+    } else if items.len() > MAX_BATCH {
+        errors.push(FieldError::new(
+            "attendees",
+            "length",
+            format!("at most {MAX_BATCH} attendees in one batch; send a sign-in sheet or several batches"),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut rows = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("attendees[{i}]");
+        let Value::Object(map) = item else {
+            errors.push(type_error(path, "must be an object"));
+            continue;
+        };
+        match raw_row(&path, map) {
+            Ok(row) => rows.push((path, row)),
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(ApiError::Validation(errors)) }
+}
+
+fn raw_row(path: &str, map: Map<String, Value>) -> Result<RawRow, Vec<FieldError>> {
+    let mut row = RawRow::default();
+    let mut errors = Vec::new();
+    for (key, value) in map {
+        let field = format!("{path}.{key}");
+        let slot = match key.as_str() {
+            "full_name" => &mut row.full_name,
+            "iin" => &mut row.iin,
+            "birth_year" => &mut row.birth_year,
+            "gender" => &mut row.gender,
+            "organisation" => &mut row.organisation,
+            _ => {
+                errors.push(FieldError::new(
+                    field,
+                    "unknown_field",
+                    "unknown field; expected full_name, iin, birth_year, gender or organisation",
+                ));
+                continue;
+            }
+        };
+        match (key.as_str(), value) {
+            (_, Value::Null) => {}
+            ("birth_year", Value::Number(n)) if n.is_i64() => *slot = n.as_i64().map(|y| y.to_string()),
+            ("birth_year", _) => errors.push(type_error(field, "must be an integer year")),
+            (_, Value::String(s)) => *slot = Some(s),
+            ("iin", _) => errors.push(type_error(field, "must be a string of 12 digits")),
+            (_, _) => errors.push(type_error(field, "must be a string")),
+        }
+    }
+    if errors.is_empty() { Ok(row) } else { Err(errors) }
+}
+
+/// The body's rows, checked: by JSON, CSV or XLSX according to its media type (415 for others).
+fn parse_upload(media: &str, bytes: &[u8]) -> Result<Vec<NewAttendee>, ApiError> {
+    let rows = match media {
+        CSV => sheet::from_csv(bytes)?,
+        XLSX => sheet::from_xlsx(bytes)?,
+        _ => rows_from_json(bytes)?,
+    };
+    check_rows(&rows).map_err(ApiError::Validation)
+}
+
+/// A row as written: a fresh id (UUID v7, so the sheet's order is kept) and the IIN turned into
+/// its keyed hash and last two digits.
+fn to_row(a: &NewAttendee, key: &Secret) -> (String, NewRow) {
+    (
+        a.path.clone(),
+        NewRow {
+            id: crate::store::new_id(),
+            full_name: a.full_name.clone(),
+            iin_hash: a.iin.as_ref().map(|i| i.hash(key)),
+            iin_last2: a.iin.as_ref().map(Iin::last2),
+            birth_year: a.birth_year,
+            gender: a.gender,
+            organisation: a.organisation.clone(),
+        },
+    )
+}
+
+/// The fingerprint an idempotent retry is recognised by. The body may hold IINs, and an unkeyed
+/// hash of a small body (one name and IIN) could be reversed by trying every IIN, so the stored
+/// fingerprint is made from the body's keyed digest instead.
+fn keyed_fingerprint(key: &Secret, media: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut input = Vec::with_capacity(media.len() + 1 + bytes.len());
+    input.extend_from_slice(media.as_bytes());
+    input.push(b'\n');
+    input.extend_from_slice(bytes);
+    keyed_digest(key, &input).into_bytes()
+}
+
+/// Add attendees
+///
+/// All or nothing: every row is added, or none is and the problem's `errors` name each refused
+/// row and why. The body is one of:
+///
+/// - `application/json`: `{"attendees": [...]}`, 1 to 1000; errors name `attendees[i].field`.
+/// - `text/csv`: a sign-in sheet, UTF-8 with or without BOM, `,` or `;` separated (taken from the
+///   header line).
+/// - `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`: a sign-in sheet, its
+///   first worksheet.
+///
+/// A sheet holds at most 10,000 rows. Its header (the first line, or the first non-empty row of
+/// a workbook) names the columns, in any case and spacing: full name `Аты-жөні` / `ФИО` /
+/// `full_name` (required), IIN `ЖСН` / `ИИН` / `iin`, birth year `Туған жылы` / `Год рождения` /
+/// `birth_year`, gender `Жынысы` / `Пол` / `gender`, organisation `Ұйым` / `Организация` /
+/// `organisation`; other columns are ignored, and so are blank lines. Errors name `rows[i].field`,
+/// where `rows[0]` is the line after the header; problems with the sheet as a whole name `sheet`.
+///
+/// An IIN is checked (birth date, century digit, control digit) and never stored nor returned:
+/// only a keyed hash, which recognises the same person on every event, and its last two digits.
+/// The same IIN twice on one event is refused, within the upload or against those already added.
+/// Only for an event that has started and is not cancelled, by its lead or a partner department
+/// (or an admin). When the attendees would outnumber the event's recorded attendance (or none is
+/// recorded), the attendance total becomes their number with basis `sign_in_sheet`, the event is
+/// `held` and its version moves on.
+#[utoipa::path(
+    tag = "attendees",
+    operation_id = "add_attendees",
+    params(
+        ("id" = String, Path, description = "Event id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body replays the first answer"),
+    ),
+    request_body(
+        description = "A JSON batch, or a whole sign-in sheet as CSV or XLSX",
+        content(
+            (AttendeeBatch = "application/json"),
+            (String = "text/csv", example = json!("№;Аты-жөні;ЖСН;Туған жылы;Жынысы;Ұйым\n1;Айгүл Нұрланқызы;<12 digits>;1990;әйел;Жастар орталығы\n")),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ),
+    ),
+    responses(
+        (status = 201, description = "Every row added", body = AddedAttendees,
+            headers(("Location" = String, description = "The event's attendee list"))),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Neither JSON, CSV nor XLSX", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Nothing added: the rows refused and why, or the sheet, or the event (not started, cancelled)", body = Problem, content_type = PROBLEM,
+            example = json!({
+                "type": "https://adal.example/problems/validation", "title": "Validation failed", "status": 422,
+                "detail": "2 fields are invalid", "instance": "/api/v1/events/0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d71/attendees",
+                "request_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
+                "errors": [
+                    {"field": "rows[7].iin", "code": "control_digit", "message": "the IIN's control digit does not match; check it for a typo"},
+                    {"field": "rows[12].full_name", "code": "required", "message": "a full name is required"}
+                ]
+            })),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["attendees:write"])),
+)]
+#[post("/{id}/attendees")]
+pub async fn add(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::AttendeesWrite)?;
+    let media = match body::media_type(&req) {
+        Some(m) if m == CSV || m == XLSX => m,
+        Some(m) if m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")) => m,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(format!("expected application/json, {CSV} or {XLSX}").into()));
+        }
+    };
+    let raw = body::read_limited(&req, &mut payload.into_inner()).await?;
+    let fingerprint = keyed_fingerprint(&state.iin_key, &media, &raw);
+    // Parsing and hashing a sheet is CPU work: off the async workers, and before the write
+    // transaction so its lock is not held for it. Its errors wait until the event and the
+    // caller's right to it are checked, so a caller without that right learns nothing else.
+    let app = state.clone();
+    let parsed = web::block(move || -> Result<Vec<(String, NewRow)>, ApiError> {
+        let rows = parse_upload(&media, &raw)?;
+        Ok(rows.iter().map(|r| to_row(r, &app.iin_key)).collect())
+    })
+    .await
+    .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?;
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, &fingerprint)
+        .perform(&state.store, move |tx| {
+            let event = event_for(tx.conn, &principal, &id)?;
+            check_attendance_allowed(event.starts_at, event.status, "starts_at")?;
+            let rows = parsed?;
+            let hashes: Vec<&str> = rows.iter().filter_map(|(_, r)| r.iin_hash.as_deref()).collect();
+            let existing = store::existing_hashes(tx.conn, &id, &hashes)?;
+            let errors: Vec<FieldError> = rows
+                .iter()
+                .filter(|(_, r)| r.iin_hash.as_ref().is_some_and(|h| existing.contains(h)))
+                .map(|(path, _)| {
+                    FieldError::new(
+                        format!("{path}.iin"),
+                        "duplicate",
+                        "this person is already an attendee of the event",
+                    )
+                })
+                .collect();
+            if !errors.is_empty() {
+                return Err(ApiError::Validation(errors));
+            }
+            let before = store::count_for_event(tx.conn, &id)?;
+            let count = before + rows.len() as i64;
+            if count > i64::from(MAX_PARTICIPANTS) {
+                return Err(ApiError::field(
+                    "attendees",
+                    "range",
+                    format!("an event has at most {MAX_PARTICIPANTS} attendees; it has {before}"),
+                ));
+            }
+            let now = crate::store::now();
+            let new_rows: Vec<NewRow> = rows.into_iter().map(|(_, r)| r).collect();
+            store::insert(tx.conn, &id, &new_rows, now)?;
+            // The recorded attendance never falls below the attendees on record.
+            let total_before = event.attendance.as_ref().map(|a| a.total);
+            let total_after = match total_before {
+                Some(t) if i64::from(t) >= count => t,
+                _ => {
+                    let total = count as i32;
+                    if !events::raise_attendance(tx.conn, &id, event.version, total, now)? {
+                        return Err(ApiError::conflict("the event changed meanwhile; retry"));
+                    }
+                    total
+                }
+            };
+            // Counts only: the audit trail is kept for ever and must not hold names or IINs.
+            let mut changes = json!({"added": new_rows.len(), "attendees": {"from": before, "to": count}});
+            if total_before != Some(total_after) {
+                changes["attendance_total"] = json!({"from": total_before, "to": total_after});
+            }
+            tx.audit("attendees.add", "event", Some(&id), audit::details(changes))?;
+            let ids: Vec<&str> = new_rows.iter().map(|r| r.id.as_str()).collect();
+            let attendees: Vec<AttendeeResponse> =
+                store::by_ids(tx.conn, &ids)?.into_iter().map(AttendeeResponse::from).collect();
+            let body = AddedAttendees { added: attendees.len(), attendees };
+            Ok(Outcome {
+                status: StatusCode::CREATED,
+                headers: vec![("location".into(), list_location(&id))],
+                body: serde_json::to_value(&body).ok(),
+                replay_body: None,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List an event's attendees
+///
+/// In the order they were added, by cursor. Names and personal fields are shown only to the
+/// event's lead and partner departments (and admins); the IIN never, only its last two digits.
+#[utoipa::path(
+    tag = "attendees",
+    operation_id = "list_attendees",
+    params(("id" = String, Path, description = "Event id"), ListQuery),
+    responses(
+        (status = 200, description = "A page of attendees", body = Page<AttendeeResponse>),
+        (status = 400, description = "The cursor is not one this list returned", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs attendees:read, and the lead or a partner department", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "limit outside 1–200", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["attendees:read"])),
+)]
+#[get("/{id}/attendees")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    id: Path<String>,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::AttendeesRead)?;
+    let q = query.into_inner();
+    let limit = page::limit(q.limit)?;
+    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let id = id.into_inner();
+    let rows = state
+        .store
+        .run(move |conn| {
+            event_for(conn, &principal, &id)?;
+            Ok(store::list(conn, &id, after.as_deref(), limit + 1)?)
+        })
+        .await?;
+    let page = page::paginate(rows, limit, |r| r.id.clone(), AttendeeResponse::from);
+    Ok(page::respond(&req, &page))
+}
+
+/// Remove an attendee
+///
+/// Removes one attendee of the event. The event's recorded attendance stays as it is (it may
+/// exceed the attendees on record). Attendees have no ETag; no `If-Match` is needed.
+#[utoipa::path(
+    tag = "attendees",
+    operation_id = "remove_attendee",
+    params(
+        ("id" = String, Path, description = "Event id"),
+        ("attendee_id" = String, Path, description = "Attendee id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
+        (status = 404, description = "No such event, or no such attendee of it", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["attendees:write"])),
+)]
+#[delete("/{id}/attendees/{attendee_id}")]
+pub async fn remove(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    path: Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::AttendeesWrite)?;
+    let (id, attendee_id) = path.into_inner();
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            event_for(tx.conn, &principal, &id)?;
+            if !store::delete(tx.conn, &id, &attendee_id)? {
+                return Err(ApiError::NotFound);
+            }
+            let after = store::count_for_event(tx.conn, &id)?;
+            let changes = json!({"event_id": id, "attendees": {"from": after + 1, "to": after}});
+            tx.audit("attendees.remove", "attendee", Some(&attendee_id), audit::details(changes))?;
+            Ok(Outcome::no_content())
+        })
+        .await
+}
+
+/// The erasure body as parsed: the IIN kept as any JSON value, so a number sent by mistake is
+/// refused by a message that does not quote it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureBody {
+    pub iin: Value,
+}
+
+/// Erase a person
+///
+/// Removes every attendee row of the person with this IIN, on every event, and answers how many
+/// there were (0 when none). The IIN travels in the body only and is not kept. Admin only.
+/// Reports stay as they were: events' recorded attendance totals are not lowered by an erasure,
+/// though the erased person no longer counts among an event's named attendees.
+#[utoipa::path(
+    tag = "attendees",
+    operation_id = "erase_person",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    request_body(content = ErasureRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Erased", body = ErasureResponse),
+        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
+        (status = 403, description = "Needs admin", body = Problem, content_type = PROBLEM),
+        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
+        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Not a valid IIN", body = Problem, content_type = PROBLEM,
+            example = json!({
+                "type": "https://adal.example/problems/validation", "title": "Validation failed", "status": 422,
+                "detail": "iin: the IIN's control digit does not match; check it for a typo",
+                "instance": "/api/v1/attendees/erasure", "request_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
+                "errors": [{"field": "iin", "code": "control_digit", "message": "the IIN's control digit does not match; check it for a typo"}]
+            })),
+        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+#[post("/erasure")]
+pub async fn erase(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<ErasureBody>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require_admin()?;
+    let iin = match &body.value.iin {
+        Value::String(s) => Iin::parse(s).map_err(|e| ApiError::field("iin", e.code(), e.message()))?,
+        _ => return Err(ApiError::field("iin", "type", "must be a string of 12 digits")),
+    };
+    let hash = iin.hash(&state.iin_key);
+    let fingerprint = keyed_fingerprint(&state.iin_key, "application/json", &body.raw);
+    Write::new(&req, principal.actor(), key, &fingerprint)
+        .perform(&state.store, move |tx| {
+            let event_ids = store::erase(tx.conn, &hash)?;
+            let erased = event_ids.len();
+            // Only the count and where: the person's identity must not outlive the erasure.
+            tx.audit(
+                "attendees.erase",
+                "attendee",
+                None,
+                audit::details(json!({"erased": erased, "event_ids": event_ids})),
+            )?;
+            Ok(Outcome::ok(None, &ErasureResponse { erased }))
+        })
+        .await
+}
