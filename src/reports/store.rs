@@ -138,19 +138,19 @@ pub fn by_month(conn: &mut DbConnection, s: &Scope, buckets: &[(String, NaiveDat
     if buckets.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut case = String::from("CASE");
-    for pair in buckets.windows(2) {
-        case.push_str(&format!(" WHEN e.starts_at < {} THEN '{}'", lit(pair[1].1), pair[0].0));
-    }
-    case.push_str(&format!(" ELSE '{}' END", buckets[buckets.len() - 1].0));
-    grouped(
-        conn,
-        format!(
-            "SELECT {case} AS key, COUNT(*) AS n, CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total \
-             FROM events e WHERE {} AND e.status = 'held' GROUP BY 1",
-            s.events_where()
-        ),
-    )
+    let sum = "COUNT(*) AS n, CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total";
+    let sql = if buckets.len() == 1 {
+        // One month: no CASE (it would have no WHEN) and nothing to group by.
+        format!("SELECT '{}' AS key, {sum} FROM events e WHERE {} AND e.status = 'held'", buckets[0].0, s.events_where())
+    } else {
+        let mut case = String::from("CASE");
+        for pair in buckets.windows(2) {
+            case.push_str(&format!(" WHEN e.starts_at < {} THEN '{}'", lit(pair[1].1), pair[0].0));
+        }
+        case.push_str(&format!(" ELSE '{}' END", buckets[buckets.len() - 1].0));
+        format!("SELECT {case} AS key, {sum} FROM events e WHERE {} AND e.status = 'held' GROUP BY 1", s.events_where())
+    };
+    grouped(conn, sql)
 }
 
 #[derive(Debug, QueryableByName)]
