@@ -141,7 +141,11 @@ pub fn by_month(conn: &mut DbConnection, s: &Scope, buckets: &[(String, NaiveDat
     let sum = "COUNT(*) AS n, CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total";
     let sql = if buckets.len() == 1 {
         // One month: no CASE (it would have no WHEN) and nothing to group by.
-        format!("SELECT '{}' AS key, {sum} FROM events e WHERE {} AND e.status = 'held'", buckets[0].0, s.events_where())
+        format!(
+            "SELECT '{}' AS key, {sum} FROM events e WHERE {} AND e.status = 'held'",
+            buckets[0].0,
+            s.events_where()
+        )
     } else {
         let mut case = String::from("CASE");
         for pair in buckets.windows(2) {

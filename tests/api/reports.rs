@@ -311,3 +311,39 @@ async fn the_demo_registry_tells_the_story(app: TestApp) {
     assert_eq!(verify["ok"], true);
 }
 both_stores!(the_demo_registry_tells_the_story);
+
+/// A valid IIN made by the control-digit algorithm: born 1995-05-17, serial `serial`.
+fn iin(serial: u32) -> String {
+    (serial..)
+        .find_map(|s| {
+            let first: Vec<u8> = format!("9505173{:04}", s % 10_000).bytes().map(|b| b - b'0').collect();
+            adal::attendees::iin::control_digit(&first).map(|c| format!("9505173{:04}{c}", s % 10_000))
+        })
+        .unwrap()
+}
+
+async fn unique_people_counts_each_person_once_across_events(app: TestApp) {
+    let w = world(&app).await;
+    let a = create(&app, &w.youth_organiser, &event(json!({}))).await;
+    let b = create(&app, &w.policy_organiser, &event(json!({}))).await;
+    let same = iin(100);
+    // The same person on both events (two departments), two others with IINs, and two without.
+    let first = json!({"attendees": [{"full_name": "Әлия Серікова", "iin": same}, {"full_name": "Бақыт Омаров", "iin": iin(200)}, {"full_name": "Аты жоқ"}]});
+    let second = json!({"attendees": [{"full_name": "Әлия Серікова", "iin": same}, {"full_name": "Гүлнар Ахметова", "iin": iin(300)}, {"full_name": "Тағы біреу"}]});
+    app.post(&format!("/api/v1/events/{}/attendees", a["id"].as_str().unwrap()), &w.youth_organiser, &first)
+        .await
+        .expect(201);
+    app.post(&format!("/api/v1/events/{}/attendees", b["id"].as_str().unwrap()), &w.policy_organiser, &second)
+        .await
+        .expect(201);
+    let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &w.admin).await.expect(200).json();
+    assert_eq!(s["unique_people"], 5, "3 distinct IINs + 2 attendees without one");
+    assert_eq!(s["participants_total"], 6, "seats filled: each event's total raised to its 3 attendees");
+    // Erasing a person leaves the reports consistent: one fewer person, seats unchanged.
+    let admin = app.admin_token().await;
+    app.post("/api/v1/attendees/erasure", &admin, &json!({"iin": same})).await.expect(200);
+    let after = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &w.admin).await.json();
+    assert_eq!(after["unique_people"], 4);
+    assert_eq!(after["participants_total"], 6);
+}
+both_stores!(unique_people_counts_each_person_once_across_events);
