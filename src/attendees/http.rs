@@ -85,19 +85,16 @@ fn rows_from_json(bytes: &[u8]) -> Result<Vec<(String, RawRow)>, ApiError> {
     let mut rows = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let path = format!("attendees[{i}]");
-        let Value::Object(map) = item else {
-            errors.push(type_error(path, "must be an object"));
-            continue;
+        let row = match item {
+            Value::Object(map) => raw_row(&path, map),
+            _ => RawRow { unreadable: vec![type_error(path.clone(), "must be an object")], ..RawRow::default() },
         };
-        match raw_row(&path, map) {
-            Ok(row) => rows.push((path, row)),
-            Err(e) => errors.extend(e),
-        }
+        rows.push((path, row));
     }
-    if errors.is_empty() { Ok(rows) } else { Err(ApiError::Validation(errors)) }
+    Ok(rows)
 }
 
-fn raw_row(path: &str, map: Map<String, Value>) -> Result<RawRow, Vec<FieldError>> {
+fn raw_row(path: &str, map: Map<String, Value>) -> RawRow {
     let mut row = RawRow::default();
     let mut errors = Vec::new();
     for (key, value) in map {
@@ -126,7 +123,8 @@ fn raw_row(path: &str, map: Map<String, Value>) -> Result<RawRow, Vec<FieldError
             (_, _) => errors.push(type_error(field, "must be a string")),
         }
     }
-    if errors.is_empty() { Ok(row) } else { Err(errors) }
+    row.unreadable = errors;
+    row
 }
 
 /// The body's rows, checked: by JSON, CSV or XLSX according to its media type (415 for others).

@@ -132,6 +132,9 @@ pub struct RawRow {
     pub birth_year: Option<String>,
     pub gender: Option<String>,
     pub organisation: Option<String>,
+    /// Values that could not even be read as text (a JSON number where a string belongs),
+    /// reported with the row's other errors.
+    pub unreadable: Vec<FieldError>,
 }
 
 impl RawRow {
@@ -238,7 +241,12 @@ pub fn check_rows(rows: &[(String, RawRow)]) -> Result<Vec<NewAttendee>, Vec<Fie
     let mut out = Vec::with_capacity(rows.len());
     let mut seen: std::collections::HashMap<Iin, &str> = std::collections::HashMap::new();
     for (path, raw) in rows {
-        match check_row(path, raw, this_year) {
+        let checked = match check_row(path, raw, this_year) {
+            Ok(row) if raw.unreadable.is_empty() => Ok(row),
+            Ok(_) => Err(raw.unreadable.clone()),
+            Err(e) => Err(raw.unreadable.iter().cloned().chain(e).collect()),
+        };
+        match checked {
             Ok(row) => {
                 if let Some(iin) = &row.iin {
                     if let Some(first) = seen.get(iin) {
@@ -257,4 +265,17 @@ pub fn check_rows(rows: &[(String, RawRow)]) -> Result<Vec<NewAttendee>, Vec<Fie
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_genders_in_three_languages() {
+        for (s, g) in [("Әйел", Gender::Female), ("ер", Gender::Male), ("Ж", Gender::Female), ("male", Gender::Male)]
+        {
+            assert_eq!(Gender::from_sheet(s), Some(g), "{s}");
+        }
+    }
 }

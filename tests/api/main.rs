@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod attendees;
 mod audit;
 mod auth;
 mod departments;
