@@ -7,3 +7,4 @@ mod auth;
 mod departments;
 mod events;
 mod foundation;
+mod outage;
