@@ -4,7 +4,9 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod crash;
 mod departments;
 mod events;
 mod foundation;
 mod outage;
+mod process;

@@ -11,6 +11,7 @@ use reqwest::Method;
 
 use crate::events::event;
 use crate::helpers::{TestApp, TestStore};
+use crate::process::free_port;
 
 /// Where the PostgreSQL server programs are, if installed (`/usr/lib/postgresql/<version>/bin`,
 /// the newest version).
@@ -26,11 +27,6 @@ fn postgres_bin_dir() -> Option<PathBuf> {
         .collect();
     dirs.sort();
     dirs.pop().map(|(_, bin)| bin)
-}
-
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for a test).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("address").port()
 }
 
 /// A private PostgreSQL cluster in a temp dir, run as the `postgres` user (initdb refuses root).
