@@ -8,5 +8,6 @@ mod crash;
 mod departments;
 mod events;
 mod foundation;
+mod instances;
 mod outage;
 mod process;
