@@ -87,26 +87,31 @@ pub struct TestStore {
 
 impl TestStore {
     pub fn create(backend: Backend) -> Option<TestStore> {
-        let dir = tempfile::tempdir().expect("temp dir");
         match backend {
             Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("adal.db").display());
                 Some(TestStore { backend, url, dir, pg: None })
             }
-            Backend::Postgres => {
-                let server = postgres_server()?;
-                let name = format!(
-                    "adal_test_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst),
-                    uuid::Uuid::now_v7().simple().to_string().get(20..).unwrap_or("x")
-                );
-                let mut admin = diesel::PgConnection::establish(&server).expect("ADAL_TEST_POSTGRES_URL connects");
-                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
-                let url = with_database(&server, &name);
-                Some(TestStore { backend, url, dir, pg: Some((server, name)) })
-            }
+            Backend::Postgres => Some(Self::postgres_on(&postgres_server()?)),
         }
+    }
+
+    /// A fresh database on the PostgreSQL server `server` (a URL whose user may create
+    /// databases), dropped with the store.
+    pub fn postgres_on(server: &str) -> TestStore {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = server.to_string();
+        let name = format!(
+            "adal_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            uuid::Uuid::now_v7().simple().to_string().get(20..).unwrap_or("x")
+        );
+        let mut admin = diesel::PgConnection::establish(&server).expect("the PostgreSQL server connects");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+        let url = with_database(&server, &name);
+        TestStore { backend: Backend::Postgres, url, dir, pg: Some((server, name)) }
     }
 
     /// A direct connection to the test's store, for checks the API cannot make.
