@@ -233,14 +233,19 @@ pub fn check_row(path: &str, raw: &RawRow, this_year: i32) -> Result<NewAttendee
     }
 }
 
-/// Checks every row and the IINs repeated within them; all errors, in row order, or all rows.
-/// `paths[i]` is the error prefix of `rows[i]`.
+/// Checks every row and the IINs repeated within them: all the rows, or all the errors in row
+/// order. Each row comes with its error prefix (`rows[7]`, `attendees[7]`).
 pub fn check_rows(rows: &[(String, RawRow)]) -> Result<Vec<NewAttendee>, Vec<FieldError>> {
     let this_year = Utc::now().year();
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
     let mut seen: std::collections::HashMap<Iin, &str> = std::collections::HashMap::new();
     for (path, raw) in rows {
+        // A row that is not even an object has nothing more to check.
+        if raw.unreadable.iter().any(|e| &e.field == path) {
+            errors.extend(raw.unreadable.iter().cloned());
+            continue;
+        }
         let checked = match check_row(path, raw, this_year) {
             Ok(row) if raw.unreadable.is_empty() => Ok(row),
             Ok(_) => Err(raw.unreadable.clone()),
