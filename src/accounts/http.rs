@@ -36,6 +36,7 @@ pub struct ListQuery {
 /// List accounts
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "list_accounts",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
@@ -67,6 +68,7 @@ pub async fn list(
 /// Read an account
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "read_account",
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "The version"))),
@@ -96,6 +98,7 @@ fn check_department(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
 /// Create an account
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "create_account",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = AccountCreate, content_type = "application/json"),
     responses(
@@ -157,6 +160,7 @@ pub async fn create(
 /// within 5 seconds on the others, and ends its refresh tokens; a password reset ends them too.
 #[utoipa::path(
     tag = "accounts",
+    operation_id = "update_account",
     params(
         ("id" = String, Path, description = "Account id"),
         ("If-Match" = String, Header, description = "The ETag last read"),

@@ -35,6 +35,7 @@ pub struct ListQuery {
 /// Entries in chain order (`seq` ascending), filtered.
 #[utoipa::path(
     tag = "audit",
+    operation_id = "list_audit_entries",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of entries", body = Page<AuditEntry>),

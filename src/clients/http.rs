@@ -36,6 +36,7 @@ pub struct ListQuery {
 /// List clients
 #[utoipa::path(
     tag = "clients",
+    operation_id = "list_clients",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
@@ -68,6 +69,7 @@ pub async fn list(
 /// Read a client
 #[utoipa::path(
     tag = "clients",
+    operation_id = "read_client",
     params(("id" = String, Path, description = "Client record id")),
     responses(
         (status = 200, description = "The client (never its secret)", body = ClientResponse, headers(("ETag" = String, description = "The version"))),
@@ -94,6 +96,7 @@ fn scope_text(scopes: &[crate::auth::Scope]) -> String {
 /// Answers the client with its `client_secret`, shown this once; only its hash is kept.
 #[utoipa::path(
     tag = "clients",
+    operation_id = "create_client",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe; a replay omits the secret")),
     request_body(content = ClientCreate, content_type = "application/json"),
     responses(
@@ -154,6 +157,7 @@ pub async fn create(
 /// JSON Merge Patch of `name`, `department_id`, `scopes` and `active`.
 #[utoipa::path(
     tag = "clients",
+    operation_id = "update_client",
     params(
         ("id" = String, Path, description = "Client record id"),
         ("If-Match" = String, Header, description = "The ETag last read"),

@@ -37,6 +37,7 @@ pub struct ListQuery {
 /// Every department, ordered by `code`.
 #[utoipa::path(
     tag = "departments",
+    operation_id = "list_departments",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of departments", body = Page<DepartmentResponse>),
@@ -65,6 +66,7 @@ pub async fn list(
 /// Read a department
 #[utoipa::path(
     tag = "departments",
+    operation_id = "read_department",
     params(("id" = String, Path, description = "Department id")),
     responses(
         (status = 200, description = "The department", body = DepartmentResponse, headers(("ETag" = String, description = "The version"))),
@@ -105,6 +107,7 @@ fn code_taken() -> ApiError {
 /// Create a department
 #[utoipa::path(
     tag = "departments",
+    operation_id = "create_department",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request replays the first answer")),
     request_body(content = DepartmentCreate, content_type = "application/json"),
     responses(
@@ -159,6 +162,7 @@ pub async fn create(
 /// (`{"active": false}` deactivates). Requires `If-Match` with the current ETag.
 #[utoipa::path(
     tag = "departments",
+    operation_id = "update_department",
     params(
         ("id" = String, Path, description = "Department id"),
         ("If-Match" = String, Header, description = "The ETag last read"),

@@ -103,6 +103,7 @@ const PROBLEM: &str = "application/problem+json";
 /// request; it is then `held`.
 #[utoipa::path(
     tag = "events",
+    operation_id = "create_event",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request replays the first answer")),
     request_body(content = EventInput, content_type = "application/json"),
     responses(
@@ -163,6 +164,7 @@ pub async fn create(
 /// `If-Match`.
 #[utoipa::path(
     tag = "events",
+    operation_id = "update_event",
     params(
         ("id" = String, Path, description = "Event id"),
         ("If-Match" = String, Header, description = "The ETag last read"),
@@ -253,6 +255,7 @@ pub async fn update(
 /// `If-Match`.
 #[utoipa::path(
     tag = "events",
+    operation_id = "delete_event",
     params(
         ("id" = String, Path, description = "Event id"),
         ("If-Match" = String, Header, description = "The ETag last read"),
@@ -371,6 +374,7 @@ pub async fn record_attendance(
 /// Read an event
 #[utoipa::path(
     tag = "events",
+    operation_id = "read_event",
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = EventResponse, headers(("ETag" = String, description = "The version"))),
@@ -448,6 +452,7 @@ pub struct ListQuery {
 /// what changed since, oldest first, and `include_deleted=true` adds deletion markers.
 #[utoipa::path(
     tag = "events",
+    operation_id = "list_events",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of events", body = Page<EventListItem>),

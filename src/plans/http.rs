@@ -57,6 +57,7 @@ pub struct PlanListQuery {
 /// List plans
 #[utoipa::path(
     tag = "plans",
+    operation_id = "list_plans",
     params(PlanListQuery),
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
@@ -89,6 +90,7 @@ pub async fn list(
 /// Read a plan
 #[utoipa::path(
     tag = "plans",
+    operation_id = "read_plan",
     params(("id" = String, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = PlanResponse, headers(("ETag" = String, description = "The version"))),
@@ -112,6 +114,7 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
 /// The owning department defaults to the caller's.
 #[utoipa::path(
     tag = "plans",
+    operation_id = "create_plan",
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
     request_body(content = PlanInput, content_type = "application/json"),
     responses(
@@ -150,6 +153,7 @@ pub async fn create(
 /// Change a plan
 #[utoipa::path(
     tag = "plans",
+    operation_id = "update_plan",
     params(
         ("id" = String, Path, description = "Plan id"),
         ("If-Match" = String, Header, description = "The ETag last read"),

@@ -148,3 +148,15 @@ async fn rerunning_migrations_applies_nothing(app: TestApp) {
     assert!(adal::store::run_migrations(&mut conn).unwrap().is_empty());
 }
 both_stores!(rerunning_migrations_applies_nothing);
+
+#[test]
+fn every_operation_has_its_own_operation_id() {
+    let doc: Value = serde_json::from_str(&adal::openapi::to_pretty_json(&adal::startup::openapi())).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(seen.insert(id.to_string()), "operationId {id} repeats ({method} {path})");
+        }
+    }
+}

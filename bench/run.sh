@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# One benchmark run: fill a fresh store, start the release server, load it with wrk at fixed
+# concurrency, and print a Markdown table of req/s (and its ratio to /health/live in the same
+# run), p50, p99 and errors, the summary report against the same SQL run by sqlite3/psql, and
+# the server's peak RSS.
+#
+#   bench/run.sh sqlite|postgres EVENTS ATTENDEES
+#
+# Needs Debian's wrk (and sqlite3 or psql). PostgreSQL: BENCH_POSTGRES_URL names a server whose
+# user may create databases (default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+store=${1:?sqlite or postgres}
+events=${2:?events}
+attendees=${3:?attendees}
+duration=${BENCH_DURATION:-10}
+connections=${BENCH_CONNECTIONS:-16}
+port=${BENCH_PORT:-18181}
+password="bench-admin-password-2024"
+out=bench/out/$store-$events
+rm -rf "$out" && mkdir -p "$out"
+
+cargo build --release --quiet --bin adal --example bench-fill
+case "$store" in
+  sqlite) url="sqlite://$out/adal.db" ;;
+  postgres)
+    server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+    db="adal_bench_$events"
+    psql -q "$server" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+    url="${server%/*}/$db" ;;
+  *) echo "store must be sqlite or postgres" >&2; exit 2 ;;
+esac
+fill_started=$(date +%s.%N)
+target/release/examples/bench-fill "$url" "$events" "$attendees" "$password"
+fill_seconds=$(echo "$(date +%s.%N) - $fill_started" | bc)
+
+DATABASE_URL="$url" ADAL_BIND="127.0.0.1:$port" ADAL_JWT_SECRET="bench-secret-0123456789abcdef0123456789" \
+  ADAL_IIN_KEY="bench-iin-key-0123456789abcdef0123456789" ADAL_KEY_FILE="$out/adal.keys" ADAL_LOG=warn \
+  ADAL_WORKERS=2 ADAL_DB_POOL_SIZE=8 target/release/adal serve > "$out/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null && break; sleep 0.1; done
+
+base="http://127.0.0.1:$port"
+token=$(curl -sf -d "grant_type=password&username=admin&password=$password" "$base/api/v1/auth/token" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+auth="Authorization: Bearer $token"
+event=$(curl -sf -H "$auth" "$base/api/v1/events?limit=1" | python3 -c 'import sys,json;print(json.load(sys.stdin)["items"][0]["id"])')
+q=$(python3 -c 'import urllib.parse;print(urllib.parse.quote("әділдік"))')
+
+# name|path|extra wrk args
+endpoints=(
+  "health/live|/health/live|"
+  "GET /events/{id}|/api/v1/events/$event|auth"
+  "list with filters|/api/v1/events?from=2024-03-01&to=2024-03-31&kind=lecture&limit=50|auth"
+  "Kazakh search|/api/v1/events?q=$q&limit=50|auth"
+  "create|/api/v1/events|create"
+  "reports/summary (2024)|/api/v1/reports/summary?from=2024-01-01&to=2024-12-31|auth"
+  "reports/summary (March 2024)|/api/v1/reports/summary?from=2024-03-01&to=2024-03-31|auth"
+)
+echo "| endpoint | req/s | ratio to /health/live | p50 ms | p99 ms | errors |" > "$out/table.md"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |" >> "$out/table.md"
+health_rps=""
+to_ms() { python3 -c 'import sys,re
+v=sys.argv[1]; m=re.match(r"([0-9.]+)(us|ms|s)",v); n=float(m.group(1)); print(round(n/1000 if m.group(2)=="us" else n*1000 if m.group(2)=="s" else n,2))' "$1"; }
+for entry in "${endpoints[@]}"; do
+  IFS='|' read -r name path mode <<< "$entry"
+  args=(-t2 -c"$connections" -d"${duration}s" --latency)
+  [ "$mode" = auth ] && args+=(-H "$auth")
+  [ "$mode" = create ] && args+=(-H "$auth" -s bench/create.lua)
+  wrk "${args[@]}" "$base$path" > "$out/wrk-$(echo "$name" | tr -c 'a-zA-Z0-9' '_').txt"
+  report="$out/wrk-$(echo "$name" | tr -c 'a-zA-Z0-9' '_').txt"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$report")
+  p50=$(to_ms "$(awk '$1=="50%" {print $2}' "$report")")
+  p99=$(to_ms "$(awk '$1=="99%" {print $2}' "$report")")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$report"); non2xx=${non2xx:-0}
+  sock=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' "$report"); sock=${sock:-0}
+  [ -z "$health_rps" ] && health_rps=$rps
+  ratio=$(python3 -c "print(round($rps/$health_rps, 3))")
+  echo "| $name | $rps | $ratio | $p50 | $p99 | $((non2xx + sock)) |" >> "$out/table.md"
+done
+
+# The summary's own time, one request at a time, against the same SQL run directly.
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+server_ms=$(for _ in $(seq 1 15); do curl -s -o /dev/null -w '%{time_total}\n' -H "$auth" "$base/api/v1/reports/summary?from=2024-01-01&to=2024-12-31"; done | awk '{print $1*1000}' | median)
+raw_ms=$(for _ in $(seq 1 15); do
+  s=$(date +%s%N)
+  if [ "$store" = sqlite ]; then sqlite3 "$out/adal.db" < bench/summary.sql > /dev/null; else psql -q -o /dev/null "$url" -f bench/summary.sql; fi
+  echo $(( ($(date +%s%N) - s) / 1000 ))
+done | awk '{print $1/1000}' | median)
+rss_kb=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
+{
+  echo
+  echo "- store: $store, $events events, $attendees attendees (filled in ${fill_seconds%.*} s); wrk -t2 -c$connections -d${duration}s"
+  echo "- summary (2024), one request at a time: server median ${server_ms} ms; the same SQL by $( [ "$store" = sqlite ] && echo sqlite3 || echo psql ) median ${raw_ms} ms (ratio $(python3 -c "print(round($server_ms/$raw_ms, 2))"))"
+  echo "- server peak RSS: $((rss_kb / 1024)) MB"
+} >> "$out/table.md"
+cat "$out/table.md"
