@@ -60,3 +60,106 @@ pub fn to_pretty_json(doc: &utoipa::openapi::OpenApi) -> String {
     text.push('\n');
     text
 }
+
+/// Declares the answers that shared extractors give on every operation of a kind, so no handler's
+/// annotation can forget them (the fuzzer in CI found several that did), and the exact form of the
+/// parameters those extractors parse (`shared_parameter_schema`):
+/// - bearer-protected: 401 (the `Principal` extractor) and 503 (it reads the account from the
+///   store when its cache is cold);
+/// - with a request body: 400, 413 and 415 (`JsonBody`);
+/// - accepting `Idempotency-Key`: 400 (a malformed key), 409 (a retry racing its original) and 422
+///   (the key reused for a different request).
+///
+/// Responses an annotation already declares are kept as written.
+pub fn add_shared_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let problem = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for op in operations.into_iter().flatten() {
+            let bearer = op.security.as_ref().is_some_and(|reqs| {
+                reqs.iter().any(|r| serde_json::to_value(r).is_ok_and(|v| v.get("bearer").is_some()))
+            });
+            let keyed = op.parameters.iter().flatten().any(|p| match p {
+                RefOr::T(p) => p.parameter_in == ParameterIn::Header && p.name == "Idempotency-Key",
+                RefOr::Ref(_) => false,
+            });
+            let mut shared: Vec<(&str, &str)> = Vec::new();
+            if bearer {
+                shared.push(("401", "Not authenticated"));
+                shared.push(("503", "Store unavailable"));
+                if op.request_body.is_some() {
+                    shared.push(("400", "Malformed body"));
+                    shared.push(("413", "Body too large"));
+                    shared.push(("415", "Unsupported media type"));
+                }
+            }
+            if keyed {
+                shared.push(("400", "Malformed Idempotency-Key"));
+                shared.push(("409", "A retry races its original"));
+                shared.push(("422", "The Idempotency-Key was used for a different request"));
+            }
+            for (status, description) in shared {
+                op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description));
+            }
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(param) = param
+                    && let Some(schema) = shared_parameter_schema(&param.parameter_in, &param.name)
+                {
+                    param.schema = Some(schema);
+                }
+            }
+        }
+    }
+}
+
+/// The exact forms the shared extractors and parsers accept, so the document admits what the
+/// server takes and forbids what it refuses:
+/// - `Idempotency-Key`: 1 to 255 visible ASCII characters (`http::idempotency`);
+/// - `If-Match`: `*` or a list of quoted ETags, weak ones allowed (`http::etag`);
+/// - `cursor`: a cursor a list returned, never empty (`http::page`);
+/// - `from` / `to`: a local date or an RFC 3339 instant (`time::parse_bound`);
+/// - `updated_since`: an RFC 3339 instant.
+fn shared_parameter_schema(
+    place: &utoipa::openapi::path::ParameterIn,
+    name: &str,
+) -> Option<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>> {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let schema = match (place, name) {
+        (ParameterIn::Header, "Idempotency-Key") => {
+            string().min_length(Some(1)).max_length(Some(255)).pattern(Some("^[!-~]+$")).build().into()
+        }
+        (ParameterIn::Header, "If-Match") => string()
+            .pattern(Some(r#"^[ \t]*(\*|[ \t,]*((W/)?"[!#-~]*"([ \t,]+(W/)?"[!#-~]*")*)?[ \t,]*)[ \t]*$"#))
+            .examples(["\"3\""])
+            .build()
+            .into(),
+        (ParameterIn::Query, "cursor") => string().min_length(Some(1)).build().into(),
+        (ParameterIn::Query, "from" | "to") => OneOfBuilder::new()
+            .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+            .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+            .description(Some("A local date (YYYY-MM-DD) or an RFC 3339 instant"))
+            .build()
+            .into(),
+        (ParameterIn::Query, "updated_since") => {
+            string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))).build().into()
+        }
+        _ => return None,
+    };
+    Some(utoipa::openapi::RefOr::T(schema))
+}

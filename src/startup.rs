@@ -98,7 +98,8 @@ fn routes(cfg: &mut ServiceConfig) {
 
 /// The OpenAPI document, as the server serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    let (_, mut doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
+    crate::openapi::add_shared_responses(&mut doc);
     doc
 }
 

@@ -203,6 +203,7 @@ pub async fn update(
     let id = id.into_inner();
     let patch = body.value;
     let account_id = id.clone();
+    let caller_id = principal.id.clone();
     let res = Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
             let before = AccountResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
@@ -210,6 +211,16 @@ pub async fn update(
             let mut doc = serde_json::to_value(AccountUpdate::from_current(&before)).map_err(ApiError::internal)?;
             merge_patch::apply(&mut doc, &patch);
             let next: AccountUpdate = body::parse_json::<AccountUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            // An admin who deactivates or demotes themselves may leave the registry with no one
+            // able to undo it; another admin must do it.
+            if id == caller_id {
+                if !next.active {
+                    return Err(ApiError::field("active", "self", "an admin cannot deactivate their own account"));
+                }
+                if next.role != Role::Admin {
+                    return Err(ApiError::field("role", "self", "an admin cannot take away their own admin role"));
+                }
+            }
             if next.department_id != before.department_id {
                 check_department(tx.conn, &next.department_id)?;
             }

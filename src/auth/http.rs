@@ -616,7 +616,9 @@ async fn refresh_grant(state: &Data<AppState>, form: TokenRequest) -> Result<Htt
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {
-    /// The refresh token to end.
+    /// The refresh token to end. Optional in the type only so its absence is answered as RFC 7009
+    /// says (400 `invalid_request`) rather than as a body that does not parse.
+    #[schema(required = true, value_type = String, min_length = 1)]
     pub token: Option<String>,
     pub token_type_hint: Option<String>,
 }
@@ -634,6 +636,8 @@ pub struct RevokeRequest {
     responses(
         (status = 200, description = "Revoked, or was not a live token"),
         (status = 400, description = "No token given", body = OAuthErrorBody),
+        (status = 413, description = "Body too large", body = OAuthErrorBody),
+        (status = 415, description = "Neither a form nor JSON", body = OAuthErrorBody),
         (status = 503, description = "Store unavailable", body = OAuthErrorBody),
     ),
     security(()),

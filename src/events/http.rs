@@ -439,6 +439,7 @@ pub struct ListQuery {
     /// Russian letters included; `%` and `_` are literal).
     pub q: Option<String>,
     /// Default `-starts_at`.
+    #[param(inline)]
     pub sort: Option<SortParam>,
     /// With `sort=updated_at`: what changed at or after this instant (RFC 3339), oldest first.
     pub updated_since: Option<String>,

@@ -8,9 +8,11 @@ use validator::Validate;
 use crate::error::FieldError;
 use crate::text;
 
-/// An enum whose values travel as snake_case strings, in JSON and in the store alike.
+/// An enum whose values travel as snake_case strings, in JSON and in the store alike. `$text` is a
+/// `tt`, not a `literal`: utoipa's derive cannot see through a `literal` fragment and would document
+/// the Rust variant names (`Lecture`) instead of the wire values (`lecture`).
 macro_rules! str_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum $name {

@@ -27,22 +27,34 @@ impl IfMatch {
         Self::parse(text)
     }
 
+    /// Parses `*` or a comma-separated list of entity tags (RFC 9110 §8.8.3). A tag is read up to
+    /// its closing quote, since a comma may sit inside one (`"a,b"`).
     pub fn parse(text: &str) -> Result<IfMatch, ApiError> {
-        let text = text.trim();
+        let bad = || ApiError::bad_request("If-Match must hold quoted ETags such as \"3\"");
+        let text = text.trim_matches([' ', '\t']);
         if text == "*" {
             return Ok(IfMatch::Any);
         }
         let mut versions = Vec::new();
-        for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-            // A weak tag never matches under If-Match's strong comparison.
-            if tag.starts_with("W/") {
-                continue;
+        let mut rest = text;
+        loop {
+            rest = rest.trim_start_matches([' ', '\t', ',']);
+            if rest.is_empty() {
+                break;
             }
-            let inner = tag
-                .strip_prefix('"')
-                .and_then(|t| t.strip_suffix('"'))
-                .ok_or_else(|| ApiError::bad_request("If-Match must hold quoted ETags such as \"3\""))?;
-            if let Ok(v) = inner.parse() {
+            let (weak, tagged) = match rest.strip_prefix("W/") {
+                Some(r) => (true, r),
+                None => (false, rest),
+            };
+            let inner_and_rest = tagged.strip_prefix('"').ok_or_else(bad)?;
+            let close = inner_and_rest.find('"').ok_or_else(bad)?;
+            let inner = &inner_and_rest[..close];
+            rest = &inner_and_rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with([' ', '\t', ',']) {
+                return Err(bad());
+            }
+            // A weak tag never matches under If-Match's strong comparison.
+            if !weak && let Ok(v) = inner.parse() {
                 versions.push(v);
             }
         }
@@ -71,5 +83,13 @@ mod tests {
         assert!(matches!(IfMatch::parse("\"2\"").unwrap().check(3), Err(ApiError::PreconditionFailed)));
         assert!(matches!(IfMatch::parse("W/\"3\"").unwrap().check(3), Err(ApiError::PreconditionFailed)));
         assert!(matches!(IfMatch::parse("3"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(IfMatch::parse("W/3"), Err(ApiError::BadRequest(_))));
+        assert!(matches!(IfMatch::parse("\"3\"x"), Err(ApiError::BadRequest(_))));
+    }
+
+    #[test]
+    fn a_comma_inside_an_etag_does_not_split_it() {
+        assert_eq!(IfMatch::parse("\"a,b\", \"4\"").unwrap(), IfMatch::Versions(vec![4]));
+        assert_eq!(IfMatch::parse("W/\"x, y\" ,\"\",\"5\"").unwrap(), IfMatch::Versions(vec![5]));
     }
 }

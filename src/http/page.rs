@@ -42,7 +42,8 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| ApiError::bad_request("cursor is not one this list returned"))
+        // 422, not 400: any string is a well-formed cursor; this one names no position we issued.
+        .ok_or_else(|| ApiError::field("cursor", "unknown", "is not a cursor this list returned"))
 }
 
 /// Cuts a fetched `limit + 1` rows to a page, making the cursor from the last row kept.

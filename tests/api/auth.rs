@@ -597,3 +597,19 @@ async fn create_admin_reads_the_password_from_standard_input(app: TestApp) {
     assert!(!unknown.status.success());
 }
 both_stores!(create_admin_reads_the_password_from_standard_input);
+
+async fn an_admin_cannot_deactivate_or_demote_themselves_but_another_admin_can(app: TestApp) {
+    let admin = app.admin_token().await;
+    let me = app.get("/api/v1/auth/me", &admin).await.expect(200).json();
+    let path = format!("/api/v1/accounts/{}", me["id"].as_str().unwrap());
+    let r = app.patch(&path, &admin, "*", &json!({"active": false})).await.expect(422);
+    assert_eq!(r.json()["errors"][0]["field"], "active");
+    let r = app.patch(&path, &admin, "*", &json!({"role": "viewer"})).await.expect(422);
+    assert_eq!(r.json()["errors"][0]["field"], "role");
+    app.get("/api/v1/auth/me", &admin).await.expect(200);
+
+    let department = me["department_id"].as_str().unwrap();
+    let second = app.token_for(&admin, "second-admin", department, "admin").await;
+    app.patch(&path, &second, "*", &json!({"role": "viewer"})).await.expect(200);
+}
+both_stores!(an_admin_cannot_deactivate_or_demote_themselves_but_another_admin_can);
