@@ -499,10 +499,10 @@ pub async fn list(
         Some(c) => {
             let (cursor_sort, micros, id): (SortParam, i64, String) = page::decode_cursor(c)?;
             if cursor_sort != sort_param {
-                return Err(ApiError::bad_request("cursor belongs to another sort order"));
+                return Err(ApiError::field("cursor", "sort", "belongs to another sort order"));
             }
-            let key =
-                DateTime::from_timestamp_micros(micros).ok_or_else(|| ApiError::bad_request("cursor is damaged"))?;
+            let key = DateTime::from_timestamp_micros(micros)
+                .ok_or_else(|| ApiError::field("cursor", "unknown", "is not a cursor this list returned"))?;
             Some((key.naive_utc(), id))
         }
     };

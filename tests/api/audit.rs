@@ -240,7 +240,13 @@ async fn the_command_line_verifies_an_intact_chain(app: TestApp) {
         .env("ADAL_JWT_SECRET", JWT_SECRET)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{:?} {} {}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?} {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"ok\":true"));
 }
 both_stores!(the_command_line_verifies_an_intact_chain);
