@@ -41,9 +41,12 @@ fn negotiate(req: &HttpRequest, asked: Option<Format>) -> Format {
     }
 }
 
-fn date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
+/// A report's period is whole local days: a date, or an RFC 3339 instant taken as its local date
+/// (the form `from`/`to` have across the API).
+fn date(field: &str, value: &str, tz: chrono_tz::Tz) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request(format!("{field} must be a date, YYYY-MM-DD")))
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&tz).date_naive()))
+        .map_err(|_| ApiError::bad_request(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 instant")))
 }
 
 /// The period from `from`/`to`, or the defaults; 422 when `from` is after `to`.
@@ -53,8 +56,9 @@ fn period(
     to: Option<&str>,
     default: (NaiveDate, NaiveDate),
 ) -> Result<Period, ApiError> {
-    let from = from.map(|v| date("from", v)).transpose()?.unwrap_or(default.0);
-    let to = to.map(|v| date("to", v)).transpose()?.unwrap_or(default.1);
+    let tz = state.config.timezone;
+    let from = from.map(|v| date("from", v, tz)).transpose()?.unwrap_or(default.0);
+    let to = to.map(|v| date("to", v, tz)).transpose()?.unwrap_or(default.1);
     if from > to {
         return Err(ApiError::field("from", "order", "must not be after to"));
     }
@@ -78,7 +82,8 @@ fn year_start(d: NaiveDate) -> NaiveDate {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// First local day, inclusive (default: 1 January of the current year).
+    /// First local day, inclusive (default: 1 January of the current year); an instant counts as
+    /// its local date.
     pub from: Option<String>,
     /// Last local day, inclusive (default: today).
     pub to: Option<String>,

@@ -94,6 +94,9 @@ async fn the_summary_counts_exactly_as_the_contract_says(app: TestApp) {
     // The last day of March, in Almaty, does not hold F.
     let march = app.get("/api/v1/reports/summary?from=2024-03-01&to=2024-03-31", &w.admin).await.json();
     assert_eq!((march["events_held"].as_i64(), march["participants_total"].as_i64()), (Some(2), Some(70)));
+    // An instant stands for its local date: 2024-03-31T20:30Z is 1 April in Almaty.
+    let april = app.get("/api/v1/reports/summary?from=2024-03-31T20:30:00Z&to=2024-04-30", &w.admin).await.json();
+    assert_eq!((april["from"].as_str(), april["events_held"].as_i64()), (Some("2024-04-01"), Some(1)));
 }
 both_stores!(the_summary_counts_exactly_as_the_contract_says);
 
