@@ -69,12 +69,6 @@ fn today(state: &AppState) -> NaiveDate {
     Utc::now().with_timezone(&state.config.timezone).date_naive()
 }
 
-fn department(value: Option<&str>) -> Result<Option<uuid::Uuid>, ApiError> {
-    value
-        .map(|v| uuid::Uuid::parse_str(v).map_err(|_| ApiError::bad_request("department_id is not a department id")))
-        .transpose()
-}
-
 fn year_start(d: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(d.year(), 1, 1).expect("1 January")
 }
@@ -88,7 +82,7 @@ pub struct ReportQuery {
     /// Last local day, inclusive (default: today).
     pub to: Option<String>,
     /// Only events this department leads or partners in.
-    pub department_id: Option<String>,
+    pub department_id: Option<uuid::Uuid>,
     /// `json` (default), `csv` or `xlsx`.
     pub format: Option<Format>,
 }
@@ -126,7 +120,7 @@ pub async fn summary(
     let q = query.into_inner();
     let now = today(&state);
     let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
-    let dept = department(q.department_id.as_deref())?;
+    let dept = q.department_id;
     let format = negotiate(&req, q.format);
     let report = state.store.run(move |conn| compute::summary(conn, &period, dept)).await?;
     let name = format!("adal-summary-{}-{}", report.from, report.to);
@@ -147,7 +141,7 @@ pub struct FulfilmentQuery {
     /// Last local day, inclusive (default: 31 December of the plan's year).
     pub to: Option<String>,
     /// Only items this department is responsible for.
-    pub department_id: Option<String>,
+    pub department_id: Option<uuid::Uuid>,
     pub format: Option<Format>,
 }
 
@@ -182,7 +176,7 @@ pub async fn plan_fulfilment(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::ReportsRead)?;
     let q = query.into_inner();
-    let dept = department(q.department_id.as_deref())?;
+    let dept = q.department_id;
     let format = negotiate(&req, q.format);
     let now = today(&state);
     let st = state.clone();
@@ -239,7 +233,7 @@ pub async fn departments(
     let q = query.into_inner();
     let now = today(&state);
     let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
-    let dept = department(q.department_id.as_deref())?;
+    let dept = q.department_id;
     let format = negotiate(&req, q.format);
     let report = state.store.run(move |conn| compute::departments(conn, &period, dept, now)).await?;
     let name = format!("adal-departments-{}-{}", report.from, report.to);
