@@ -17,6 +17,7 @@ use crate::plans::store as plans;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
+const MAX_PERIOD_DAYS: i64 = 3660;
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -62,6 +63,10 @@ fn period(
     if from > to {
         return Err(ApiError::field("from", "order", "must not be after to"));
     }
+    // A report is by months; a period of centuries would be thousands of them.
+    if (to - from).num_days() > MAX_PERIOD_DAYS {
+        return Err(ApiError::field("to", "range", "a report covers at most 10 years"));
+    }
     Ok(Period { from, to, tz: state.config.timezone })
 }
 
@@ -104,7 +109,7 @@ pub struct ReportQuery {
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
         (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
         (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
@@ -162,7 +167,7 @@ pub struct FulfilmentQuery {
         (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
         (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
@@ -217,7 +222,7 @@ pub async fn plan_fulfilment(
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
         (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
         (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),

@@ -118,6 +118,8 @@ async fn the_department_filter_keeps_what_it_leads_or_partners(app: TestApp) {
     assert_eq!((youth["events_held"].as_i64(), youth["participants_total"].as_i64()), (Some(1), Some(50)));
     app.get("/api/v1/reports/summary?department_id=nope", &w.admin).await.expect(400);
     app.get("/api/v1/reports/summary?from=2024-05-01&to=2024-04-01", &w.admin).await.expect(422);
+    let long = app.get("/api/v1/reports/summary?from=2024-01-01&to=6055-02-07", &w.admin).await.expect(422).json();
+    assert_eq!(long["errors"][0]["field"], "to", "a period of centuries is refused, not computed");
     app.get("/api/v1/reports/summary?from=01.05.2024", &w.admin).await.expect(400);
 }
 both_stores!(the_department_filter_keeps_what_it_leads_or_partners);
