@@ -258,38 +258,53 @@ fn group<K: Clone + Eq + std::hash::Hash, V>(rows: Vec<(K, V)>) -> HashMap<K, Ve
     map
 }
 
+/// Loads the child rows of the events whose `event_id` column satisfies `$pred` (written in terms
+/// of `$col`), one query per child table, each row paired with its event's id.
+macro_rules! load_children {
+    ($conn:expr, $col:ident => $pred:expr) => {{
+        let audiences: Vec<(String, String)> = {
+            let $col = ea::event_id;
+            ea::table.filter($pred).select((ea::event_id, ea::audience)).load($conn)?
+        };
+        let partners: Vec<(String, String)> = {
+            let $col = ep::event_id;
+            ep::table
+                .filter($pred)
+                .select((ep::event_id, ep::department_id))
+                .order((ep::event_id, ep::department_id))
+                .load($conn)?
+        };
+        let organisers: Vec<(String, (String, String, Option<String>))> = {
+            let $col = eo::event_id;
+            eo::table
+                .filter($pred)
+                .order((eo::event_id, eo::position))
+                .select((eo::event_id, (eo::full_name, eo::role, eo::organisation)))
+                .load($conn)?
+        };
+        let breakdown: Vec<(String, (String, i32))> = {
+            let $col = eb::event_id;
+            eb::table.filter($pred).select((eb::event_id, (eb::audience, eb::count))).load($conn)?
+        };
+        (audiences, partners, organisers, breakdown)
+    }};
+}
+
 /// Turns rows into full events, loading their children in one query per child table.
 pub fn hydrate(conn: &mut DbConnection, rows: Vec<EventRow>) -> QueryResult<Vec<EventResponse>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut audiences = group(
-        ea::table
-            .filter(ea::event_id.eq_any(&ids))
-            .select((ea::event_id, ea::audience))
-            .load::<(String, String)>(conn)?,
-    );
-    let mut partners = group(
-        ep::table
-            .filter(ep::event_id.eq_any(&ids))
-            .select((ep::event_id, ep::department_id))
-            .order((ep::event_id, ep::department_id))
-            .load::<(String, String)>(conn)?,
-    );
-    let mut organisers = group(
-        eo::table
-            .filter(eo::event_id.eq_any(&ids))
-            .order((eo::event_id, eo::position))
-            .select((eo::event_id, (eo::full_name, eo::role, eo::organisation)))
-            .load::<(String, (String, String, Option<String>))>(conn)?,
-    );
-    let mut breakdown = group(
-        eb::table
-            .filter(eb::event_id.eq_any(&ids))
-            .select((eb::event_id, (eb::audience, eb::count)))
-            .load::<(String, (String, i32))>(conn)?,
-    );
+    // One event (a read, a write's answer) filters with `=`, which the store can prepare once and
+    // reuse; a page filters with `IN (…)`, whose statement changes with the page's size.
+    let (audiences, partners, organisers, breakdown) = if let [one] = rows.as_slice() {
+        load_children!(conn, col => col.eq(one.id.as_str()))
+    } else {
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        load_children!(conn, col => col.eq_any(&ids))
+    };
+    let (mut audiences, mut partners, mut organisers, mut breakdown) =
+        (group(audiences), group(partners), group(organisers), group(breakdown));
     Ok(rows
         .into_iter()
         .map(|r| {

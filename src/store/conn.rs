@@ -138,6 +138,10 @@ pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2:
         .max_size(settings.max_size)
         .min_idle(Some(1))
         .connection_timeout(settings.checkout_timeout)
+        // A server connection can die under the pool (a restart, a network cut), so PostgreSQL's
+        // are checked as they are handed out; an embedded SQLite connection cannot, and the check
+        // would cost every request a query.
+        .test_on_check_out(!url.is_sqlite())
         .connection_customizer(Box::new(SqliteSettings {
             busy_timeout_ms: settings.sqlite_busy_timeout.as_millis() as u64,
         }))
