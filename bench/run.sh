@@ -64,7 +64,7 @@ to_ms() { python3 -c 'import sys,re
 v=sys.argv[1]; m=re.match(r"([0-9.]+)(us|ms|s)",v); n=float(m.group(1)); print(round(n/1000 if m.group(2)=="us" else n*1000 if m.group(2)=="s" else n,2))' "$1"; }
 for entry in "${endpoints[@]}"; do
   IFS='|' read -r name path mode <<< "$entry"
-  args=(-t2 -c"$connections" -d"${duration}s" --latency)
+  args=(-t2 -c"$connections" -d"${duration}s" --latency --timeout 10s)
   [ "$mode" = auth ] && args+=(-H "$auth")
   [ "$mode" = create ] && args+=(-H "$auth" -s bench/create.lua)
   wrk "${args[@]}" "$base$path" > "$out/wrk-$(echo "$name" | tr -c 'a-zA-Z0-9' '_').txt"
