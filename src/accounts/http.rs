@@ -13,7 +13,7 @@ use crate::audit;
 use crate::auth::{Principal, Role, password};
 use crate::departments::store as departments;
 use crate::error::{ApiError, Problem};
-use crate::http::body::{self, JsonBody};
+use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -208,9 +208,7 @@ pub async fn update(
         .perform(&state.store, move |tx| {
             let before = AccountResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(AccountUpdate::from_current(&before)).map_err(ApiError::internal)?;
-            merge_patch::apply(&mut doc, &patch);
-            let next: AccountUpdate = body::parse_json::<AccountUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            let next = merge_patch::patched(&AccountUpdate::from_current(&before), &patch)?.normalised()?;
             // An admin who deactivates or demotes themselves may leave the registry with no one
             // able to undo it; another admin must do it.
             if id == caller_id {

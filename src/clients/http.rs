@@ -15,7 +15,7 @@ use crate::auth::ScopeSet;
 use crate::auth::http::{hash_client_secret, random_token};
 use crate::departments::store as departments;
 use crate::error::{ApiError, Problem};
-use crate::http::body::{self, JsonBody};
+use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -196,9 +196,7 @@ pub async fn update(
         .perform(&state.store, move |tx| {
             let before = ClientResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(ClientUpdate::from_current(&before)).map_err(ApiError::internal)?;
-            merge_patch::apply(&mut doc, &patch);
-            let next: ClientUpdate = body::parse_json::<ClientUpdate>(doc.to_string().as_bytes())?.normalised()?;
+            let next = merge_patch::patched(&ClientUpdate::from_current(&before), &patch)?.normalised()?;
             if next.department_id != before.department_id && !departments::exists_active(tx.conn, &next.department_id)?
             {
                 return Err(ApiError::field("department_id", "exists", "no such active department"));

@@ -11,7 +11,7 @@ use super::store::{self, Change, NewDepartment};
 use crate::audit;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::http::body::{self, JsonBody};
+use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -202,9 +202,7 @@ pub async fn update(
         .perform(&state.store, move |tx| {
             let before = DepartmentResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(DepartmentUpdate::from_current(&before)).map_err(ApiError::internal)?;
-            merge_patch::apply(&mut doc, &patch);
-            let next: DepartmentUpdate = body::parse_json(doc.to_string().as_bytes())?;
+            let next = merge_patch::patched(&DepartmentUpdate::from_current(&before), &patch)?;
             let next = next.normalised()?;
             check_parent(tx.conn, Some(&id), next.parent_id.as_deref())?;
             if store::code_taken(tx.conn, &next.code, Some(&id))? {

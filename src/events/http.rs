@@ -15,7 +15,7 @@ use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::departments::store as departments;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::body::{self, JsonBody};
+use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -212,11 +212,7 @@ pub async fn update(
             let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
             principal.require_department([before.lead_department_id.as_str()], "lead department")?;
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(before.editable()).map_err(ApiError::internal)?;
-            merge_patch::apply(&mut doc, &patch);
-            let next = body::parse_json::<EventInput>(doc.to_string().as_bytes())?
-                .normalised()
-                .map_err(ApiError::Validation)?;
+            let next = merge_patch::patched(&before.editable(), &patch)?.normalised().map_err(ApiError::Validation)?;
             let lead = next
                 .lead_department_id
                 .clone()

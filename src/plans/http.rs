@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::departments::store as departments;
 use crate::error::{ApiError, Problem};
-use crate::http::body::{self, JsonBody};
+use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -196,9 +196,7 @@ pub async fn update(
                 title: before.title.clone(),
                 department_id: Some(before.department_id.clone()),
             };
-            let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
-            merge_patch::apply(&mut doc, &patch);
-            let next = body::parse_json::<PlanInput>(doc.to_string().as_bytes())?.normalised()?;
+            let next = merge_patch::patched(&current, &patch)?.normalised()?;
             let department = next.department_id.clone().unwrap_or(before.department_id.clone());
             check_department(tx.conn, &department, "department_id")?;
             let row = store::update_plan(tx.conn, &id, before.version, next.year, &next.title, &department)?
@@ -411,9 +409,7 @@ pub async fn update_item(
             let row = store::find_item(tx.conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
             let before = item_response(tx.conn, row, today)?;
             if_match.check(before.version)?;
-            let mut doc = serde_json::to_value(ItemInput::from_current(&before)).map_err(ApiError::internal)?;
-            merge_patch::apply(&mut doc, &patch);
-            let next = body::parse_json::<ItemInput>(doc.to_string().as_bytes())?.normalised()?;
+            let next = merge_patch::patched(&ItemInput::from_current(&before), &patch)?.normalised()?;
             check_department(tx.conn, &next.responsible_department_id, "responsible_department_id")?;
             if store::number_taken(tx.conn, &plan_id, &next.number, Some(&item_id))? {
                 return Err(number_taken());

@@ -70,6 +70,24 @@ fn period(
     Ok(Period { from, to, tz: state.config.timezone })
 }
 
+/// A report in the format asked for, files named after the report and its period.
+fn answer(
+    format: Format,
+    report_name: &str,
+    report: &impl serde::Serialize,
+    from: NaiveDate,
+    to: NaiveDate,
+    csv: impl FnOnce() -> export::Table,
+    sheets: impl FnOnce() -> Vec<export::Table>,
+) -> Result<HttpResponse, ApiError> {
+    let name = format!("adal-{report_name}-{from}-{to}");
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&csv())?)),
+        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&sheets())?)),
+    }
+}
+
 fn today(state: &AppState) -> NaiveDate {
     Utc::now().with_timezone(&state.config.timezone).date_naive()
 }
@@ -128,12 +146,7 @@ pub async fn summary(
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
     let report = state.store.run(move |conn| compute::summary(conn, &period, dept)).await?;
-    let name = format!("adal-summary-{}-{}", report.from, report.to);
-    match format {
-        Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&report.long_table())?)),
-        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&report.sheets())?)),
-    }
+    answer(format, "summary", &report, report.from, report.to, || report.long_table(), || report.sheets())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -197,12 +210,7 @@ pub async fn plan_fulfilment(
             compute::plan_fulfilment(conn, &plan.id, &period, dept, now)
         })
         .await?;
-    let name = format!("adal-plan-fulfilment-{}-{}", report.from, report.to);
-    match format {
-        Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&report.items_table())?)),
-        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&report.sheets())?)),
-    }
+    answer(format, "plan-fulfilment", &report, report.from, report.to, || report.items_table(), || report.sheets())
 }
 
 /// Departments' activity
@@ -241,10 +249,5 @@ pub async fn departments(
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
     let report = state.store.run(move |conn| compute::departments(conn, &period, dept, now)).await?;
-    let name = format!("adal-departments-{}-{}", report.from, report.to);
-    match format {
-        Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&report.table())?)),
-        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&[report.table()])?)),
-    }
+    answer(format, "departments", &report, report.from, report.to, || report.table(), || vec![report.table()])
 }
