@@ -92,16 +92,23 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Per-connection SQLite settings. WAL lets readers run beside the one writer; `synchronous=NORMAL`
+/// Per-connection settings. SQLite: WAL lets readers run beside the one writer; `synchronous=NORMAL`
 /// in WAL mode keeps the database consistent after a crash or power loss, and a process crash loses
 /// nothing committed; only a power loss can lose the last transactions before the WAL checkpoint.
 #[derive(Debug)]
-struct SqliteSettings {
+struct ConnectionSettings {
     busy_timeout_ms: u64,
 }
 
-impl CustomizeConnection<DbConnection, r2d2::Error> for SqliteSettings {
+impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSettings {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        if let DbConnection::Postgres(c) = conn {
+            // PostgreSQL's default random_page_cost (4) assumes spinning disks; with it the planner
+            // hash-joins a report's month against every audience and attendee row instead of
+            // looking up the month's events (66 ms against 5 ms at 100,000 events). 1.1 is the
+            // usual value for SSD storage.
+            c.batch_execute("SET random_page_cost = 1.1").map_err(r2d2::Error::QueryError)?;
+        }
         if let DbConnection::Sqlite(c) = conn {
             c.batch_execute(&format!(
                 "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
@@ -142,7 +149,7 @@ pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2:
         // are checked as they are handed out; an embedded SQLite connection cannot, and the check
         // would cost every request a query.
         .test_on_check_out(!url.is_sqlite())
-        .connection_customizer(Box::new(SqliteSettings {
+        .connection_customizer(Box::new(ConnectionSettings {
             busy_timeout_ms: settings.sqlite_busy_timeout.as_millis() as u64,
         }))
         .build(Manager { url: url.clone() })
