@@ -223,6 +223,10 @@ async fn sigterm_finishes_in_flight_requests_and_exits_0(store: TestStore) {
         slow.push(s);
     }
 
+    // Let the server read each request's head before the stop: a connection whose head is still
+    // unread in the socket buffer looks idle, and closing idle connections is what a stop should
+    // do. (Only the ordering needs this pause; no assertion rests on its length.)
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     server.sigterm();
     // The stop has begun once the listener is closed: new connections are refused.
     let started = Instant::now();
