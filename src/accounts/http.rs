@@ -41,7 +41,6 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
     ),
@@ -72,7 +71,6 @@ pub async fn list(
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
     ),
@@ -105,7 +103,6 @@ fn check_department(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
         (status = 201, description = "Created", body = AccountResponse,
             headers(("Location" = String, description = "The new account"), ("ETag" = String, description = "The version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -170,7 +167,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Changed", body = AccountResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),

@@ -209,7 +209,6 @@ fn keyed_fingerprint(key: &Secret, media: &str, bytes: &[u8]) -> Vec<u8> {
         (status = 201, description = "Every row added", body = AddedAttendees,
             headers(("Location" = String, description = "The event's attendee list"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
@@ -225,7 +224,6 @@ fn keyed_fingerprint(key: &Secret, media: &str, bytes: &[u8]) -> Vec<u8> {
                     {"field": "rows[12].full_name", "code": "required", "message": "a full name is required"}
                 ]
             })),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["attendees:write"])),
 )]
@@ -343,11 +341,9 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of attendees", body = Page<AttendeeResponse>),
         (status = 400, description = "The cursor is not one this list returned", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs attendees:read, and the lead or a partner department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 422, description = "limit outside 1–200", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["attendees:read"])),
 )]
@@ -389,11 +385,9 @@ pub async fn list(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event, or no such attendee of it", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["attendees:write"])),
 )]
@@ -443,7 +437,6 @@ pub struct ErasureBody {
     responses(
         (status = 200, description = "Erased", body = ErasureResponse),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs admin", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
@@ -455,7 +448,6 @@ pub struct ErasureBody {
                 "instance": "/api/v1/attendees/erasure", "request_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
                 "errors": [{"field": "iin", "code": "control_digit", "message": "the IIN's control digit does not match; check it for a typo"}]
             })),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["admin"])),
 )]

@@ -40,7 +40,6 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of entries", body = Page<AuditEntry>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs audit:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter breaks a rule", body = Problem, content_type = "application/problem+json"),
     ),
@@ -85,7 +84,6 @@ pub async fn list(
     tag = "audit",
     responses(
         (status = 200, description = "What the walk found", body = VerifyReport),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs audit:read", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["audit:read"])),

@@ -708,7 +708,6 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "Changed"),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Clients have no password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or a new one of the wrong length", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong passwords", body = Problem, content_type = "application/problem+json"),
@@ -791,7 +790,6 @@ pub struct Me {
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = Me),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -41,7 +41,6 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
     ),
@@ -73,7 +72,6 @@ pub async fn list(
     params(("id" = String, Path, description = "Client record id")),
     responses(
         (status = 200, description = "The client (never its secret)", body = ClientResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
     ),
@@ -103,7 +101,6 @@ fn scope_text(scopes: &[crate::auth::Scope]) -> String {
         (status = 201, description = "Created", body = ClientWithSecret,
             headers(("Location" = String, description = "The new client"), ("ETag" = String, description = "The version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client_id is taken", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -167,7 +164,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Changed", body = ClientResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
@@ -232,7 +228,6 @@ pub async fn update(
     ),
     responses(
         (status = 200, description = "The client with its new secret", body = ClientWithSecret, headers(("ETag" = String, description = "The new version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
     ),

@@ -42,9 +42,7 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of departments", body = Page<DepartmentResponse>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -70,9 +68,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Department id")),
     responses(
         (status = 200, description = "The department", body = DepartmentResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -114,13 +110,11 @@ fn code_taken() -> ApiError {
         (status = 201, description = "Created", body = DepartmentResponse,
             headers(("Location" = String, description = "The new department"), ("ETag" = String, description = "The version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or the key reused for another request", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -172,7 +166,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Changed", body = DepartmentResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
@@ -180,7 +173,6 @@ pub async fn create(
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["admin"])),
 )]

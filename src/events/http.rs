@@ -110,13 +110,11 @@ const PROBLEM: &str = "application/problem+json";
         (status = 201, description = "Created", body = EventResponse,
             headers(("Location" = String, description = "The new event"), ("ETag" = String, description = "The version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:write, or leads for another department", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
         (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A rule is broken; each field is named", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["events:write"])),
 )]
@@ -174,7 +172,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Changed", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not the lead department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
@@ -182,7 +179,6 @@ pub async fn create(
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A rule is broken", body = Problem, content_type = PROBLEM),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["events:write"])),
 )]
@@ -259,13 +255,11 @@ pub async fn update(
     ),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not the lead department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["events:write"])),
 )]
@@ -311,7 +305,6 @@ pub async fn remove(
     responses(
         (status = 200, description = "Recorded; the event as it now is", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Neither lead nor partner department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
@@ -319,7 +312,6 @@ pub async fn remove(
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A rule is broken (not started, cancelled, counts, total below the attendees)", body = Problem, content_type = PROBLEM),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["attendees:write"])),
 )]
@@ -374,10 +366,8 @@ pub async fn record_attendance(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = EventResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event (or deleted)", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -454,10 +444,8 @@ pub struct ListQuery {
     responses(
         (status = 200, description = "A page of events", body = Page<EventListItem>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A parameter breaks a rule (limit, from after to)", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["events:read"])),
 )]

@@ -62,7 +62,6 @@ pub struct PlanListQuery {
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
     ),
@@ -94,7 +93,6 @@ pub async fn list(
     params(("id" = String, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = PlanResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
     ),
@@ -121,7 +119,6 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
         (status = 201, description = "Created", body = PlanResponse,
             headers(("Location" = String, description = "The new plan"), ("ETag" = String, description = "The version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
         (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
         (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
@@ -163,7 +160,6 @@ pub async fn create(
     responses(
         (status = 200, description = "Changed", body = PlanResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
@@ -227,7 +223,6 @@ pub struct ItemListQuery {
     responses(
         (status = 200, description = "A page of items", body = Page<ItemResponse>),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
@@ -279,7 +274,6 @@ pub async fn list_items(
     params(("id" = String, Path, description = "Plan id"), ("item_id" = String, Path, description = "Item id")),
     responses(
         (status = 200, description = "The item with its progress", body = ItemResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
     ),
@@ -328,7 +322,6 @@ fn number_taken() -> ApiError {
         (status = 201, description = "Created", body = ItemResponse,
             headers(("Location" = String, description = "The new item"), ("ETag" = String, description = "The version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
@@ -378,7 +371,6 @@ pub async fn create_item(
     responses(
         (status = 200, description = "Changed", body = ItemResponse, headers(("ETag" = String, description = "The new version"))),
         (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
@@ -436,7 +428,6 @@ pub async fn update_item(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Events link to the item", body = Problem, content_type = PROBLEM),

@@ -125,10 +125,8 @@ pub struct ReportQuery {
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -177,11 +175,9 @@ pub struct FulfilmentQuery {
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "A parameter does not parse or plan_id is missing", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -228,10 +224,8 @@ pub async fn plan_fulfilment(
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
-        (status = 503, description = "Store unavailable", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
