@@ -6,6 +6,9 @@
 #
 #   bench/run.sh sqlite|postgres EVENTS ATTENDEES
 #
+# BENCH_DURATION (seconds per endpoint, default 10), BENCH_CONNECTIONS (16), BENCH_ONLY (a regular
+# expression: run only /health/live and the endpoints it matches; the report parts are skipped).
+#
 # Needs Debian's wrk (and sqlite3 or psql). PostgreSQL: BENCH_POSTGRES_URL names a server whose
 # user may create databases (default postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
@@ -64,6 +67,8 @@ to_ms() { python3 -c 'import sys,re
 v=sys.argv[1]; m=re.match(r"([0-9.]+)(us|ms|s)",v); n=float(m.group(1)); print(round(n/1000 if m.group(2)=="us" else n*1000 if m.group(2)=="s" else n,2))' "$1"; }
 for entry in "${endpoints[@]}"; do
   IFS='|' read -r name path mode <<< "$entry"
+  # BENCH_ONLY=events: only /health/live (the ratio's base) and the endpoints whose name matches.
+  if [ -n "${BENCH_ONLY:-}" ] && [ "$name" != health/live ] && ! grep -qiE -- "$BENCH_ONLY" <<< "$name"; then continue; fi
   args=(-t2 -c"$connections" -d"${duration}s" --latency --timeout 10s)
   [ "$mode" = auth ] && args+=(-H "$auth")
   [ "$mode" = create ] && args+=(-H "$auth" -s bench/create.lua)
@@ -78,6 +83,13 @@ for entry in "${endpoints[@]}"; do
   ratio=$(python3 -c "print(round($rps/$health_rps, 3))")
   echo "| $name | $rps | $ratio | $p50 | $p99 | $((non2xx + sock)) |" >> "$out/table.md"
 done
+
+if [ -n "${BENCH_ONLY:-}" ]; then
+  echo >> "$out/table.md"
+  echo "- store: $store, $events events, $attendees attendees; wrk -t2 -c$connections -d${duration}s; peak RSS $(( $(awk '/VmHWM/ {print $2}' /proc/$pid/status) / 1024 )) MB" >> "$out/table.md"
+  cat "$out/table.md"
+  exit 0
+fi
 
 # The summary's own time, one request at a time, against the same SQL run directly.
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
