@@ -238,12 +238,92 @@ pub fn find_row(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EventRo
     e::table.filter(e::id.eq(id).and(e::deleted_at.is_null())).select(EventRow::as_select()).first(conn).optional()
 }
 
-/// A live event with its children.
+/// A correlated subquery that gathers one child table's rows of the current `events` row into a
+/// JSON array (as text), in each backend's dialect. Each is its own type, so the statement that
+/// selects them has a static query id and both stores prepare it once per connection (diesel never
+/// caches a statement written with `sql_query` or `sql` literals).
+macro_rules! children_json {
+    ($name:ident, sqlite: $sqlite:literal, postgres: $pg:literal) => {
+        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+        struct $name;
+        impl Expression for $name {
+            type SqlType = diesel::sql_types::Text;
+        }
+        impl AppearsOnTable<e::table> for $name {}
+        impl SelectableExpression<e::table> for $name {}
+        impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+            ) -> QueryResult<()> {
+                out.push_sql($sqlite);
+                Ok(())
+            }
+        }
+        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+            ) -> QueryResult<()> {
+                out.push_sql($pg);
+                Ok(())
+            }
+        }
+    };
+}
+
+children_json!(AudiencesJson,
+    sqlite: "(SELECT json_group_array(audience) FROM event_audiences WHERE event_id = \"events\".\"id\")",
+    postgres: "(SELECT coalesce(json_agg(audience), '[]')::text FROM event_audiences WHERE event_id = \"events\".\"id\")");
+children_json!(PartnersJson,
+    sqlite: "(SELECT json_group_array(department_id) FROM event_partners WHERE event_id = \"events\".\"id\")",
+    postgres: "(SELECT coalesce(json_agg(department_id), '[]')::text FROM event_partners \
+               WHERE event_id = \"events\".\"id\")");
+children_json!(OrganisersJson,
+    sqlite: "(SELECT json_group_array(json_array(position, full_name, role, organisation)) FROM event_organisers \
+             WHERE event_id = \"events\".\"id\")",
+    postgres: "(SELECT coalesce(json_agg(json_build_array(position, full_name, role, organisation)), '[]')::text \
+               FROM event_organisers WHERE event_id = \"events\".\"id\")");
+children_json!(BreakdownJson,
+    sqlite: "(SELECT json_group_array(json_array(audience, count)) FROM event_breakdown \
+             WHERE event_id = \"events\".\"id\")",
+    postgres: "(SELECT coalesce(json_agg(json_build_array(audience, count)), '[]')::text FROM event_breakdown \
+               WHERE event_id = \"events\".\"id\")");
+
+fn children<T: serde::de::DeserializeOwned>(json: &str, table: &str) -> QueryResult<T> {
+    serde_json::from_str(json)
+        .map_err(|e| diesel::result::Error::DeserializationError(format!("event {table} as JSON: {e}").into()))
+}
+
+/// A live event with its children, in one statement: one snapshot (the children always belong to
+/// the version the row names, even beside a concurrent write), one round trip to PostgreSQL and
+/// one prepared statement reused by each connection.
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EventResponse>> {
-    match find_row(conn, id)? {
-        Some(row) => Ok(hydrate(conn, vec![row])?.pop()),
-        None => Ok(None),
+    type Found = (EventRow, String, String, String, String);
+    macro_rules! query {
+        ($c:expr) => {
+            e::table
+                .filter(e::id.eq(id).and(e::deleted_at.is_null()))
+                .select((EventRow::as_select(), AudiencesJson, PartnersJson, OrganisersJson, BreakdownJson))
+                .first::<Found>($c)
+                .optional()
+        };
     }
+    let found = match conn {
+        DbConnection::Sqlite(c) => query!(c),
+        DbConnection::Postgres(c) => query!(c),
+    }?;
+    let Some((row, audiences, partners, organisers, breakdown)) = found else {
+        return Ok(None);
+    };
+    let audiences: Vec<String> = children(&audiences, "audiences")?;
+    let mut partners: Vec<String> = children(&partners, "partners")?;
+    let mut organisers: Vec<(i32, String, String, Option<String>)> = children(&organisers, "organisers")?;
+    let breakdown: Vec<(String, i32)> = children(&breakdown, "breakdown")?;
+    partners.sort();
+    organisers.sort_by_key(|o| o.0);
+    let organisers = organisers.into_iter().map(|(_, name, role, organisation)| (name, role, organisation)).collect();
+    Ok(Some(assemble(row, audiences, partners, organisers, breakdown)))
 }
 
 pub fn partner_ids(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
@@ -308,58 +388,68 @@ pub fn hydrate(conn: &mut DbConnection, rows: Vec<EventRow>) -> QueryResult<Vec<
     Ok(rows
         .into_iter()
         .map(|r| {
-            let mut audience_list: Vec<Audience> =
-                audiences.remove(&r.id).unwrap_or_default().iter().filter_map(|a| Audience::parse(a)).collect();
-            audience_list.sort();
-            let mut breakdown_list: Vec<BreakdownItem> = breakdown
-                .remove(&r.id)
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|(a, count)| Audience::parse(&a).map(|audience| BreakdownItem { audience, count }))
-                .collect();
-            breakdown_list.sort_by_key(|b| b.audience);
-            let attendance = r.attendance_total.map(|total| Attendance {
-                total,
-                basis: r
-                    .attendance_basis
-                    .as_deref()
-                    .and_then(AttendanceBasis::parse)
-                    .unwrap_or(AttendanceBasis::Headcount),
-                breakdown: breakdown_list,
-            });
-            EventResponse {
-                organisers: organisers
-                    .remove(&r.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(full_name, role, organisation)| Organiser {
-                        full_name,
-                        role: OrganiserRole::parse(&role).unwrap_or(OrganiserRole::Other),
-                        organisation,
-                    })
-                    .collect(),
-                partner_department_ids: partners.remove(&r.id).unwrap_or_default(),
-                audiences: audience_list,
-                kind: EventKind::parse(&r.kind).unwrap_or(EventKind::Other),
-                format: EventFormat::parse(&r.format).unwrap_or(EventFormat::InPerson),
-                status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Planned),
-                starts_at: to_utc(r.starts_at),
-                ends_at: to_utc(r.ends_at),
-                created_at: to_utc(r.created_at),
-                updated_at: to_utc(r.updated_at),
-                id: r.id,
-                title: r.title,
-                description: r.description,
-                venue: r.venue,
-                lead_department_id: r.lead_department_id,
-                plan_item_id: r.plan_item_id,
-                planned_participants: r.planned_participants,
-                attendance,
-                version: r.version,
-                created_by: r.created_by,
-            }
+            let id = r.id.as_str();
+            let (a, p, o, b) = (
+                audiences.remove(id).unwrap_or_default(),
+                partners.remove(id).unwrap_or_default(),
+                organisers.remove(id).unwrap_or_default(),
+                breakdown.remove(id).unwrap_or_default(),
+            );
+            assemble(r, a, p, o, b)
         })
         .collect())
+}
+
+/// An event row with its children's rows (partners and organisers in their order) as the API
+/// shows it.
+fn assemble(
+    r: EventRow,
+    audiences: Vec<String>,
+    partners: Vec<String>,
+    organisers: Vec<(String, String, Option<String>)>,
+    breakdown: Vec<(String, i32)>,
+) -> EventResponse {
+    let mut audience_list: Vec<Audience> = audiences.iter().filter_map(|a| Audience::parse(a)).collect();
+    audience_list.sort();
+    let mut breakdown_list: Vec<BreakdownItem> = breakdown
+        .into_iter()
+        .filter_map(|(a, count)| Audience::parse(&a).map(|audience| BreakdownItem { audience, count }))
+        .collect();
+    breakdown_list.sort_by_key(|b| b.audience);
+    let attendance = r.attendance_total.map(|total| Attendance {
+        total,
+        basis: r.attendance_basis.as_deref().and_then(AttendanceBasis::parse).unwrap_or(AttendanceBasis::Headcount),
+        breakdown: breakdown_list,
+    });
+    EventResponse {
+        organisers: organisers
+            .into_iter()
+            .map(|(full_name, role, organisation)| Organiser {
+                full_name,
+                role: OrganiserRole::parse(&role).unwrap_or(OrganiserRole::Other),
+                organisation,
+            })
+            .collect(),
+        partner_department_ids: partners,
+        audiences: audience_list,
+        kind: EventKind::parse(&r.kind).unwrap_or(EventKind::Other),
+        format: EventFormat::parse(&r.format).unwrap_or(EventFormat::InPerson),
+        status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Planned),
+        starts_at: to_utc(r.starts_at),
+        ends_at: to_utc(r.ends_at),
+        created_at: to_utc(r.created_at),
+        updated_at: to_utc(r.updated_at),
+        id: r.id,
+        title: r.title,
+        description: r.description,
+        venue: r.venue,
+        lead_department_id: r.lead_department_id,
+        plan_item_id: r.plan_item_id,
+        planned_participants: r.planned_participants,
+        attendance,
+        version: r.version,
+        created_by: r.created_by,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -123,6 +123,56 @@ async fn a_past_event_is_logged_held_in_one_request(app: TestApp) {
 }
 both_stores!(a_past_event_is_logged_held_in_one_request);
 
+/// A single event is read in one statement (children gathered as JSON); a page in one query per
+/// child table. Both must show an event identically: organisers in the order given, partners in
+/// id order, an organiser without organisation as null, every breakdown line.
+async fn one_event_and_a_page_show_every_child_the_same(app: TestApp) {
+    let w = world(&app).await;
+    let admin = &w.admin;
+    let third = app.create_department(admin, "education").await["id"].as_str().unwrap().to_string();
+    let fourth = app.create_department(admin, "health").await["id"].as_str().unwrap().to_string();
+    let mut partners = vec![w.policy.clone(), third, fourth];
+    partners.reverse();
+    let organisers = json!([
+        {"full_name": "Яна Ким", "role": "moderator", "organisation": null},
+        {"full_name": "Әлия Сейітқызы", "role": "speaker", "organisation": "Адал азамат"},
+        {"full_name": "Бауыржан Ерланұлы", "role": "other", "organisation": "\"Жастар\" / {json}"}
+    ]);
+    let attendance = json!({"total": 90, "basis": "estimate", "breakdown": [
+        {"audience": "youth", "count": 50}, {"audience": "students", "count": 25}, {"audience": "civil_servants", "count": 15}
+    ]});
+    let body = event(json!({
+        "lead_department_id": w.youth,
+        "partner_department_ids": partners,
+        "audiences": ["students", "youth", "civil_servants"],
+        "organisers": organisers,
+        "attendance": attendance,
+    }));
+    let created = create(&app, admin, &body).await;
+    let id = created["id"].as_str().unwrap();
+    let read = app.get(&format!("/api/v1/events/{id}"), admin).await.expect(200).json();
+    let page = app.get("/api/v1/events?limit=100", admin).await.expect(200).json();
+    let listed = page["items"].as_array().unwrap().iter().find(|e| e["id"] == id).unwrap();
+    assert_eq!(&read, listed, "a read and a page agree");
+    assert_eq!(read, created, "the create's answer is the read");
+    assert_eq!(read["organisers"], organisers, "organisers in the order given, a missing organisation as null");
+    partners.sort();
+    assert_eq!(read["partner_department_ids"], json!(partners), "partners in id order");
+    assert_eq!(read["audiences"], json!(["youth", "students", "civil_servants"]));
+    let mut lines: Vec<(String, i64)> = read["attendance"]["breakdown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["audience"].as_str().unwrap().to_string(), b["count"].as_i64().unwrap()))
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        vec![("civil_servants".to_string(), 15), ("students".to_string(), 25), ("youth".to_string(), 50)]
+    );
+}
+both_stores!(one_event_and_a_page_show_every_child_the_same);
+
 async fn organisers_act_for_their_own_department_only(app: TestApp) {
     let w = world(&app).await;
     // Create: own department yes, another's no; an admin may lead for any.
