@@ -84,6 +84,22 @@ async fn forged_tokens_are_refused(app: TestApp) {
 }
 both_stores!(forged_tokens_are_refused);
 
+/// The server remembers tokens it has verified; a remembered token must still stop working when
+/// it expires (after the 30-second leeway), not live on in the memory of the instance.
+async fn a_remembered_token_still_expires(app: TestApp) {
+    let admin = app.admin_token().await;
+    let mut claims = valid_claims(&app, &admin).await;
+    claims["iat"] = json!(now() - 600);
+    claims["nbf"] = json!(now() - 600);
+    claims["exp"] = json!(now() - 27);
+    let token = sign(&claims, JWT_SECRET);
+    app.get("/api/v1/auth/me", &token).await.expect(200);
+    app.get("/api/v1/auth/me", &token).await.expect(200);
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_refused(&app, &token, "a token 31 seconds past its exp").await;
+}
+both_stores!(a_remembered_token_still_expires);
+
 async fn the_password_grant_issues_tokens_with_the_contracts_claims(app: TestApp) {
     let body = app.login("admin", ADMIN_PASSWORD).await;
     assert_eq!(body["token_type"], "Bearer");
