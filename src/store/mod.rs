@@ -68,10 +68,12 @@ impl Store {
         actix_web::web::block(move || {
             let _enter = span.enter();
             let started = std::time::Instant::now();
-            let conn = pool.get();
+            let conn = conn::checkout(&pool);
             crate::metrics::pool_checkout(started.elapsed(), conn.is_ok());
             let mut conn = conn.map_err(ApiError::pool)?;
-            f(&mut conn)
+            let result = f(&mut conn);
+            conn::check_in(conn, matches!(result, Err(ApiError::Unavailable(_))));
+            result
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?

@@ -172,3 +172,46 @@ async fn a_postgres_outage_is_503_with_retry_after_within_5_seconds_and_the_same
     assert_eq!(verify["ok"], true, "the audit chain holds across the outage: {verify}");
     drop(app);
 }
+
+/// A server connection can die while it sits in the pool (an administrator's
+/// `pg_terminate_backend`, a failover, an idle timeout). Connections that have not answered for a
+/// while are asked before use, so a request after such a loss is served on a fresh connection,
+/// never answered with the dead one's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_killed_under_the_pool_are_replaced_before_use() {
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    for _ in 0..4 {
+        app.get("/api/v1/events", &admin).await.expect(200);
+    }
+    let (database, killed) = {
+        use diesel::prelude::*;
+        let mut conn = match app.store.connect() {
+            adal::store::DbConnection::Postgres(c) => c,
+            adal::store::DbConnection::Sqlite(_) => unreachable!("a PostgreSQL store"),
+        };
+        #[derive(QueryableByName)]
+        struct Killed {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            database: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            killed: i64,
+        }
+        let k: Killed = diesel::sql_query(
+            "SELECT current_database()::text AS database, count(pg_terminate_backend(pid)) AS killed \
+             FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .get_result(&mut conn)
+        .expect("terminate the server's connections");
+        (k.database, k.killed)
+    };
+    assert!(killed >= 1, "the server held at least one connection to {database}");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for round in 0..6 {
+        let r = app.get("/api/v1/events", &admin).await;
+        assert_eq!(r.status.as_u16(), 200, "request {round} after {killed} connections were killed: {}", r.text);
+    }
+    app.send(app.request(Method::GET, "/health/ready", None)).await.expect(200);
+}
