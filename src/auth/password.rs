@@ -1,5 +1,7 @@
 //! Password hashing: Argon2id at OWASP's parameters (19 MiB, t=2, p=1), the crate's defaults.
 
+use std::sync::{Condvar, Mutex, OnceLock};
+
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -10,17 +12,44 @@ pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 256;
 
 pub fn hash(password: &str) -> Result<String, ApiError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
+    gated(|| Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
         .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
 }
 
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => gated(|| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()),
         Err(_) => false,
     }
+}
+
+/// Argon2 computations running now, and the most there have been at once.
+static RUNNING: Mutex<(usize, usize)> = Mutex::new((0, 0));
+static FREED: Condvar = Condvar::new();
+
+/// Runs one Argon2 computation once fewer than one per core are running. Each holds 19 MiB for
+/// about 25 ms; without a bound a burst of logins would hold one per blocking thread (hundreds),
+/// and more at once than there are cores only makes each slower.
+fn gated<T>(f: impl FnOnce() -> T) -> T {
+    static LIMIT: OnceLock<usize> = OnceLock::new();
+    let limit = *LIMIT.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    struct Permit;
+    impl Drop for Permit {
+        fn drop(&mut self) {
+            RUNNING.lock().unwrap_or_else(|e| e.into_inner()).0 -= 1;
+            FREED.notify_one();
+        }
+    }
+    let _permit = {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        while running.0 >= limit {
+            running = FREED.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        running.0 += 1;
+        running.1 = running.1.max(running.0);
+        Permit
+    };
+    f()
 }
 
 /// The length rule, as a field error for `field`.
@@ -52,5 +81,23 @@ mod tests {
         assert!(verify("correct horse battery", &h));
         assert!(!verify("correct horse battery!", &h));
         assert!(!verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn no_more_argon2_computations_run_at_once_than_there_are_cores() {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let h = hash("correct horse battery").unwrap();
+        let threads: Vec<_> = (0..cores * 3)
+            .map(|_| {
+                let h = h.clone();
+                std::thread::spawn(move || assert!(verify("correct horse battery", &h)))
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // The peak is process-wide: other tests hashing at the same time count too, as they should.
+        let most = RUNNING.lock().unwrap().1;
+        assert!((1..=cores).contains(&most), "{most} ran at once on {cores} cores");
     }
 }
