@@ -233,11 +233,6 @@ pub fn soft_delete(conn: &mut DbConnection, id: &str, version: i64, now: NaiveDa
     Ok(n > 0)
 }
 
-/// A live (not deleted) event row.
-pub fn find_row(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EventRow>> {
-    e::table.filter(e::id.eq(id).and(e::deleted_at.is_null())).select(EventRow::as_select()).first(conn).optional()
-}
-
 /// A correlated subquery that gathers one child table's rows of the current `events` row into a
 /// JSON array (as text), in each backend's dialect. Each is its own type, so the statement that
 /// selects them has a static query id and both stores prepare it once per connection (diesel never
