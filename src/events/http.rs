@@ -375,7 +375,7 @@ pub async fn record_attendance(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     let id = id.into_inner();
-    let event = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    let event = state.store.read(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
     Ok(HttpResponse::Ok().insert_header(("etag", etag(event.version))).json(event))
 }
 
