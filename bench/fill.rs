@@ -196,6 +196,9 @@ fn fill_events(conn: &mut DbConnection, departments: &[String], count: usize) ->
             Ok(())
         })?;
     }
+    // The rows above went straight into the child tables; the server reads them from each event's
+    // `children` column, which its own writes keep.
+    store::write_tx(conn, adal::events::store::refresh_all_children)?;
     Ok(held)
 }
 

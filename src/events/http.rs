@@ -508,7 +508,7 @@ pub async fn list(
             let rows = store::list(conn, &filter, sort, after, limit + 1)?;
             let live: Vec<store::EventRow> =
                 rows.iter().take(limit as usize).filter(|r| r.deleted_at.is_none()).cloned().collect();
-            let events = store::hydrate(conn, live)?;
+            let events = store::hydrate(live)?;
             Ok((rows, events))
         })
         .await?;

@@ -1,8 +1,6 @@
 //! Event queries: the event row and its child rows (audiences, partners, organisers, breakdown),
 //! written together and read back for a page at a time.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -37,6 +35,8 @@ pub struct EventRow {
     pub updated_at: NaiveDateTime,
     pub created_by: String,
     pub deleted_at: Option<NaiveDateTime>,
+    /// The children as one JSON document, written with them (see [`refresh_children`]).
+    pub children: String,
 }
 
 /// Everything an event row and its children hold, as written.
@@ -132,7 +132,7 @@ pub fn insert(
     if let Some(a) = attendance {
         write_breakdown(conn, id, a)?;
     }
-    Ok(())
+    refresh_children(conn, id)
 }
 
 fn write_breakdown(conn: &mut DbConnection, id: &str, a: &Attendance) -> QueryResult<()> {
@@ -178,6 +178,7 @@ pub fn update(
         return Ok(false);
     }
     write_children(conn, id, d)?;
+    refresh_children(conn, id)?;
     Ok(true)
 }
 
@@ -202,6 +203,7 @@ pub fn set_attendance(
         return Ok(false);
     }
     write_breakdown(conn, id, a)?;
+    refresh_children(conn, id)?;
     Ok(true)
 }
 
@@ -233,177 +235,104 @@ pub fn soft_delete(conn: &mut DbConnection, id: &str, version: i64, now: NaiveDa
     Ok(n > 0)
 }
 
-/// A correlated subquery that gathers one child table's rows of the current `events` row into a
-/// JSON array (as text), in each backend's dialect. Each is its own type, so the statement that
-/// selects them has a static query id and both stores prepare it once per connection (diesel never
-/// caches a statement written with `sql_query` or `sql` literals).
-macro_rules! children_json {
-    ($name:ident, sqlite: $sqlite:literal, postgres: $pg:literal) => {
-        #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
-        struct $name;
-        impl Expression for $name {
-            type SqlType = diesel::sql_types::Text;
-        }
-        impl AppearsOnTable<e::table> for $name {}
-        impl SelectableExpression<e::table> for $name {}
-        impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for $name {
-            fn walk_ast<'b>(
-                &'b self,
-                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-            ) -> QueryResult<()> {
-                out.push_sql($sqlite);
-                Ok(())
-            }
-        }
-        impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for $name {
-            fn walk_ast<'b>(
-                &'b self,
-                mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-            ) -> QueryResult<()> {
-                out.push_sql($pg);
-                Ok(())
-            }
-        }
-    };
+/// The `children` column's value for the current `events` row, gathered from the child tables in
+/// each backend's dialect (the same expression as the migration that added the column). A type of
+/// its own, so the statement that writes it has a static query id and is prepared once per
+/// connection.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+struct ChildrenJson;
+
+impl Expression for ChildrenJson {
+    type SqlType = diesel::sql_types::Text;
 }
+impl AppearsOnTable<e::table> for ChildrenJson {}
+impl SelectableExpression<e::table> for ChildrenJson {}
 
-children_json!(AudiencesJson,
-    sqlite: "(SELECT json_group_array(audience) FROM event_audiences WHERE event_id = \"events\".\"id\")",
-    postgres: "(SELECT coalesce(json_agg(audience), '[]')::text FROM event_audiences WHERE event_id = \"events\".\"id\")");
-children_json!(PartnersJson,
-    sqlite: "(SELECT json_group_array(department_id) FROM event_partners WHERE event_id = \"events\".\"id\")",
-    postgres: "(SELECT coalesce(json_agg(department_id), '[]')::text FROM event_partners \
-               WHERE event_id = \"events\".\"id\")");
-children_json!(OrganisersJson,
-    sqlite: "(SELECT json_group_array(json_array(position, full_name, role, organisation)) FROM event_organisers \
-             WHERE event_id = \"events\".\"id\")",
-    postgres: "(SELECT coalesce(json_agg(json_build_array(position, full_name, role, organisation)), '[]')::text \
-               FROM event_organisers WHERE event_id = \"events\".\"id\")");
-children_json!(BreakdownJson,
-    sqlite: "(SELECT json_group_array(json_array(audience, count)) FROM event_breakdown \
-             WHERE event_id = \"events\".\"id\")",
-    postgres: "(SELECT coalesce(json_agg(json_build_array(audience, count)), '[]')::text FROM event_breakdown \
-               WHERE event_id = \"events\".\"id\")");
-
-fn children<T: serde::de::DeserializeOwned>(json: &str, table: &str) -> QueryResult<T> {
-    serde_json::from_str(json)
-        .map_err(|e| diesel::result::Error::DeserializationError(format!("event {table} as JSON: {e}").into()))
-}
-
-/// A live event with its children, in one statement: one snapshot (the children always belong to
-/// the version the row names, even beside a concurrent write), one round trip to PostgreSQL and
-/// one prepared statement reused by each connection.
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EventResponse>> {
-    type Found = (EventRow, String, String, String, String);
-    macro_rules! query {
-        ($c:expr) => {
-            e::table
-                .filter(e::id.eq(id).and(e::deleted_at.is_null()))
-                .select((EventRow::as_select(), AudiencesJson, PartnersJson, OrganisersJson, BreakdownJson))
-                .first::<Found>($c)
-                .optional()
-        };
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for ChildrenJson {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "json_array(\
+             json((SELECT json_group_array(audience ORDER BY audience) FROM event_audiences \
+                   WHERE event_id = \"events\".\"id\")), \
+             json((SELECT json_group_array(department_id ORDER BY department_id) FROM event_partners \
+                   WHERE event_id = \"events\".\"id\")), \
+             json((SELECT json_group_array(json_array(full_name, role, organisation) ORDER BY position) \
+                   FROM event_organisers WHERE event_id = \"events\".\"id\")), \
+             json((SELECT json_group_array(json_array(audience, count) ORDER BY audience) FROM event_breakdown \
+                   WHERE event_id = \"events\".\"id\")))",
+        );
+        Ok(())
     }
-    let found = match conn {
-        DbConnection::Sqlite(c) => query!(c),
-        DbConnection::Postgres(c) => query!(c),
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for ChildrenJson {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "json_build_array(\
+             (SELECT coalesce(json_agg(audience ORDER BY audience), '[]') FROM event_audiences \
+              WHERE event_id = \"events\".\"id\"), \
+             (SELECT coalesce(json_agg(department_id ORDER BY department_id), '[]') FROM event_partners \
+              WHERE event_id = \"events\".\"id\"), \
+             (SELECT coalesce(json_agg(json_build_array(full_name, role, organisation) ORDER BY position), '[]') \
+              FROM event_organisers WHERE event_id = \"events\".\"id\"), \
+             (SELECT coalesce(json_agg(json_build_array(audience, count) ORDER BY audience), '[]') \
+              FROM event_breakdown WHERE event_id = \"events\".\"id\"))::text",
+        );
+        Ok(())
+    }
+}
+
+/// Rewrites the event's `children` column from its child tables. Every write that changes a child
+/// table calls it before its transaction commits.
+fn refresh_children(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    let target = e::table.filter(e::id.eq(id));
+    match conn {
+        DbConnection::Sqlite(c) => diesel::update(target).set(e::children.eq(ChildrenJson)).execute(c),
+        DbConnection::Postgres(c) => diesel::update(target).set(e::children.eq(ChildrenJson)).execute(c),
     }?;
-    let Some((row, audiences, partners, organisers, breakdown)) = found else {
-        return Ok(None);
-    };
-    let audiences: Vec<String> = children(&audiences, "audiences")?;
-    let mut partners: Vec<String> = children(&partners, "partners")?;
-    let mut organisers: Vec<(i32, String, String, Option<String>)> = children(&organisers, "organisers")?;
-    let breakdown: Vec<(String, i32)> = children(&breakdown, "breakdown")?;
-    partners.sort();
-    organisers.sort_by_key(|o| o.0);
-    let organisers = organisers.into_iter().map(|(_, name, role, organisation)| (name, role, organisation)).collect();
-    Ok(Some(assemble(row, audiences, partners, organisers, breakdown)))
+    Ok(())
+}
+
+/// Rewrites every event's `children` column: for a bulk load that wrote child rows directly.
+pub fn refresh_all_children(conn: &mut DbConnection) -> QueryResult<usize> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::update(e::table).set(e::children.eq(ChildrenJson)).execute(c),
+        DbConnection::Postgres(c) => diesel::update(e::table).set(e::children.eq(ChildrenJson)).execute(c),
+    }
+}
+
+/// The `children` column as it reads: audiences, partner ids (sorted), organisers in their order
+/// and the attendance breakdown.
+type Children = (Vec<String>, Vec<String>, Vec<(String, String, Option<String>)>, Vec<(String, i32)>);
+
+/// A live event with its children: one row of one table, so the children always belong to the
+/// version the row names.
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EventResponse>> {
+    let row = e::table
+        .filter(e::id.eq(id).and(e::deleted_at.is_null()))
+        .select(EventRow::as_select())
+        .first::<EventRow>(conn)
+        .optional()?;
+    row.map(assemble).transpose()
 }
 
 pub fn partner_ids(conn: &mut DbConnection, id: &str) -> QueryResult<Vec<String>> {
     ep::table.filter(ep::event_id.eq(id)).select(ep::department_id).order(ep::department_id).load(conn)
 }
 
-fn group<K: Clone + Eq + std::hash::Hash, V>(rows: Vec<(K, V)>) -> HashMap<K, Vec<V>> {
-    let mut map: HashMap<K, Vec<V>> = HashMap::new();
-    for (k, v) in rows {
-        map.entry(k).or_default().push(v);
-    }
-    map
+/// Turns rows into full events.
+pub fn hydrate(rows: Vec<EventRow>) -> QueryResult<Vec<EventResponse>> {
+    rows.into_iter().map(assemble).collect()
 }
 
-/// Loads the child rows of the events whose `event_id` column satisfies `$pred` (written in terms
-/// of `$col`), one query per child table, each row paired with its event's id.
-macro_rules! load_children {
-    ($conn:expr, $col:ident => $pred:expr) => {{
-        let audiences: Vec<(String, String)> = {
-            let $col = ea::event_id;
-            ea::table.filter($pred).select((ea::event_id, ea::audience)).load($conn)?
-        };
-        let partners: Vec<(String, String)> = {
-            let $col = ep::event_id;
-            ep::table
-                .filter($pred)
-                .select((ep::event_id, ep::department_id))
-                .order((ep::event_id, ep::department_id))
-                .load($conn)?
-        };
-        let organisers: Vec<(String, (String, String, Option<String>))> = {
-            let $col = eo::event_id;
-            eo::table
-                .filter($pred)
-                .order((eo::event_id, eo::position))
-                .select((eo::event_id, (eo::full_name, eo::role, eo::organisation)))
-                .load($conn)?
-        };
-        let breakdown: Vec<(String, (String, i32))> = {
-            let $col = eb::event_id;
-            eb::table.filter($pred).select((eb::event_id, (eb::audience, eb::count))).load($conn)?
-        };
-        (audiences, partners, organisers, breakdown)
-    }};
-}
-
-/// Turns rows into full events, loading their children in one query per child table.
-pub fn hydrate(conn: &mut DbConnection, rows: Vec<EventRow>) -> QueryResult<Vec<EventResponse>> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    // One event (a read, a write's answer) filters with `=`, which the store can prepare once and
-    // reuse; a page filters with `IN (…)`, whose statement changes with the page's size.
-    let (audiences, partners, organisers, breakdown) = if let [one] = rows.as_slice() {
-        load_children!(conn, col => col.eq(one.id.as_str()))
-    } else {
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        load_children!(conn, col => col.eq_any(&ids))
-    };
-    let (mut audiences, mut partners, mut organisers, mut breakdown) =
-        (group(audiences), group(partners), group(organisers), group(breakdown));
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let id = r.id.as_str();
-            let (a, p, o, b) = (
-                audiences.remove(id).unwrap_or_default(),
-                partners.remove(id).unwrap_or_default(),
-                organisers.remove(id).unwrap_or_default(),
-                breakdown.remove(id).unwrap_or_default(),
-            );
-            assemble(r, a, p, o, b)
-        })
-        .collect())
-}
-
-/// An event row with its children's rows (partners and organisers in their order) as the API
-/// shows it.
-fn assemble(
-    r: EventRow,
-    audiences: Vec<String>,
-    partners: Vec<String>,
-    organisers: Vec<(String, String, Option<String>)>,
-    breakdown: Vec<(String, i32)>,
-) -> EventResponse {
+/// An event row with its children as the API shows it.
+fn assemble(r: EventRow) -> QueryResult<EventResponse> {
+    let (audiences, partners, organisers, breakdown): Children = serde_json::from_str(&r.children).map_err(|e| {
+        diesel::result::Error::DeserializationError(format!("event {} children as JSON: {e}", r.id).into())
+    })?;
     let mut audience_list: Vec<Audience> = audiences.iter().filter_map(|a| Audience::parse(a)).collect();
     audience_list.sort();
     let mut breakdown_list: Vec<BreakdownItem> = breakdown
@@ -416,7 +345,7 @@ fn assemble(
         basis: r.attendance_basis.as_deref().and_then(AttendanceBasis::parse).unwrap_or(AttendanceBasis::Headcount),
         breakdown: breakdown_list,
     });
-    EventResponse {
+    Ok(EventResponse {
         organisers: organisers
             .into_iter()
             .map(|(full_name, role, organisation)| Organiser {
@@ -444,7 +373,7 @@ fn assemble(
         attendance,
         version: r.version,
         created_by: r.created_by,
-    }
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -143,6 +143,7 @@ diesel::table! {
         updated_at -> Timestamp,
         created_by -> Text,
         deleted_at -> Nullable<Timestamp>,
+        children -> Text,
     }
 }
 

@@ -123,9 +123,8 @@ async fn a_past_event_is_logged_held_in_one_request(app: TestApp) {
 }
 both_stores!(a_past_event_is_logged_held_in_one_request);
 
-/// A single event is read in one statement (children gathered as JSON); a page in one query per
-/// child table. Both must show an event identically: organisers in the order given, partners in
-/// id order, an organiser without organisation as null, every breakdown line.
+/// A read, a page and a create's answer show an event identically: organisers in the order given,
+/// partners in id order, an organiser without organisation as null, every breakdown line.
 async fn one_event_and_a_page_show_every_child_the_same(app: TestApp) {
     let w = world(&app).await;
     let admin = &w.admin;
@@ -172,6 +171,105 @@ async fn one_event_and_a_page_show_every_child_the_same(app: TestApp) {
     );
 }
 both_stores!(one_event_and_a_page_show_every_child_the_same);
+
+/// Reads take an event's children from the JSON its writes keep beside the row; each write that
+/// changes a child (a PATCH of audiences, partners and organisers, a PUT of attendance, a PUT that
+/// clears them) shows in the next read and page, and the child tables that filters use agree.
+async fn every_write_of_children_shows_in_the_next_read(app: TestApp) {
+    let w = world(&app).await;
+    let admin = &w.admin;
+    let e = create(&app, admin, &event(json!({"lead_department_id": w.youth}))).await;
+    let id = e["id"].as_str().unwrap();
+    let path = format!("/api/v1/events/{id}");
+    let read_both = || async {
+        let read = app.get(&path, admin).await.expect(200).json();
+        let page = app.get("/api/v1/events?limit=100", admin).await.expect(200).json();
+        let listed = page["items"].as_array().unwrap().iter().find(|e| e["id"] == id).unwrap().clone();
+        assert_eq!(read, listed, "a read and a page agree");
+        read
+    };
+    let organisers = json!([
+        {"full_name": "Ерлан Сәбитұлы", "role": "organiser", "organisation": null},
+        {"full_name": "Айгүл Нұрланқызы", "role": "speaker", "organisation": "Жастар орталығы"}
+    ]);
+    let patched = app
+        .patch(
+            &path,
+            admin,
+            "\"1\"",
+            &json!({"audiences": ["civil_servants"], "partner_department_ids": [w.policy], "organisers": organisers}),
+        )
+        .await
+        .expect(200)
+        .json();
+    let read = read_both().await;
+    assert_eq!(read, patched, "the PATCH's answer is the next read");
+    assert_eq!(read["audiences"], json!(["civil_servants"]));
+    assert_eq!(read["partner_department_ids"], json!([w.policy]));
+    assert_eq!(read["organisers"], organisers);
+    let by_audience = app.get("/api/v1/events?audience=civil_servants", admin).await.expect(200).json();
+    assert_eq!(by_audience["items"].as_array().unwrap().len(), 1, "the audience filter sees the new child row");
+    let by_partner = app.get(&format!("/api/v1/events?department_id={}", w.policy), admin).await.expect(200).json();
+    assert_eq!(by_partner["items"].as_array().unwrap().len(), 1, "the partner filter sees the new child row");
+
+    let attendance =
+        json!({"total": 30, "basis": "estimate", "breakdown": [{"audience": "civil_servants", "count": 30}]});
+    let put = app.send(
+        app.request(Method::PUT, &format!("{path}/attendance"), Some(admin))
+            .header("if-match", "\"2\"")
+            .json(&attendance),
+    );
+    let answered = put.await.expect(200).json();
+    let read = read_both().await;
+    assert_eq!(read, answered, "the attendance PUT's answer is the next read");
+    assert_eq!(read["attendance"], attendance);
+
+    let cleared = app
+        .patch(&path, admin, "\"3\"", &json!({"partner_department_ids": [], "organisers": []}))
+        .await
+        .expect(200)
+        .json();
+    let read = read_both().await;
+    assert_eq!(read, cleared);
+    assert_eq!(read["partner_department_ids"], json!([]));
+    assert_eq!(read["organisers"], json!([]));
+    assert_eq!(read["attendance"]["breakdown"], attendance["breakdown"], "a PATCH keeps the breakdown");
+}
+both_stores!(every_write_of_children_shows_in_the_next_read);
+
+/// The migration that added the `children` column fills it for the events already stored, with
+/// exactly what the server's own writes put there.
+async fn the_children_migration_fills_events_written_before_it(app: TestApp) {
+    use adal::store::DbConnection;
+    use adal::store::schema::events;
+    use diesel::prelude::*;
+    use diesel_migrations::MigrationHarness;
+
+    let w = world(&app).await;
+    let attendance = json!({"total": 20, "breakdown": [{"audience": "youth", "count": 20}]});
+    let body =
+        event(json!({"lead_department_id": w.youth, "partner_department_ids": [w.policy], "attendance": attendance}));
+    create(&app, &w.admin, &body).await;
+    let mut conn = app.store.connect();
+    let children = |conn: &mut DbConnection| -> Value {
+        serde_json::from_str(&events::table.select(events::children).first::<String>(conn).unwrap()).unwrap()
+    };
+    let written = children(&mut conn);
+    assert_eq!(written[1], json!([w.policy]), "the server wrote the partner: {written}");
+    // Back to just before the migration (reverting any newer ones too), then forward again.
+    loop {
+        let reverted = match &mut conn {
+            DbConnection::Sqlite(c) => c.revert_last_migration(adal::store::SQLITE_MIGRATIONS).unwrap(),
+            DbConnection::Postgres(c) => c.revert_last_migration(adal::store::POSTGRES_MIGRATIONS).unwrap(),
+        };
+        if reverted.to_string().starts_with("20261126000006") {
+            break;
+        }
+    }
+    assert!(!adal::store::run_migrations(&mut conn).unwrap().is_empty());
+    assert_eq!(children(&mut conn), written);
+}
+both_stores!(the_children_migration_fills_events_written_before_it);
 
 async fn organisers_act_for_their_own_department_only(app: TestApp) {
     let w = world(&app).await;
