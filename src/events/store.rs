@@ -309,13 +309,20 @@ pub fn refresh_all_children(conn: &mut DbConnection) -> QueryResult<usize> {
 type Children = (Vec<String>, Vec<String>, Vec<(String, String, Option<String>)>, Vec<(String, i32)>);
 
 /// A live event with its children: one row of one table, so the children always belong to the
-/// version the row names.
+/// version the row names. Run on the backend's own connection: there the statement has a static
+/// query id, so it is prepared once per connection without building its SQL again (through the
+/// multi-backend connection diesel renders the SQL on every call to look up its cache).
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<EventResponse>> {
-    let row = e::table
-        .filter(e::id.eq(id).and(e::deleted_at.is_null()))
-        .select(EventRow::as_select())
-        .first::<EventRow>(conn)
-        .optional()?;
+    macro_rules! query {
+        ($c:expr) => {
+            e::table.filter(e::id.eq(id).and(e::deleted_at.is_null())).select(EventRow::as_select()).first($c)
+        };
+    }
+    let row: Option<EventRow> = match conn {
+        DbConnection::Sqlite(c) => query!(c),
+        DbConnection::Postgres(c) => query!(c),
+    }
+    .optional()?;
     row.map(assemble).transpose()
 }
 
