@@ -207,9 +207,37 @@ fn cell_text(value: &DataRef<'_>, is_iin: bool) -> String {
 /// make the server hold a huge row.
 const MAX_COLUMNS: u32 = 100;
 
+/// The most a workbook may unpack to. A sheet of the row limit's worth of attendees unpacks to a
+/// few MiB; deflate packs repeated text about a thousandfold, so a body within the size limit
+/// could otherwise unpack to gigabytes, and calamine holds a workbook's shared strings whole.
+const MAX_XLSX_UNPACKED: u64 = 32 << 20;
+
+/// Refuses a workbook whose parts would unpack to more than [`MAX_XLSX_UNPACKED`], by the sizes its
+/// central directory declares. The zip reader stops any part at its declared size (a part that
+/// unpacks past it is an error), so a workbook cannot declare little and unpack much.
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), ApiError> {
+    let unreadable = || sheet_error("xlsx", "the body is not a readable XLSX workbook");
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        total = total.saturating_add(archive.by_index_raw(i).map_err(|_| unreadable())?.size());
+    }
+    if total > MAX_XLSX_UNPACKED {
+        return Err(sheet_error(
+            "xlsx",
+            format!(
+                "the workbook unpacks to more than {} MiB; a sign-in sheet needs far less",
+                MAX_XLSX_UNPACKED >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// An XLSX sheet: the workbook's first worksheet, read cell by cell so a workbook with more rows
 /// than allowed is refused as soon as that is known, without loading it whole.
 pub fn from_xlsx(bytes: &[u8]) -> Result<Vec<(String, RawRow)>, ApiError> {
+    check_unpacked_size(bytes)?;
     let unreadable = || sheet_error("xlsx", "the body is not a readable XLSX workbook");
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
     let first = book.sheet_names().first().cloned().ok_or_else(unreadable)?;
@@ -299,6 +327,24 @@ mod tests {
         assert_eq!(rows[0].1.full_name.as_deref(), Some("Айгүл Нұрланқызы"));
         assert_eq!(rows[1].0, "rows[2]", "a blank line keeps its place in the numbering");
         assert_eq!(rows[1].1.full_name.as_deref(), Some("Ерлан; Серікұлы"));
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_past_the_limit_is_refused_before_it_is_read() {
+        use std::io::Write;
+        let mut packed = Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut packed);
+        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/sharedStrings.xml", deflated).unwrap();
+        let block = vec![b' '; 1 << 20];
+        for _ in 0..(MAX_XLSX_UNPACKED >> 20) + 1 {
+            zip.write_all(&block).unwrap();
+        }
+        zip.finish().unwrap();
+        let bytes = packed.into_inner();
+        assert!(bytes.len() < 1 << 20, "the body itself is small: {} bytes", bytes.len());
+        let Err(ApiError::Validation(errors)) = from_xlsx(&bytes) else { panic!("refused as a validation error") };
+        assert!(errors[0].message.contains("unpacks to more than 32 MiB"), "{errors:?}");
     }
 
     #[test]
