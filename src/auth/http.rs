@@ -173,6 +173,13 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<IpA
     Some(address)
 }
 
+/// What a failed login records of the username it was given: a short digest (of its lowercase
+/// form, as usernames compare), never the text. People type passwords into username fields; the
+/// digest still shows repeated attempts at one name.
+fn attempted_digest(username: &str) -> String {
+    sha256_hex(username.to_lowercase().as_bytes())[..16].to_string()
+}
+
 fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
@@ -365,7 +372,10 @@ async fn password_grant(
                         "auth.login_failed",
                         "account",
                         other.as_ref().map(|a| a.id.as_str()),
-                        json!({"username": name, "reason": reason}),
+                        match &other {
+                            Some(a) => json!({"username": a.username, "reason": reason}),
+                            None => json!({"username_sha256": attempted_digest(&name), "reason": reason}),
+                        },
                     )?;
                     Ok(Err(reason))
                 }
@@ -380,7 +390,7 @@ async fn password_grant(
         }
         Err(reason) => {
             state.throttle.failed(&username, address);
-            tracing::warn!(username = %username, reason, "login failed");
+            tracing::warn!(username_sha256 = %attempted_digest(&username), reason, "login failed");
             Err(OAuthError::grant("the username or password is wrong"))
         }
     }

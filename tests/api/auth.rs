@@ -629,3 +629,57 @@ async fn an_admin_cannot_deactivate_or_demote_themselves_but_another_admin_can(a
     app.patch(&path, &second, "*", &json!({"role": "viewer"})).await.expect(200);
 }
 both_stores!(an_admin_cannot_deactivate_or_demote_themselves_but_another_admin_can);
+
+/// People type passwords into username fields: a failed login records a short digest of the
+/// username it was given, in the server's log and in the audit trail, never the text itself.
+async fn a_failed_login_records_a_digest_not_the_username_given(store: TestStore) {
+    let server = crate::process::ServerProcess::start(&store, "server").await;
+    let client = reqwest::Client::new();
+    let typed = "Adal-Typed-Passw0rd-In-Username";
+    let failed = client
+        .post(server.url("/api/v1/auth/token"))
+        .json(&json!({"grant_type": "password", "username": typed, "password": "anything at all"}))
+        .send()
+        .await
+        .expect("the token endpoint answers");
+    assert_eq!(failed.status().as_u16(), 400);
+    let admin = server.admin_token(&client).await;
+    let audit: Value = client
+        .get(server.url("/api/v1/audit?limit=100"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("the audit answers")
+        .json()
+        .await
+        .expect("audit JSON");
+    let entry = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|e| e["action"] == "auth.login_failed")
+        .expect("the failed login is audited")
+        .to_string();
+    assert!(entry.contains("username_sha256") && entry.contains("unknown_username"), "{entry}");
+    let log = server.log();
+    assert!(log.contains("login failed"), "the failure is logged: {log}");
+    for (place, text) in [("audit trail", audit.to_string()), ("log", log)] {
+        assert!(!text.to_lowercase().contains(&typed.to_lowercase()), "the {place} holds the username given: {text}");
+    }
+}
+
+mod a_failed_login_records_a_digest_not_the_username_given {
+    use crate::helpers::{Backend, TestStore};
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        if let Some(store) = TestStore::create(Backend::Sqlite) {
+            super::a_failed_login_records_a_digest_not_the_username_given(store).await;
+        }
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if let Some(store) = TestStore::create(Backend::Postgres) {
+            super::a_failed_login_records_a_digest_not_the_username_given(store).await;
+        }
+    }
+}
