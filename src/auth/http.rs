@@ -334,15 +334,25 @@ async fn password_grant(
         }
         .into());
     }
+    // The password is checked between two uses of the store, holding no pooled connection: an
+    // Argon2 check takes tens of milliseconds and waits its turn (one per core), and a burst of
+    // logins must not leave reads waiting for connections.
+    let name = username.clone();
+    let checked = state.store.run(move |conn| Ok(auth_store::account_by_username(conn, &name)?)).await?;
+    // An unknown username costs the same hash as a known one, so timing tells nothing.
+    let checked_hash = checked.map(|a| a.password_hash).unwrap_or_else(|| state.dummy_hash.clone());
+    let hash = checked_hash.clone();
+    let matches = actix_web::web::block(move || password::verify(&password, &hash))
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?;
     let st = state.clone();
     let name = username.clone();
     let result = state
         .store
         .run(move |conn| {
             let account = auth_store::account_by_username(conn, &name)?;
-            // An unknown username costs the same hash as a known one, so timing tells nothing.
-            let hash = account.as_ref().map(|a| a.password_hash.as_str()).unwrap_or(&st.dummy_hash);
-            let matches = password::verify(&password, hash);
+            // The password checked must still be the account's: a change since then wins.
+            let matches = matches && account.as_ref().is_some_and(|a| a.password_hash == checked_hash);
             match account {
                 Some(a) if matches && a.active => {
                     let actor = account_actor(&a);
