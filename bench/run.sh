@@ -54,6 +54,7 @@ q=$(python3 -c 'import urllib.parse;print(urllib.parse.quote("әділдік"))'
 # name|path|extra wrk args
 endpoints=(
   "health/live|/health/live|"
+  "health/ready (one store round trip)|/health/ready|"
   "GET /events/{id}|/api/v1/events/$event|auth"
   "list with filters|/api/v1/events?from=2024-03-01&to=2024-03-31&kind=lecture&limit=50|auth"
   "Kazakh search|/api/v1/events?q=$q&limit=50|auth"
