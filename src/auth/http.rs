@@ -342,9 +342,8 @@ async fn password_grant(
     // An unknown username costs the same hash as a known one, so timing tells nothing.
     let checked_hash = checked.map(|a| a.password_hash).unwrap_or_else(|| state.dummy_hash.clone());
     let hash = checked_hash.clone();
-    let matches = actix_web::web::block(move || password::verify(&password, &hash))
-        .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?;
+    let matches =
+        actix_web::web::block(move || password::verify(&password, &hash)).await.map_err(ApiError::internal)?;
     let st = state.clone();
     let name = username.clone();
     let result = state
@@ -754,29 +753,50 @@ pub async fn change_password(
     let change = body.value;
     password::check_length("new_password", &change.new_password).map_err(|e| ApiError::Validation(vec![e]))?;
     let actor = principal.actor();
+    // As at login, the Argon2 work (a check and a new hash) runs while no pooled connection is
+    // held; the write then changes the password only if it is still the one checked.
     let id = principal.id.clone();
-    let changed = state
+    let checked_hash = state
         .store
-        .run(move |conn| {
-            let account = auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
-            if !password::verify(&change.current_password, &account.password_hash) {
-                return Ok(false);
-            }
-            let new_hash = password::hash(&change.new_password)?;
-            let request_id = request_ctx::request_id();
-            store::write_tx(conn, |conn| {
-                crate::accounts::store::set_password(conn, &id, &new_hash)?;
-                auth_store::revoke_account(conn, &id, store::now())?;
-                Tx::new(conn, &actor, &request_id).audit(
-                    "account.password_change",
-                    "account",
-                    Some(&id),
-                    json!({"password": {"from": "[redacted]", "to": "[redacted]"}}),
-                )
-            })?;
-            Ok(true)
-        })
-        .await?;
+        .run(move |conn| auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound))
+        .await?
+        .password_hash;
+    let hash = checked_hash.clone();
+    let new_hash = actix_web::web::block(move || -> Result<Option<String>, ApiError> {
+        if !password::verify(&change.current_password, &hash) {
+            return Ok(None);
+        }
+        Ok(Some(password::hash(&change.new_password)?))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let id = principal.id.clone();
+    let changed = match new_hash {
+        None => false,
+        Some(new_hash) => {
+            state
+                .store
+                .run(move |conn| {
+                    let request_id = request_ctx::request_id();
+                    store::write_tx(conn, |conn| {
+                        let account = auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
+                        if account.password_hash != checked_hash {
+                            return Ok(false);
+                        }
+                        crate::accounts::store::set_password(conn, &id, &new_hash)?;
+                        auth_store::revoke_account(conn, &id, store::now())?;
+                        Tx::new(conn, &actor, &request_id).audit(
+                            "account.password_change",
+                            "account",
+                            Some(&id),
+                            json!({"password": {"from": "[redacted]", "to": "[redacted]"}}),
+                        )?;
+                        Ok(true)
+                    })
+                })
+                .await?
+        }
+    };
     if !changed {
         state.throttle.failed(&principal.name, address);
         return Err(ApiError::field("current_password", "mismatch", "is not the current password"));
