@@ -173,11 +173,15 @@ pub fn client_address(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<IpA
     Some(address)
 }
 
-/// What a failed login records of the username it was given: a short digest (of its lowercase
-/// form, as usernames compare), never the text. People type passwords into username fields; the
-/// digest still shows repeated attempts at one name.
-fn attempted_digest(username: &str) -> String {
-    sha256_hex(username.to_lowercase().as_bytes())[..16].to_string()
+/// What a failed login records of the username it was given: the first 64 bits of an HMAC, keyed
+/// with the server's rotation key, of the name as usernames compare (trimmed and folded); never the
+/// text. People type passwords into username fields, and a plain hash of one could be looked up in
+/// a wordlist by anyone who reads the log; the digest still shows repeated attempts at one name.
+fn attempted_digest(state: &AppState, username: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state.rotation_key.expose()).expect("any key length");
+    mac.update(b"failed-login-username\0");
+    mac.update(crate::accounts::model::username_key(username).as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..8])
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -349,46 +353,44 @@ async fn password_grant(
     let result = state
         .store
         .run(move |conn| {
-            let account = auth_store::account_by_username(conn, &name)?;
-            // The password checked must still be the account's: a change since then wins.
-            let matches = matches && account.as_ref().is_some_and(|a| a.password_hash == checked_hash);
-            match account {
-                Some(a) if matches && a.active => {
-                    let actor = account_actor(&a);
-                    let request_id = request_ctx::request_id();
-                    let issued = store::write_tx(conn, |conn| {
+            let request_id = request_ctx::request_id();
+            // One write transaction: the account is read again under the write lock, so a password
+            // change or a deactivation that commits after the check above refuses this login.
+            store::write_tx(conn, |conn| {
+                let account = auth_store::account_by_username(conn, &name)?;
+                let matches = matches && account.as_ref().is_some_and(|a| a.password_hash == checked_hash);
+                match account {
+                    Some(a) if matches && a.active => {
                         let issued = issue_for_account(conn, &st, &a, None)?;
-                        Tx::new(conn, &actor, &request_id).audit(
+                        Tx::new(conn, &account_actor(&a), &request_id).audit(
                             "auth.login",
                             "account",
                             Some(&a.id),
                             audit::details(json!({"grant_type": "password"})),
                         )?;
-                        Ok::<_, ApiError>(issued)
-                    })?;
-                    Ok(Ok(issued))
-                }
-                other => {
-                    let reason = match &other {
-                        None => "unknown_username",
-                        Some(a) if !a.active => "deactivated",
-                        Some(_) => "wrong_password",
-                    };
-                    let actor = other.as_ref().map(account_actor).unwrap_or_else(Actor::anonymous);
-                    audit_alone(
-                        conn,
-                        &actor,
-                        "auth.login_failed",
-                        "account",
-                        other.as_ref().map(|a| a.id.as_str()),
-                        match &other {
+                        Ok(Ok(issued))
+                    }
+                    other => {
+                        let reason = match &other {
+                            None => "unknown_username",
+                            Some(a) if !a.active => "deactivated",
+                            Some(_) => "wrong_password",
+                        };
+                        let actor = other.as_ref().map(account_actor).unwrap_or_else(Actor::anonymous);
+                        let details = match &other {
                             Some(a) => json!({"username": a.username, "reason": reason}),
-                            None => json!({"username_sha256": attempted_digest(&name), "reason": reason}),
-                        },
-                    )?;
-                    Ok(Err(reason))
+                            None => json!({"username_digest": attempted_digest(&st, &name), "reason": reason}),
+                        };
+                        Tx::new(conn, &actor, &request_id).audit(
+                            "auth.login_failed",
+                            "account",
+                            other.as_ref().map(|a| a.id.as_str()),
+                            details,
+                        )?;
+                        Ok::<_, ApiError>(Err(reason))
+                    }
                 }
-            }
+            })
         })
         .await?;
     match result {
@@ -399,7 +401,7 @@ async fn password_grant(
         }
         Err(reason) => {
             state.throttle.failed(&username, address);
-            tracing::warn!(username_sha256 = %attempted_digest(&username), reason, "login failed");
+            tracing::warn!(username_digest = %attempted_digest(state, &username), reason, "login failed");
             Err(OAuthError::grant("the username or password is wrong"))
         }
     }
