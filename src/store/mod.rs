@@ -85,7 +85,8 @@ impl Store {
     /// read takes tens of microseconds and never waits for a writer (WAL), it runs on the calling
     /// worker with an idle pooled connection: the hop to the blocking pool and back (two thread
     /// wake-ups) cost more than the read. With no idle connection, or on PostgreSQL, whose reads are
-    /// a network round trip, it goes through [`Store::run`].
+    /// a network round trip, it goes through [`Store::run`]. `f` must only read, in one short
+    /// statement: it may run on the async worker, which serves other connections meanwhile.
     pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,

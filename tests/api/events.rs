@@ -173,8 +173,8 @@ async fn one_event_and_a_page_show_every_child_the_same(app: TestApp) {
 both_stores!(one_event_and_a_page_show_every_child_the_same);
 
 /// Reads take an event's children from the JSON its writes keep beside the row; each write that
-/// changes a child (a PATCH of audiences, partners and organisers, a PUT of attendance, a PUT that
-/// clears them) shows in the next read and page, and the child tables that filters use agree.
+/// changes a child (a PATCH of audiences, partners and organisers, a PUT of attendance, a PATCH
+/// that clears them) shows in the next read and page, and the child tables that filters use agree.
 async fn every_write_of_children_shows_in_the_next_read(app: TestApp) {
     let w = world(&app).await;
     let admin = &w.admin;
@@ -246,16 +246,30 @@ async fn the_children_migration_fills_events_written_before_it(app: TestApp) {
     use diesel_migrations::MigrationHarness;
 
     let w = world(&app).await;
-    let attendance = json!({"total": 20, "breakdown": [{"audience": "youth", "count": 20}]});
-    let body =
-        event(json!({"lead_department_id": w.youth, "partner_department_ids": [w.policy], "attendance": attendance}));
+    let third = app.create_department(&w.admin, "education").await["id"].as_str().unwrap().to_string();
+    let attendance =
+        json!({"total": 30, "breakdown": [{"audience": "youth", "count": 20}, {"audience": "students", "count": 10}]});
+    let organisers = json!([
+        {"full_name": "Яна Ким", "role": "moderator", "organisation": null},
+        {"full_name": "Әлия Сейітқызы", "role": "speaker", "organisation": "\"Адал\" / {json}"}
+    ]);
+    let body = event(json!({
+        "lead_department_id": w.youth,
+        "partner_department_ids": [third, w.policy],
+        "organisers": organisers,
+        "attendance": attendance,
+    }));
     create(&app, &w.admin, &body).await;
+    create(&app, &w.admin, &event(json!({"lead_department_id": w.policy, "organisers": []}))).await;
     let mut conn = app.store.connect();
-    let children = |conn: &mut DbConnection| -> Value {
-        serde_json::from_str(&events::table.select(events::children).first::<String>(conn).unwrap()).unwrap()
+    let children = |conn: &mut DbConnection| -> Vec<(String, Value)> {
+        let rows: Vec<(String, String)> =
+            events::table.select((events::id, events::children)).order(events::id).load(conn).unwrap();
+        rows.into_iter().map(|(id, c)| (id, serde_json::from_str(&c).unwrap())).collect()
     };
     let written = children(&mut conn);
-    assert_eq!(written[1], json!([w.policy]), "the server wrote the partner: {written}");
+    assert_eq!(written.len(), 2);
+    assert_eq!(written[0].1[1].as_array().unwrap().len(), 2, "the server wrote both partners: {written:?}");
     // Back to just before the migration (reverting any newer ones too), then forward again.
     loop {
         let reverted = match &mut conn {
