@@ -121,12 +121,7 @@ pub async fn create(
     principal.require_admin()?;
     let input = body.value.normalised()?;
     // Hash before the write transaction, so the write lock is not held for Argon2's time.
-    let hash = actix_web::web::block({
-        let p = input.password.clone();
-        move || password::hash(&p)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let hash = password::hash_off_worker(input.password.clone()).await?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
             check_department(tx.conn, &input.department_id)?;
@@ -191,8 +186,7 @@ pub async fn update(
     let new_hash = match body.value.get("password") {
         Some(Value::String(p)) => {
             password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
-            let p = p.clone();
-            Some(actix_web::web::block(move || password::hash(&p)).await.map_err(ApiError::internal)??)
+            Some(password::hash_off_worker(p.clone()).await?)
         }
         _ => None,
     };

@@ -345,9 +345,7 @@ async fn password_grant(
     let checked = state.store.run(move |conn| Ok(auth_store::account_by_username(conn, &name)?)).await?;
     // An unknown username costs the same hash as a known one, so timing tells nothing.
     let checked_hash = checked.map(|a| a.password_hash).unwrap_or_else(|| state.dummy_hash.clone());
-    let hash = checked_hash.clone();
-    let matches =
-        actix_web::web::block(move || password::verify(&password, &hash)).await.map_err(ApiError::internal)?;
+    let matches = password::verify_off_worker(password, checked_hash.clone()).await?;
     let st = state.clone();
     let name = username.clone();
     let result = state
@@ -763,45 +761,37 @@ pub async fn change_password(
         .run(move |conn| auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound))
         .await?
         .password_hash;
-    let hash = checked_hash.clone();
-    let new_hash = actix_web::web::block(move || -> Result<Option<String>, ApiError> {
-        if !password::verify(&change.current_password, &hash) {
-            return Ok(None);
-        }
-        Ok(Some(password::hash(&change.new_password)?))
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    let id = principal.id.clone();
-    let changed = match new_hash {
-        None => false,
-        Some(new_hash) => {
-            state
-                .store
-                .run(move |conn| {
-                    let request_id = request_ctx::request_id();
-                    store::write_tx(conn, |conn| {
-                        let account = auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
-                        if account.password_hash != checked_hash {
-                            return Ok(false);
-                        }
-                        crate::accounts::store::set_password(conn, &id, &new_hash)?;
-                        auth_store::revoke_account(conn, &id, store::now())?;
-                        Tx::new(conn, &actor, &request_id).audit(
-                            "account.password_change",
-                            "account",
-                            Some(&id),
-                            json!({"password": {"from": "[redacted]", "to": "[redacted]"}}),
-                        )?;
-                        Ok(true)
-                    })
-                })
-                .await?
-        }
-    };
-    if !changed {
+    let mismatch = || ApiError::field("current_password", "mismatch", "is not the current password");
+    if !password::verify_off_worker(change.current_password, checked_hash.clone()).await? {
         state.throttle.failed(&principal.name, address);
-        return Err(ApiError::field("current_password", "mismatch", "is not the current password"));
+        return Err(mismatch());
+    }
+    let new_hash = password::hash_off_worker(change.new_password).await?;
+    let id = principal.id.clone();
+    let changed = state
+        .store
+        .run(move |conn| {
+            let request_id = request_ctx::request_id();
+            store::write_tx(conn, |conn| {
+                let account = auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
+                if account.password_hash != checked_hash {
+                    return Ok(false);
+                }
+                crate::accounts::store::set_password(conn, &id, &new_hash)?;
+                auth_store::revoke_account(conn, &id, store::now())?;
+                Tx::new(conn, &actor, &request_id).audit(
+                    "account.password_change",
+                    "account",
+                    Some(&id),
+                    json!({"password": {"from": "[redacted]", "to": "[redacted]"}}),
+                )?;
+                Ok(true)
+            })
+        })
+        .await?;
+    if !changed {
+        // Another change of this password committed first: the one given is no longer current.
+        return Err(mismatch());
     }
     state.principals.invalidate(&principal.id);
     Ok(HttpResponse::NoContent().finish())

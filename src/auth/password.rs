@@ -23,6 +23,17 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// [`hash`] on actix's blocking pool, for a handler: the async worker and any pooled connection
+/// stay free for Argon2's tens of milliseconds.
+pub async fn hash_off_worker(password: String) -> Result<String, ApiError> {
+    actix_web::web::block(move || hash(&password)).await.map_err(ApiError::internal)?
+}
+
+/// [`verify`] on actix's blocking pool, for a handler (see [`hash_off_worker`]).
+pub async fn verify_off_worker(password: String, phc: String) -> Result<bool, ApiError> {
+    actix_web::web::block(move || verify(&password, &phc)).await.map_err(ApiError::internal)
+}
+
 /// Argon2 computations running now, and the most there have been at once.
 static RUNNING: Mutex<(usize, usize)> = Mutex::new((0, 0));
 static FREED: Condvar = Condvar::new();

@@ -70,17 +70,12 @@ impl Store {
             let started = std::time::Instant::now();
             let conn = conn::checkout(&pool);
             crate::metrics::pool_checkout(started.elapsed(), conn.is_ok());
-            let mut conn = conn.map_err(ApiError::pool)?;
-            let result = f(&mut conn);
-            conn::check_in(conn, matches!(result, Err(ApiError::Unavailable(_))));
-            result
+            use_conn(conn.map_err(ApiError::pool)?, f)
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
-}
 
-impl Store {
     /// Runs a short read (one indexed statement, such as one event by id). On SQLite, where such a
     /// read takes tens of microseconds and never waits for a writer (WAL), it runs on the calling
     /// worker with an idle pooled connection: the hop to the blocking pool and back (two thread
@@ -93,15 +88,23 @@ impl Store {
         T: Send + 'static,
     {
         if self.sqlite
-            && let Some(mut conn) = self.pool.try_get()
+            && let Some(conn) = self.pool.try_get()
         {
             crate::metrics::pool_checkout(std::time::Duration::ZERO, true);
-            let result = f(&mut conn);
-            conn::check_in(conn, matches!(result, Err(ApiError::Unavailable(_))));
-            return result;
+            return use_conn(conn, f);
         }
         self.run(f).await
     }
+}
+
+/// Runs `f` with a checked-out connection and returns it to the pool.
+fn use_conn<T>(
+    mut conn: conn::PooledConn,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let result = f(&mut conn);
+    conn::check_in(conn, matches!(result, Err(ApiError::Unavailable(_))));
+    result
 }
 
 pub type SharedStore = Arc<Store>;
