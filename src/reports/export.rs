@@ -39,7 +39,7 @@ pub fn csv_bytes(table: &Table) -> Result<Vec<u8>, ApiError> {
             let fields: Vec<String> = row
                 .iter()
                 .map(|c| match c {
-                    Cell::Text(s) => s.clone(),
+                    Cell::Text(s) => neutralised(s),
                     Cell::Int(n) => n.to_string(),
                     Cell::Empty => String::new(),
                 })
@@ -49,6 +49,13 @@ pub fn csv_bytes(table: &Table) -> Result<Vec<u8>, ApiError> {
         w.flush().map_err(ApiError::internal)?;
     }
     Ok(out)
+}
+
+/// A text cell as a CSV file may carry it: one that a spreadsheet would run as a formula (it starts
+/// with `=`, `+`, `-`, `@`, TAB or CR) gets a leading `'`, as OWASP advises against CSV injection.
+/// Numbers are written by `Cell::Int` and never pass through here.
+fn neutralised(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 
 pub fn xlsx_bytes(tables: &[Table]) -> Result<Vec<u8>, ApiError> {
@@ -89,6 +96,40 @@ pub fn file(content_type: &str, filename: &str, bytes: Vec<u8>) -> HttpResponse 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_text_cells_that_a_spreadsheet_would_run_get_a_leading_quote() {
+        let rows = [
+            "=HYPERLINK(\"http://x\",\"click\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)",
+            "-2+3",
+            "\tx",
+            "\rx",
+            "ok = fine",
+        ]
+        .iter()
+        .map(|t| vec![Cell::Text(t.to_string()), Cell::Int(-5)])
+        .collect();
+        let bytes = csv_bytes(&Table::new("t", &["name", "n"], rows)).unwrap();
+        let mut reader = csv::Reader::from_reader(&bytes[3..]);
+        let cells: Vec<(String, String)> =
+            reader.records().map(|r| r.unwrap()).map(|r| (r[0].to_string(), r[1].to_string())).collect();
+        let expected = [
+            "'=HYPERLINK(\"http://x\",\"click\")",
+            "'+cmd|' /C calc'!A0",
+            "'@SUM(1+1)",
+            "'-2+3",
+            "'\tx",
+            "'\rx",
+            "ok = fine",
+        ];
+        for ((text, n), want) in cells.iter().zip(expected) {
+            assert_eq!(text, want);
+            assert_eq!(n, "-5", "numbers are not text cells and keep their sign");
+        }
+        assert_eq!(cells.len(), 7);
+    }
 
     #[test]
     fn csv_has_a_bom_crlf_and_quotes_what_needs_it() {
