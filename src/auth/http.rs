@@ -19,12 +19,14 @@ use utoipa::ToSchema;
 
 use super::store::{self as auth_store, RefreshRow};
 use super::{Principal, PrincipalKind, Role, Scope, ScopeSet, password};
+use crate::accounts::model::username_key;
 use crate::audit::{self, Actor, ActorKind, Tx};
 use crate::error::{ApiError, Problem};
 use crate::http::body::{self, JsonBody, media_type};
 use crate::http::request_ctx;
 use crate::state::AppState;
 use crate::store::{self, DbConnection};
+use crate::text::{self, Allowed};
 
 /// How long after a refresh token was spent a retry of it still gets the same new pair.
 const REFRESH_GRACE_SECONDS: i64 = 60;
@@ -303,16 +305,17 @@ pub async fn token(req: HttpRequest, state: Data<AppState>, payload: Payload) ->
     let mut form = read_token_request(&req, payload).await?;
     let basic = basic_credentials(&req);
     let address = client_address(&req, &state.config.trusted_proxies);
+    let used_basic = basic.is_some() && form.grant_type.as_deref() == Some("client_credentials");
+    if used_basic && let Some((id, secret)) = basic {
+        form.client_id = Some(id);
+        form.client_secret = Some(secret);
+    }
+    // A username is trimmed before any other check (it is then folded), so `\tadmin` is `admin`.
+    form.username = form.username.map(|u| u.trim().to_string());
+    check_token_fields(&form)?;
     match form.grant_type.as_deref() {
         Some("password") => password_grant(&state, form, address).await,
-        Some("client_credentials") => {
-            let used_basic = basic.is_some();
-            if let Some((id, secret)) = basic {
-                form.client_id = Some(id);
-                form.client_secret = Some(secret);
-            }
-            client_grant(&state, form, address, used_basic).await
-        }
+        Some("client_credentials") => client_grant(&state, form, address, used_basic).await,
         Some("refresh_token") => refresh_grant(&state, form).await,
         Some(other) => Err(OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -323,21 +326,55 @@ pub async fn token(req: HttpRequest, state: Data<AppState>, payload: Payload) ->
     }
 }
 
+/// The longest value the token endpoint takes in any field: nothing a person or a client sends
+/// there is longer, and nothing from an anonymous request reaches the audit log or the logs past it.
+const TOKEN_FIELD_MAX: usize = 256;
+
+/// Refuses a token request whose fields are too long or carry refused characters (a password or
+/// secret only NUL), before anything is looked up, counted or recorded.
+fn check_token_fields(form: &TokenRequest) -> Result<(), OAuthError> {
+    let fields = [
+        ("grant_type", &form.grant_type, Allowed::Line),
+        ("username", &form.username, Allowed::Line),
+        ("password", &form.password, Allowed::Secret),
+        ("client_id", &form.client_id, Allowed::Line),
+        ("client_secret", &form.client_secret, Allowed::Secret),
+        ("refresh_token", &form.refresh_token, Allowed::Line),
+        ("scope", &form.scope, Allowed::Line),
+    ];
+    for (name, value, allowed) in fields {
+        let Some(value) = value else { continue };
+        if value.chars().count() > TOKEN_FIELD_MAX {
+            return Err(OAuthError::request(format!("{name} is longer than {TOKEN_FIELD_MAX} characters")));
+        }
+        if text::has_forbidden(value, allowed) {
+            return Err(OAuthError::request(format!("{name} {}", text::forbidden_message(allowed))));
+        }
+    }
+    Ok(())
+}
+
+fn too_many(wait: u64, detail: &'static str) -> OAuthError {
+    ApiError::TooManyRequests { retry_after: wait, detail: detail.into() }.into()
+}
+
 async fn password_grant(
     state: &Data<AppState>,
     form: TokenRequest,
     address: Option<IpAddr>,
 ) -> Result<HttpResponse, OAuthError> {
-    let username =
-        form.username.filter(|u| !u.is_empty()).ok_or_else(|| OAuthError::request("username is required"))?;
+    // The name as usernames compare (trimmed and folded), before anything else: the throttle, the
+    // lookup and the log all see one form, so `admin ` is throttled with `admin`.
+    let username = form
+        .username
+        .map(|u| username_key(&u))
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| OAuthError::request("username is required"))?;
     let password = form.password.ok_or_else(|| OAuthError::request("password is required"))?;
-    if let Some(wait) = state.throttle.wait(&username, address) {
-        return Err(ApiError::TooManyRequests {
-            retry_after: wait,
-            detail: "too many failed logins; wait and retry".into(),
-        }
-        .into());
-    }
+    state
+        .throttle
+        .attempt(&username, address)
+        .map_err(|wait| too_many(wait, "too many failed logins; wait and retry"))?;
     // The password is checked between two uses of the store, holding no pooled connection: an
     // Argon2 check takes tens of milliseconds and waits its turn (one per core), and a burst of
     // logins must not leave reads waiting for connections.
@@ -393,12 +430,11 @@ async fn password_grant(
         .await?;
     match result {
         Ok(tokens) => {
-            state.throttle.succeeded(&username);
+            state.throttle.succeeded(&username, address);
             tracing::info!(username = %username, "login succeeded");
             Ok(token_answer(tokens))
         }
         Err(reason) => {
-            state.throttle.failed(&username, address);
             tracing::warn!(username_digest = %attempted_digest(state, &username), reason, "login failed");
             Err(OAuthError::grant("the username or password is wrong"))
         }
@@ -471,13 +507,11 @@ async fn client_grant(
     let client_id =
         form.client_id.filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::request("client_id is required"))?;
     let secret = form.client_secret.ok_or_else(|| OAuthError::request("client_secret is required"))?;
-    if let Some(wait) = state.throttle.wait(&format!("client:{client_id}"), address) {
-        return Err(ApiError::TooManyRequests {
-            retry_after: wait,
-            detail: "too many failed attempts; wait and retry".into(),
-        }
-        .into());
-    }
+    let throttle_key = format!("client:{client_id}");
+    state
+        .throttle
+        .attempt(&throttle_key, address)
+        .map_err(|wait| too_many(wait, "too many failed attempts; wait and retry"))?;
     let requested = match form.scope.as_deref().filter(|s| !s.trim().is_empty()) {
         None => None,
         Some(s) => Some(ScopeSet::parse(s).map_err(|bad| {
@@ -550,12 +584,16 @@ async fn client_grant(
         })
         .await?;
     match result {
-        Ok(tokens) => Ok(token_answer(tokens)),
+        Ok(tokens) => {
+            state.throttle.succeeded(&throttle_key, address);
+            Ok(token_answer(tokens))
+        }
         Err("invalid_scope") => {
+            // The secret was right: not a guess.
+            state.throttle.succeeded(&throttle_key, address);
             Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", "the client was not granted that scope"))
         }
         Err(_) => {
-            state.throttle.failed(&format!("client:{client_id}"), address);
             tracing::warn!(client_id = %client_id, "client authentication failed");
             Err(OAuthError::client(basic))
         }
@@ -744,14 +782,14 @@ pub async fn change_password(
         return Err(ApiError::forbidden("only accounts have passwords"));
     }
     let address = client_address(&req, &state.config.trusted_proxies);
-    if let Some(wait) = state.throttle.wait(&principal.name, address) {
-        return Err(ApiError::TooManyRequests {
-            retry_after: wait,
-            detail: "too many wrong passwords; wait and retry".into(),
-        });
-    }
     let change = body.value;
     password::check_length("new_password", &change.new_password).map_err(|e| ApiError::Validation(vec![e]))?;
+    // The same key as the login's, so guesses here and there add up.
+    let throttle_key = username_key(&principal.name);
+    state.throttle.attempt(&throttle_key, address).map_err(|wait| ApiError::TooManyRequests {
+        retry_after: wait,
+        detail: "too many wrong passwords; wait and retry".into(),
+    })?;
     let actor = principal.actor();
     // As at login, the Argon2 work (a check and a new hash) runs while no pooled connection is
     // held; the write then changes the password only if it is still the one checked.
@@ -763,7 +801,6 @@ pub async fn change_password(
         .password_hash;
     let mismatch = || ApiError::field("current_password", "mismatch", "is not the current password");
     if !password::verify_off_worker(change.current_password, checked_hash.clone()).await? {
-        state.throttle.failed(&principal.name, address);
         return Err(mismatch());
     }
     let new_hash = password::hash_off_worker(change.new_password).await?;
@@ -790,9 +827,12 @@ pub async fn change_password(
         })
         .await?;
     if !changed {
-        // Another change of this password committed first: the one given is no longer current.
+        // Another change of this password committed first: the one given is no longer current,
+        // but it was no guess.
+        state.throttle.withdrawn(&throttle_key, address);
         return Err(mismatch());
     }
+    state.throttle.succeeded(&throttle_key, address);
     state.principals.invalidate(&principal.id);
     Ok(HttpResponse::NoContent().finish())
 }

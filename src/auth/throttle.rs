@@ -26,16 +26,12 @@ pub struct LoginThrottle {
     addresses: Mutex<HashMap<IpAddr, Counter>>,
 }
 
-fn wait_of<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, Counter>>, key: &K) -> Option<u64> {
-    let map = map.lock().unwrap_or_else(|e| e.into_inner());
+fn wait_in<K: std::hash::Hash + Eq>(map: &HashMap<K, Counter>, key: &K, now: Instant) -> Option<u64> {
     let until = map.get(key)?.blocked_until?;
-    let now = Instant::now();
     (until > now).then(|| ((until - now).as_secs_f64().ceil() as u64).max(1))
 }
 
-fn record<K: std::hash::Hash + Eq + Clone>(map: &Mutex<HashMap<K, Counter>>, key: &K, free: u32) {
-    let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-    let now = Instant::now();
+fn record<K: std::hash::Hash + Eq + Clone>(map: &mut HashMap<K, Counter>, key: &K, free: u32, now: Instant) {
     if map.len() > 100_000 {
         map.retain(|_, c| now.duration_since(c.first) < WINDOW);
     }
@@ -51,23 +47,54 @@ fn record<K: std::hash::Hash + Eq + Clone>(map: &Mutex<HashMap<K, Counter>>, key
     }
 }
 
+/// Takes back one counted attempt: it turned out to be a success.
+fn uncount<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Counter>, key: &K, free: u32) {
+    if let Some(c) = map.get_mut(key) {
+        c.failures = c.failures.saturating_sub(1);
+        if c.failures < free {
+            c.blocked_until = None;
+        }
+    }
+}
+
 impl LoginThrottle {
-    /// Seconds to wait before another attempt for this username or from this address, if any.
-    pub fn wait(&self, username: &str, address: Option<IpAddr>) -> Option<u64> {
-        let user = wait_of(&self.users, &username.to_lowercase());
-        let addr = address.and_then(|a| wait_of(&self.addresses, &a));
-        user.into_iter().chain(addr).max()
+    /// Lets an attempt at `key` (a folded username, or `client:ID`) from `address` go ahead and
+    /// counts it as a failure at once, or says how many seconds to wait. Counting before the
+    /// password check, under one lock with the check of the delay, is what keeps N parallel
+    /// guesses from all being checked: only the first `free` get past. A success takes its count
+    /// back (`succeeded`).
+    pub fn attempt(&self, key: &str, address: Option<IpAddr>) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let mut addresses = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
+        let user = wait_in(&users, &key.to_string(), now);
+        let addr = address.and_then(|a| wait_in(&addresses, &a, now));
+        if let Some(wait) = user.into_iter().chain(addr).max() {
+            return Err(wait);
+        }
+        record(&mut users, &key.to_string(), USERNAME_FREE, now);
+        if let Some(a) = address {
+            record(&mut addresses, &a, ADDRESS_FREE, now);
+        }
+        Ok(())
     }
 
-    pub fn failed(&self, username: &str, address: Option<IpAddr>) {
-        record(&self.users, &username.to_lowercase(), USERNAME_FREE);
+    /// The attempt let through by `attempt` succeeded: the key starts afresh and the address's
+    /// count loses this attempt.
+    pub fn succeeded(&self, key: &str, address: Option<IpAddr>) {
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
         if let Some(a) = address {
-            record(&self.addresses, &a, ADDRESS_FREE);
+            uncount(&mut self.addresses.lock().unwrap_or_else(|e| e.into_inner()), &a, ADDRESS_FREE);
         }
     }
 
-    pub fn succeeded(&self, username: &str) {
-        self.users.lock().unwrap_or_else(|e| e.into_inner()).remove(&username.to_lowercase());
+    /// The attempt let through by `attempt` was neither a success nor a guess (the password changed
+    /// under it): its count is taken back everywhere.
+    pub fn withdrawn(&self, key: &str, address: Option<IpAddr>) {
+        uncount(&mut self.users.lock().unwrap_or_else(|e| e.into_inner()), &key.to_string(), USERNAME_FREE);
+        if let Some(a) = address {
+            uncount(&mut self.addresses.lock().unwrap_or_else(|e| e.into_inner()), &a, ADDRESS_FREE);
+        }
     }
 }
 
@@ -76,33 +103,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn five_failures_start_a_delay_that_doubles() {
+    fn five_counted_attempts_start_a_delay_that_doubles() {
         let t = LoginThrottle::default();
-        for _ in 0..4 {
-            t.failed("aigerim", None);
-            assert_eq!(t.wait("aigerim", None), None);
+        for _ in 0..5 {
+            assert_eq!(t.attempt("aigerim", None), Ok(()));
         }
-        t.failed("aigerim", None);
-        assert_eq!(t.wait("Aigerim", None), Some(1));
-        t.failed("aigerim", None);
-        assert_eq!(t.wait("aigerim", None), Some(2));
-        t.failed("aigerim", None);
-        assert_eq!(t.wait("aigerim", None), Some(4));
-        assert_eq!(t.wait("someone-else", None), None);
-        t.succeeded("aigerim");
-        assert_eq!(t.wait("aigerim", None), None);
+        assert_eq!(t.attempt("aigerim", None), Err(1));
+        assert_eq!(t.attempt("someone-else", None), Ok(()));
+        t.succeeded("aigerim", None);
+        assert_eq!(t.attempt("aigerim", None), Ok(()));
     }
 
     #[test]
-    fn an_address_is_slowed_after_twenty_failures_across_usernames() {
+    fn the_delay_doubles_with_each_failure_after_the_free_ones() {
+        let t = LoginThrottle::default();
+        let mut users = t.users.lock().unwrap();
+        let now = Instant::now();
+        for _ in 0..7 {
+            record(&mut users, &"aigerim".to_string(), USERNAME_FREE, now);
+        }
+        assert_eq!(wait_in(&users, &"aigerim".to_string(), now), Some(4));
+    }
+
+    #[test]
+    fn an_address_is_slowed_after_twenty_attempts_across_usernames_but_not_by_successes() {
         let t = LoginThrottle::default();
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
-        for i in 0..19 {
-            t.failed(&format!("user{i}"), Some(ip));
+        for i in 0..30 {
+            assert_eq!(t.attempt(&format!("ok{i}"), Some(ip)), Ok(()));
+            t.succeeded(&format!("ok{i}"), Some(ip));
         }
-        assert_eq!(t.wait("fresh", Some(ip)), None);
-        t.failed("user19", Some(ip));
-        assert_eq!(t.wait("fresh", Some(ip)), Some(1));
-        assert_eq!(t.wait("fresh", Some("192.0.2.8".parse().unwrap())), None);
+        for i in 0..20 {
+            assert_eq!(t.attempt(&format!("user{i}"), Some(ip)), Ok(()));
+        }
+        assert_eq!(t.attempt("fresh", Some(ip)), Err(1));
+        assert_eq!(t.attempt("fresh", Some("192.0.2.8".parse().unwrap())), Ok(()));
+    }
+
+    #[test]
+    fn parallel_attempts_get_no_more_checks_than_the_free_ones() {
+        let t = std::sync::Arc::new(LoginThrottle::default());
+        let handles: Vec<_> = (0..12)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || t.attempt("admin", None).is_ok())
+            })
+            .collect();
+        let let_through = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();
+        assert_eq!(let_through, USERNAME_FREE as usize);
     }
 }
