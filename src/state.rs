@@ -16,6 +16,8 @@ pub struct AppState {
     pub throttle: LoginThrottle,
     pub iin_key: Secret,
     pub rotation_key: Secret,
+    /// Key of idempotency fingerprints (`Keys::idempotency_key`).
+    pub idempotency_key: Secret,
     /// An Argon2 hash verified when a username is unknown, so a miss costs what a hit costs.
     pub dummy_hash: String,
 }

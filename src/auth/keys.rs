@@ -30,6 +30,18 @@ impl Keys {
         mac.update(b"adal/refresh-token-rotation/v1");
         Secret::new(mac.finalize().into_bytes().to_vec())
     }
+
+    /// The key of idempotency fingerprints: HKDF-SHA256 (info `adal idempotency`) from the
+    /// token-signing secret, or, where Ed25519 keys sign, from the IIN key — both the same on every
+    /// instance, so a retry that reaches another instance is still recognised.
+    pub fn idempotency_key(&self) -> Secret {
+        let ikm = self.jwt_secret.as_ref().unwrap_or(&self.iin_key);
+        let mut okm = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::new(None, ikm.expose())
+            .expand(b"adal idempotency", &mut okm)
+            .expect("32 bytes is a valid HKDF-SHA256 length");
+        Secret::new(okm.to_vec())
+    }
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {

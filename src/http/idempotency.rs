@@ -81,7 +81,12 @@ fn find(conn: &mut DbConnection, principal: &str, key: &str) -> QueryResult<Opti
 }
 
 /// Leases the key for this request, or says to replay the first response, or refuses.
-pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &str) -> Result<Begin, ApiError> {
+pub fn begin(
+    conn: &mut DbConnection,
+    principal: &str,
+    key: &str,
+    fingerprint: &crate::http::write::Fingerprint,
+) -> Result<Begin, ApiError> {
     // Two racing first attempts on PostgreSQL: the loser's insert fails on the primary key after
     // the winner commits; the second pass then sees the winner's lease.
     for _ in 0..2 {
@@ -89,7 +94,7 @@ pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &
             let now = store::now();
             match find(conn, principal, key)? {
                 Some(row) if row.created_at > now - Duration::hours(RETENTION_HOURS) => {
-                    if row.fingerprint != fingerprint {
+                    if !fingerprint.matches(&row.fingerprint) {
                         return Err(ApiError::field(
                             "Idempotency-Key",
                             "reused",
@@ -122,7 +127,7 @@ pub fn begin(conn: &mut DbConnection, principal: &str, key: &str, fingerprint: &
                         .values((
                             ik::principal_id.eq(principal),
                             ik::idem_key.eq(key),
-                            ik::fingerprint.eq(fingerprint),
+                            ik::fingerprint.eq(&fingerprint.keyed),
                             ik::state.eq("running"),
                             ik::locked_until.eq(now + Duration::seconds(LEASE_SECONDS)),
                             ik::created_at.eq(now),

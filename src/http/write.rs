@@ -6,6 +6,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::Value;
+use actix_web::web::Data;
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{Actor, Tx};
@@ -13,6 +15,7 @@ use crate::error::ApiError;
 use crate::http::etag::etag;
 use crate::http::idempotency::{self, Begin, IdempotencyKey, Stored};
 use crate::http::request_ctx;
+use crate::state::AppState;
 use crate::store::{self, Store};
 
 /// What a write answers.
@@ -79,20 +82,50 @@ fn respond(status: StatusCode, headers: &[(String, String)], body: Option<String
 pub struct Write {
     actor: Actor,
     key: Option<String>,
-    fingerprint: String,
+    fingerprint: Fingerprint,
     request_id: String,
+}
+
+/// What identifies a retry: HMAC-SHA256, under the server's idempotency key, of the method, the
+/// target and the body, so a dump of the store gives no fast hash of a body that held a password.
+/// `legacy` is the plain SHA-256 stored before fingerprints were keyed; such rows are honoured
+/// until they expire (24 hours), and then it can go.
+pub struct Fingerprint {
+    pub keyed: String,
+    pub legacy: String,
+}
+
+/// Marks a keyed fingerprint, so a legacy one is never compared with it.
+pub const KEYED_PREFIX: &str = "h1:";
+
+impl Fingerprint {
+    pub fn of(key: &[u8], method: &str, target: &str, body: &[u8]) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        let mut hasher = Sha256::new();
+        for part in [method.as_bytes(), b"\n", target.as_bytes(), b"\n", body] {
+            mac.update(part);
+            hasher.update(part);
+        }
+        Fingerprint {
+            keyed: format!("{KEYED_PREFIX}{}", hex::encode(mac.finalize().into_bytes())),
+            legacy: hex::encode(hasher.finalize()),
+        }
+    }
+
+    /// Whether a stored fingerprint is this request's.
+    pub fn matches(&self, stored: &str) -> bool {
+        stored == self.keyed || (!stored.starts_with(KEYED_PREFIX) && stored == self.legacy)
+    }
 }
 
 impl Write {
     /// `raw` is the request body as sent; with the method and target it identifies a retry.
     pub fn new(req: &HttpRequest, actor: Actor, key: IdempotencyKey, raw: &[u8]) -> Self {
-        let mut hasher = Sha256::new();
-        hasher.update(req.method().as_str().as_bytes());
-        hasher.update(b"\n");
-        hasher.update(req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("").as_bytes());
-        hasher.update(b"\n");
-        hasher.update(raw);
-        Write { actor, key: key.0, fingerprint: hex::encode(hasher.finalize()), request_id: request_ctx::request_id() }
+        // The application always carries its state (startup.rs); the key is never read elsewhere.
+        let secret = req.app_data::<Data<AppState>>().map(|s| s.idempotency_key.expose().to_vec()).unwrap_or_default();
+        let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
+        let fingerprint = Fingerprint::of(&secret, req.method().as_str(), target, raw);
+        Write { actor, key: key.0, fingerprint, request_id: request_ctx::request_id() }
     }
 
     /// Performs `f` once: replays the first answer to a retry, or runs `f` in a write transaction
