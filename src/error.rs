@@ -22,7 +22,13 @@ pub struct FieldError {
     /// JSON path of the field, `items[3].count` style.
     #[schema(example = "name_kk")]
     pub field: String,
-    /// Machine-readable rule that failed.
+    /// Machine-readable rule that failed, from a stable set a client can translate: `required`,
+    /// `type`, `format` (an instant's or date's form), `enum`, `unknown_field`, `length`, `range`,
+    /// `invalid_characters` (NUL, control characters, bidirectional overrides), `exists`,
+    /// `distinct`, `duplicate`, `order`, `duration`, `held`, `cancelled`, `lead`, `self`, `cycle`,
+    /// `unknown`, `mismatch`, `sort`, `route`, `reused`, `not_responsible`, `charset`, `slug`;
+    /// for an IIN `iin`, `digits`, `birth_date`, `century`, `control_digit`; for a sign-in sheet
+    /// `header`, `encoding`, `csv`, `xlsx`, `empty`, `rows`.
     #[schema(example = "length")]
     pub code: String,
     /// What is wrong, for people.

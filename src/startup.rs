@@ -146,6 +146,7 @@ impl Application {
             principals: PrincipalCache::new(config.principal_cache_ttl),
             throttle: LoginThrottle::default(),
             rotation_key: keys.rotation_key(),
+            idempotency_key: keys.idempotency_key(),
             iin_key: keys.iin_key,
             dummy_hash,
         });
@@ -176,6 +177,7 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(routes::fallback))
+                .wrap(from_fn(crate::http::path_text::middleware))
                 .wrap(from_fn(crate::http::request_ctx::middleware))
         })
         .workers(config.workers)

@@ -25,14 +25,31 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> NaiveDateTime {
 
 /// A `from`/`to` bound given as a date (`YYYY-MM-DD`, a local day) or an RFC 3339 instant.
 /// `end` makes a date inclusive: its bound is the start of the next local day.
+/// Bounds before 1900 or after 2100 are refused (422), as instants are everywhere.
 pub fn parse_bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<NaiveDateTime, ApiError> {
+    use chrono::Datelike;
+    let year_of = |d: NaiveDate| d.year();
+    let in_years = |year: i32| {
+        if crate::http::explain::YEARS.contains(&year) {
+            Ok(())
+        } else {
+            Err(ApiError::field(field, "range", "must fall in the years 1900 to 2100"))
+        }
+    };
     if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        in_years(year_of(date))?;
         let date = if end { date.succ_opt().unwrap_or(date) } else { date };
         return Ok(local_day_start(date, tz));
     }
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc).naive_utc())
-        .map_err(|_| ApiError::bad_request(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 instant")))
+    let at = DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&Utc).naive_utc()).map_err(|_| {
+        ApiError::bad_request(format!(
+            "{field} must be {} or {}",
+            crate::http::explain::DATE_FORM,
+            crate::http::explain::INSTANT_FORM
+        ))
+    })?;
+    in_years(year_of(at.date()))?;
+    Ok(at)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Account routes, for admins: list, read, create, change (role, department, password reset,
 //! deactivation, which ends the account's tokens).
 
-use actix_web::web::{Data, Path, Query};
+use crate::http::query::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
 use serde_json::Value;

@@ -93,7 +93,7 @@ impl AccountCreate {
 }
 
 /// The editable fields as a merge patch leaves them. `password` is only ever set by the patch.
-#[derive(Debug, Clone, Deserialize, Serialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AccountUpdate {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]

@@ -3,8 +3,9 @@
 //! Attendees carry no ETag and need no `If-Match`: they are added and removed, never changed, and
 //! a removal names its row by id. Every unsafe request accepts `Idempotency-Key`.
 
+use crate::http::query::Query;
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path, Query};
+use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -56,7 +57,8 @@ fn type_error(field: String, message: &str) -> FieldError {
 /// A JSON batch as rows of text. Values are converted by hand rather than by serde, whose
 /// messages quote the offending value — which could be an IIN sent as a number.
 fn rows_from_json(bytes: &[u8]) -> Result<Vec<(String, RawRow)>, ApiError> {
-    let value: Value = body::parse_json(bytes)?;
+    let value = body::parse_value(bytes)?;
+    body::check_text(&value)?;
     let Value::Object(mut top) = value else {
         return Err(ApiError::field("", "type", "expected an object {\"attendees\": [...]}"));
     };
@@ -417,7 +419,7 @@ pub async fn remove(
 
 /// The erasure body as parsed: the IIN kept as any JSON value, so a number sent by mistake is
 /// refused by a message that does not quote it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErasureBody {
     pub iin: Value,

@@ -165,6 +165,26 @@ fn present(v: &Option<String>) -> Option<&str> {
 pub fn check_row(path: &str, raw: &RawRow, this_year: i32) -> Result<NewAttendee, Vec<FieldError>> {
     let mut errors = Vec::new();
     let field = |name: &str| format!("{path}.{name}");
+    // A sheet's cells are text entering the registry like any other: the same characters refused.
+    let cells = [
+        ("full_name", &raw.full_name),
+        ("iin", &raw.iin),
+        ("birth_year", &raw.birth_year),
+        ("gender", &raw.gender),
+        ("organisation", &raw.organisation),
+    ];
+    for (name, value) in cells {
+        if value.as_deref().is_some_and(|v| text::has_forbidden(v, text::Allowed::Line)) {
+            errors.push(FieldError::new(
+                field(name),
+                text::FORBIDDEN_CODE,
+                text::forbidden_message(text::Allowed::Line),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let full_name = present(&raw.full_name).map(text::clean).unwrap_or_default();
     let name_len = full_name.chars().count();
     if name_len == 0 {

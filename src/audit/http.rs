@@ -1,6 +1,7 @@
 //! Audit routes: the filtered log and the chain's verification. Nothing here changes an entry.
 
-use actix_web::web::{Data, Query};
+use crate::http::query::Query;
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get};
 use serde::Deserialize;
 use utoipa::IntoParams;

@@ -1,7 +1,8 @@
 //! Client routes, for admins: list, read, create (the secret shown once), change, deactivate,
 //! and replace the secret.
 
-use actix_web::web::{Data, Path, Query};
+use crate::http::query::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
 use serde_json::Value;

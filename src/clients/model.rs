@@ -98,7 +98,7 @@ impl ClientCreate {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ClientUpdate {
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]

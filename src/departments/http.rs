@@ -1,6 +1,7 @@
 //! Department routes: list and read for any principal; create, change and deactivate for admins.
 
-use actix_web::web::{Data, Path, Query};
+use crate::http::query::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
 use serde_json::Value;

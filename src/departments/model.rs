@@ -77,7 +77,7 @@ pub struct DepartmentCreate {
 }
 
 /// The editable fields, as a merge patch leaves them; checked by the same rules as a create.
-#[derive(Debug, Clone, Deserialize, Serialize, Validate)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentUpdate {
     #[validate(length(min = 2, max = 64, message = "must be 2 to 64 characters"), custom(function = "slug"))]

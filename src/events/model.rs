@@ -194,6 +194,9 @@ impl EventInput {
             Err(e) => crate::error::from_validation(&e),
         };
         errors.extend(check_times(self.starts_at.with_timezone(&Utc), self.ends_at.with_timezone(&Utc), self.kind));
+        for (field, at) in [("starts_at", self.starts_at), ("ends_at", self.ends_at)] {
+            errors.extend(crate::http::explain::instant_problem(field, &at.to_rfc3339()));
+        }
         if self.audiences.is_empty() {
             errors.push(FieldError::new("audiences", "length", "name at least one audience"));
         }

@@ -9,8 +9,12 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
+use crate::http::explain;
+use crate::text::{self, Allowed};
 
 /// The largest body accepted, from `ADAL_BODY_LIMIT`; set as app data.
 #[derive(Debug, Clone, Copy)]
@@ -47,40 +51,93 @@ pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<By
     Ok(body.freeze())
 }
 
-/// Parses JSON into `T`, telling a syntax error (400) from a value that does not fit (422 with
-/// the field's path).
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Parses JSON text: a syntax error (or nothing at all) is a 400.
+pub fn parse_value(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("the body is empty; a JSON object is expected"));
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))
+}
+
+/// Reads a parsed body as `T`. When it does not fit, the answer is one 422 naming every member that
+/// is missing, mistyped, unknown or out of range, with the form expected (`explain`), never the
+/// implementation's type names.
+pub fn from_value<T: DeserializeOwned + ToSchema>(value: Value) -> Result<T, ApiError> {
+    match serde_path_to_error::deserialize::<_, T>(&value) {
         Ok(v) => Ok(v),
         Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let field = if path == "." { String::new() } else { path };
-                    let message = strip_position(&inner.to_string());
-                    let code = if message.starts_with("unknown field") {
-                        "unknown_field"
-                    } else if message.starts_with("missing field") {
-                        "required"
-                    } else {
-                        "type"
-                    };
-                    // For a missing field the path names its parent; for an unknown one, itself.
-                    let field = if code == "required" {
-                        join_path(&field, message.split('`').nth(1).unwrap_or(""))
-                    } else {
-                        field
-                    };
-                    Err(ApiError::Validation(vec![FieldError::new(field, code, message)]))
-                }
-                _ => Err(ApiError::bad_request(format!("the body is not valid JSON: {inner}"))),
+            let mut errors = explain::problems::<T>(&value);
+            if errors.is_empty() {
+                // The schema found nothing serde refused: report serde's own finding, in words.
+                let path = e.path().to_string();
+                let message = explain::humanize(&e.into_inner().to_string());
+                let field = if path == "." { String::new() } else { path };
+                let (field, code) = if message.starts_with("unknown field") {
+                    (field, "unknown_field")
+                } else if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.split('`').next()) {
+                    (join_path(&field, name), "required")
+                } else {
+                    (field, "type")
+                };
+                errors.push(FieldError::new(field, code, message));
+            }
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+/// Parses JSON into `T`, telling a syntax error (400) from a value that does not fit (422 with
+/// every field's path).
+pub fn parse_json<T: DeserializeOwned + ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {
+    from_value(parse_value(bytes)?)
+}
+
+/// Members whose text may hold line breaks and tabs.
+const MULTI_LINE: [&str; 2] = ["description", "note"];
+/// Members holding a password or secret: only NUL is refused there.
+const SECRET: [&str; 4] = ["password", "current_password", "new_password", "client_secret"];
+
+/// Refuses text that no store should keep (`text::has_forbidden`) anywhere in a JSON body, naming
+/// every member that carries it. Only what the body sets is judged, so a merge patch never trips
+/// over a value stored before the rule.
+pub fn check_text(value: &Value) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    walk_text(value, "", None, &mut errors);
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+}
+
+fn walk_text(value: &Value, path: &str, key: Option<&str>, out: &mut Vec<FieldError>) {
+    match value {
+        Value::String(s) => {
+            let allowed = match key {
+                Some(k) if SECRET.contains(&k) => Allowed::Secret,
+                Some(k) if MULTI_LINE.contains(&k) => Allowed::MultiLine,
+                _ => Allowed::Line,
+            };
+            if text::has_forbidden(s, allowed) {
+                out.push(FieldError::new(path, text::FORBIDDEN_CODE, text::forbidden_message(allowed)));
             }
         }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk_text(item, &format!("{path}[{i}]"), key, out);
+            }
+        }
+        Value::Object(members) => {
+            for (name, member) in members {
+                if text::has_forbidden(name, Allowed::Line) {
+                    out.push(FieldError::new(
+                        path,
+                        text::FORBIDDEN_CODE,
+                        "a member's name must not contain control characters or bidirectional overrides",
+                    ));
+                    continue;
+                }
+                walk_text(member, &join_path(path, name), Some(name), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -92,13 +149,6 @@ fn join_path(parent: &str, child: &str) -> String {
     }
 }
 
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
-}
-
 /// A JSON body of type `T` with its raw bytes. Accepts `application/json` and any `+json` type
 /// (such as `application/merge-patch+json`).
 #[derive(Debug)]
@@ -107,7 +157,7 @@ pub struct JsonBody<T> {
     pub raw: Bytes,
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -125,7 +175,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 }
             }
             let raw = read_limited(&req, &mut payload).await?;
-            let value = parse_json(&raw)?;
+            let parsed = parse_value(&raw)?;
+            check_text(&parsed)?;
+            let value = from_value(parsed)?;
             Ok(JsonBody { value, raw })
         })
     }
@@ -135,14 +187,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 mod tests {
     use super::*;
 
-    #[derive(serde::Deserialize, Debug)]
+    #[derive(serde::Deserialize, utoipa::ToSchema, Debug)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Inner {
         count: u32,
     }
 
-    #[derive(serde::Deserialize, Debug)]
+    #[derive(serde::Deserialize, utoipa::ToSchema, Debug)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Outer {
@@ -173,6 +225,32 @@ mod tests {
     fn a_missing_field_is_named() {
         let e = parse_json::<Outer>(br#"{"items":[{}]}"#).unwrap_err();
         assert_eq!(field_of(e), ("items[0].count".into(), "required".into()));
+    }
+
+    #[test]
+    fn every_missing_field_is_named_at_once() {
+        match parse_json::<Outer>(br#"{"items":[{}, {"count": "x"}]}"#).unwrap_err() {
+            ApiError::Validation(v) => {
+                let fields: Vec<&str> = v.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["items[0].count", "items[1].count", "name"]);
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn forbidden_text_is_named_wherever_it_is_and_passwords_refuse_only_nul() {
+        let body = serde_json::json!({"name": "a\u{0}", "description": "line\nnext", "organisers": [{"full_name": "x\u{202e}"}],
+                                      "password": "tab\there", "new_password": "nul\u{0}"});
+        match check_text(&body).unwrap_err() {
+            ApiError::Validation(v) => {
+                let mut fields: Vec<&str> = v.iter().map(|e| e.field.as_str()).collect();
+                fields.sort();
+                assert_eq!(fields, ["name", "new_password", "organisers[0].full_name"]);
+                assert!(v.iter().all(|e| e.code == "invalid_characters"));
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
     }
 
     #[test]

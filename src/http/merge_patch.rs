@@ -27,10 +27,13 @@ pub fn apply(target: &mut Value, patch: &Value) {
 
 /// Applies `patch` to the editable fields `current` and reads the result back as `T`, so a patched
 /// record is checked by the same parser (unknown and missing fields, types) as a create.
-pub fn patched<T: serde::Serialize + serde::de::DeserializeOwned>(current: &T, patch: &Value) -> Result<T, ApiError> {
+pub fn patched<T: serde::Serialize + serde::de::DeserializeOwned + utoipa::ToSchema>(
+    current: &T,
+    patch: &Value,
+) -> Result<T, ApiError> {
     let mut doc = serde_json::to_value(current).map_err(ApiError::internal)?;
     apply(&mut doc, patch);
-    crate::http::body::parse_json(doc.to_string().as_bytes())
+    crate::http::body::from_value(doc)
 }
 
 /// A merge patch must be a JSON object.

@@ -3,9 +3,12 @@
 
 pub mod body;
 pub mod etag;
+pub mod explain;
 pub mod idempotency;
 pub mod merge_patch;
 pub mod page;
+pub mod path_text;
+pub mod query;
 pub mod request_ctx;
 pub mod routes;
 pub mod write;

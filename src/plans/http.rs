@@ -1,7 +1,8 @@
 //! Plan and plan item routes: read with `events:read`, manage with `plans:write` (coordinators and
 //! admins).
 
-use actix_web::web::{Data, Path, Query};
+use crate::http::query::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;

@@ -1,8 +1,9 @@
 //! Report routes (`reports:read`): summary, plan fulfilment and departments, each as JSON, CSV
 //! (`?format=csv` or `Accept: text/csv`) or XLSX (`?format=xlsx`).
 
+use crate::http::query::Query;
 use actix_web::http::header;
-use actix_web::web::{Data, Query};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse, get};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
