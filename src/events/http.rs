@@ -1,6 +1,7 @@
 //! Event routes: list, read, create, change, delete and record attendance.
 
-use actix_web::web::{Data, Path, Query};
+use crate::http::query::Query;
+use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,11 +31,14 @@ fn location(id: &str) -> String {
 }
 
 /// 422 naming each reference that does not exist: the lead, the partners, the plan item.
+/// `links_changed`: the write sets `plan_item_id` or changes the lead or partners, so the plan
+/// item's rule is checked again (links made before the rule stay until such a write).
 fn check_references(
     conn: &mut DbConnection,
     input: &EventInput,
     lead: &str,
     lead_changed: bool,
+    links_changed: bool,
 ) -> Result<(), ApiError> {
     let mut errors = Vec::new();
     if lead_changed && !departments::exists_active(conn, lead)? {
@@ -48,10 +52,29 @@ fn check_references(
             errors.push(FieldError::new(field, "exists", "no such department"));
         }
     }
-    if let Some(item) = &input.plan_item_id
-        && !crate::plans::store::item_exists(conn, item)?
-    {
-        errors.push(FieldError::new("plan_item_id", "exists", "no such plan item"));
+    if let Some(item) = &input.plan_item_id {
+        match crate::plans::store::item_responsible(conn, item)? {
+            None => errors.push(FieldError::new("plan_item_id", "exists", "no such plan item")),
+            Some(responsible) if links_changed => {
+                let mut taking_part = std::iter::once(lead).chain(input.partner_department_ids.iter().map(String::as_str));
+                let mut responsible_takes_part = false;
+                for d in taking_part.by_ref() {
+                    if d == responsible || departments::ancestors(conn, d)?.contains(&responsible) {
+                        responsible_takes_part = true;
+                        break;
+                    }
+                }
+                if !responsible_takes_part {
+                    errors.push(FieldError::new(
+                        "plan_item_id",
+                        "not_responsible",
+                        "this plan item belongs to a department that neither leads nor partners in the event \
+                         (nor is above one that does)",
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
 }
@@ -143,7 +166,7 @@ pub async fn create(
     let created_by = principal.id.clone();
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_references(tx.conn, &input, &lead, true)?;
+            check_references(tx.conn, &input, &lead, true, input.plan_item_id.is_some())?;
             let id = crate::store::new_id();
             let now = crate::store::now();
             store::insert(tx.conn, &id, &data(&input, &lead, status), input.attendance.as_ref(), &created_by, now)?;
@@ -208,7 +231,8 @@ pub async fn update(
             let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
             principal.require_department([before.lead_department_id.as_str()], "lead department")?;
             if_match.check(before.version)?;
-            let next = merge_patch::patched(&before.editable(), &patch)?.normalised().map_err(ApiError::Validation)?;
+            let previous = before.editable();
+            let next = merge_patch::patched(&previous, &patch)?.normalised().map_err(ApiError::Validation)?;
             let lead = next
                 .lead_department_id
                 .clone()
@@ -229,7 +253,14 @@ pub async fn update(
             if status == EventStatus::Held && next.starts_at.with_timezone(&Utc) > Utc::now() {
                 return Err(ApiError::field("starts_at", "held", "a held event cannot start in the future"));
             }
-            check_references(tx.conn, &next, &lead, lead_changed)?;
+            let partners = |i: &EventInput| {
+                let mut p = i.partner_department_ids.clone();
+                p.sort();
+                p
+            };
+            let links_changed =
+                next.plan_item_id != previous.plan_item_id || lead_changed || partners(&next) != partners(&previous);
+            check_references(tx.conn, &next, &lead, lead_changed, links_changed)?;
             if !store::update(tx.conn, &id, before.version, &data(&next, &lead, status), crate::store::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
@@ -470,10 +501,11 @@ pub async fn list(
     let updated_since = q
         .updated_since
         .as_deref()
-        .map(|v| {
-            DateTime::parse_from_rfc3339(v)
-                .map(|t| t.with_timezone(&Utc).naive_utc())
-                .map_err(|_| ApiError::bad_request("updated_since must be an RFC 3339 instant"))
+        .map(|v| match crate::http::explain::instant_problem("updated_since", v) {
+            Some(problem) if problem.code == "range" => Err(ApiError::Validation(vec![problem])),
+            _ => DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc).naive_utc()).map_err(|_| {
+                ApiError::bad_request(format!("updated_since must be {}", crate::http::explain::INSTANT_FORM))
+            }),
         })
         .transpose()?;
     let sort_param = q.sort.unwrap_or(SortParam::StartsAtDesc);

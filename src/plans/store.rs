@@ -37,8 +37,9 @@ pub struct ItemRow {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn item_exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    Ok(pi::table.find(id).select(pi::id).first::<String>(conn).optional()?.is_some())
+/// The responsible department of a plan item, or `None` when there is no such item.
+pub fn item_responsible(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    pi::table.find(id).select(pi::responsible_department_id).first::<String>(conn).optional()
 }
 
 pub fn insert_plan(conn: &mut DbConnection, year: i32, title: &str, department_id: &str) -> QueryResult<PlanRow> {
