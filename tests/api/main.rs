@@ -9,6 +9,7 @@ mod crash;
 mod departments;
 mod events;
 mod foundation;
+mod hostile;
 mod instances;
 mod outage;
 mod plans;

@@ -310,6 +310,13 @@ async fn the_demo_registry_tells_the_story(app: TestApp) {
         0,
         "the departments that did not do the work show"
     );
+    // Plan items are linked only where their responsible department took part: the legal-support
+    // subdivision's line (1.3) has no youth-centre events.
+    let plans = app.get("/api/v1/plans", &organiser).await.expect(200).json();
+    let plan = plans["items"][0]["id"].as_str().unwrap().to_string();
+    let fulfilment = app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}"), &organiser).await.expect(200).json();
+    let legal_item = row(&fulfilment["items"], "number", "1.3");
+    assert_eq!(legal_item["events_held"], 0, "no other department's events on legal-support's line: {legal_item}");
     let again = seed();
     assert!(!again.status.success(), "a registry with events is refused");
     let verify = app.get("/api/v1/audit/verify", &app.admin_token().await).await.json();
