@@ -25,6 +25,26 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> NaiveDateTime {
 
 /// A `from`/`to` bound given as a date (`YYYY-MM-DD`, a local day) or an RFC 3339 instant.
 /// `end` makes a date inclusive: its bound is the start of the next local day.
+/// A date (`YYYY-MM-DD`), or the local date of an RFC 3339 instant; years outside 1900–2100 are
+/// refused (422), as instants are everywhere.
+pub fn parse_local_date(field: &str, value: &str, tz: Tz) -> Result<NaiveDate, ApiError> {
+    use chrono::Datelike;
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&tz).date_naive()))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "{field} must be {} or {}",
+                crate::http::explain::DATE_FORM,
+                crate::http::explain::INSTANT_FORM
+            ))
+        })?;
+    if crate::http::explain::YEARS.contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(ApiError::field(field, "range", "must fall in the years 1900 to 2100"))
+    }
+}
+
 /// Bounds before 1900 or after 2100 are refused (422), as instants are everywhere.
 pub fn parse_bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<NaiveDateTime, ApiError> {
     use chrono::Datelike;

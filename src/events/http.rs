@@ -56,7 +56,8 @@ fn check_references(
         match crate::plans::store::item_responsible(conn, item)? {
             None => errors.push(FieldError::new("plan_item_id", "exists", "no such plan item")),
             Some(responsible) if links_changed => {
-                let mut taking_part = std::iter::once(lead).chain(input.partner_department_ids.iter().map(String::as_str));
+                let mut taking_part =
+                    std::iter::once(lead).chain(input.partner_department_ids.iter().map(String::as_str));
                 let mut responsible_takes_part = false;
                 for d in taking_part.by_ref() {
                     if d == responsible || departments::ancestors(conn, d)?.contains(&responsible) {

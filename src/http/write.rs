@@ -3,11 +3,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
+use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
-use actix_web::web::Data;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::audit::{Actor, Tx};

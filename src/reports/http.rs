@@ -46,9 +46,7 @@ fn negotiate(req: &HttpRequest, asked: Option<Format>) -> Format {
 /// A report's period is whole local days: a date, or an RFC 3339 instant taken as its local date
 /// (the form `from`/`to` have across the API).
 fn date(field: &str, value: &str, tz: chrono_tz::Tz) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .or_else(|_| chrono::DateTime::parse_from_rfc3339(value).map(|t| t.with_timezone(&tz).date_naive()))
-        .map_err(|_| ApiError::bad_request(format!("{field} must be a date (YYYY-MM-DD) or an RFC 3339 instant")))
+    crate::time::parse_local_date(field, value, tz)
 }
 
 /// The period from `from`/`to`, or the defaults; 422 when `from` is after `to`.

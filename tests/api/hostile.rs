@@ -26,10 +26,11 @@ fn fields_and_codes(problem: &Value) -> Vec<(String, String)> {
 }
 
 async fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::StatusCode {
-    app.send(
-        app.request(Method::POST, "/api/v1/auth/token", None)
-            .form(&[("grant_type", "password"), ("username", username), ("password", password)]),
-    )
+    app.send(app.request(Method::POST, "/api/v1/auth/token", None).form(&[
+        ("grant_type", "password"),
+        ("username", username),
+        ("password", password),
+    ]))
     .await
     .status
 }
@@ -66,17 +67,14 @@ async fn csv_exports_neutralise_formula_cells(app: TestApp) {
     let mut ids = Vec::new();
     for (i, f) in formulas.iter().enumerate() {
         let d = app
-            .post(
-                "/api/v1/departments",
-                &w.admin,
-                &json!({"code": format!("formula-{i}"), "name_kk": f, "name_ru": f}),
-            )
+            .post("/api/v1/departments", &w.admin, &json!({"code": format!("formula-{i}"), "name_kk": f, "name_ru": f}))
             .await
             .expect(201)
             .json();
         ids.push(d["id"].as_str().unwrap().to_string());
     }
-    let csv = app.get("/api/v1/reports/departments?from=2024-01-01&to=2024-12-31&format=csv", &w.admin).await.expect(200);
+    let csv =
+        app.get("/api/v1/reports/departments?from=2024-01-01&to=2024-12-31&format=csv", &w.admin).await.expect(200);
     let mut reader = csv::Reader::from_reader(csv.text.trim_start_matches('\u{feff}').as_bytes());
     let header = reader.headers().unwrap().clone();
     let name = header.iter().position(|h| h == "name_kk").expect("a name_kk column");
@@ -91,7 +89,8 @@ async fn csv_exports_neutralise_formula_cells(app: TestApp) {
     app.patch(&format!("/api/v1/plans/{plan}/items/{item}"), &w.admin, "\"1\"", &json!({"title": "@SUM(1+1) тармақ"}))
         .await
         .expect(200);
-    let csv = app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}&format=csv"), &w.admin).await.expect(200);
+    let csv =
+        app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}&format=csv"), &w.admin).await.expect(200);
     assert!(csv.text.contains("'@SUM(1+1) тармақ"), "{}", csv.text);
     assert!(!csv.text.contains(",@SUM"), "{}", csv.text);
 }
@@ -101,7 +100,11 @@ async fn nul_control_and_bidi_characters_are_refused_wherever_text_enters(app: T
     let w = world(&app).await;
     // The token form, before anything is looked up: a clear 400, never a 500.
     let r = app
-        .send(app.request(Method::POST, "/api/v1/auth/token", None).body("grant_type=password&username=ad%00min&password=x").header("content-type", "application/x-www-form-urlencoded"))
+        .send(
+            app.request(Method::POST, "/api/v1/auth/token", None)
+                .body("grant_type=password&username=ad%00min&password=x")
+                .header("content-type", "application/x-www-form-urlencoded"),
+        )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert_eq!(r.json()["error"], "invalid_request");
@@ -163,9 +166,13 @@ async fn nul_control_and_bidi_characters_are_refused_wherever_text_enters(app: T
     let sheet = "full_name,organisation\nӘлия\u{202E}Серікова,Мектеп\n";
     let r = app
         .send(
-            app.request(Method::POST, &format!("/api/v1/events/{}/attendees", past["id"].as_str().unwrap()), Some(&w.youth_organiser))
-                .header("content-type", "text/csv")
-                .body(sheet),
+            app.request(
+                Method::POST,
+                &format!("/api/v1/events/{}/attendees", past["id"].as_str().unwrap()),
+                Some(&w.youth_organiser),
+            )
+            .header("content-type", "text/csv")
+            .body(sheet),
         )
         .await
         .expect(422);
@@ -175,14 +182,26 @@ both_stores!(nul_control_and_bidi_characters_are_refused_wherever_text_enters);
 
 async fn a_patch_judges_only_what_it_sets(app: TestApp) {
     let w = world(&app).await;
-    let e = create(&app, &w.youth_organiser, &event(json!({"starts_at": "2030-03-14T15:00:00+05:00", "ends_at": "2030-03-14T17:00:00+05:00"}))).await;
+    let e = create(
+        &app,
+        &w.youth_organiser,
+        &event(json!({"starts_at": "2030-03-14T15:00:00+05:00", "ends_at": "2030-03-14T17:00:00+05:00"})),
+    )
+    .await;
     let id = e["id"].as_str().unwrap();
     // A title stored before the rule, with a bidi override in it.
-    app.store.connect().batch_execute(&format!("UPDATE events SET title = 'Old' || '\u{202E}' || 'title' WHERE id = '{id}'")).unwrap();
-    let r = app.patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"1\"", &json!({"venue": "Жаңа зал"})).await;
+    app.store
+        .connect()
+        .batch_execute(&format!("UPDATE events SET title = 'Old' || '\u{202E}' || 'title' WHERE id = '{id}'"))
+        .unwrap();
+    let r =
+        app.patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"1\"", &json!({"venue": "Жаңа зал"})).await;
     assert_eq!(r.status, 200, "an old stored value never blocks a later edit: {}", r.text);
     assert_eq!(r.json()["venue"], "Жаңа зал");
-    let r = app.patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"2\"", &json!({"venue": "Зал\u{0}"})).await.expect(422);
+    let r = app
+        .patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"2\"", &json!({"venue": "Зал\u{0}"}))
+        .await
+        .expect(422);
     assert_eq!(fields_and_codes(&r.json()), vec![("venue".into(), "invalid_characters".into())]);
 }
 both_stores!(a_patch_judges_only_what_it_sets);
@@ -221,7 +240,11 @@ async fn idempotency_fingerprints_are_keyed_and_replay_on_another_instance(app: 
     assert!(!stored[0].contains(&plain), "a dump gives no plain hash of a body that held a password");
     let (other, handle) = app.another_instance().await;
     let replay = app.send(send(Some(&other), "fp-1")).await.expect(201);
-    assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"), "the other instance computes the same key");
+    assert_eq!(
+        replay.header("idempotent-replayed").as_deref(),
+        Some("true"),
+        "the other instance computes the same key"
+    );
     assert_eq!(replay.json()["id"], first.json()["id"]);
     // A row stored before fingerprints were keyed is honoured until it expires.
     app.store.connect().batch_execute(&format!("UPDATE idempotency_keys SET fingerprint = '{plain}'")).unwrap();
@@ -234,13 +257,7 @@ both_stores!(idempotency_fingerprints_are_keyed_and_replay_on_another_instance);
 async fn an_event_links_only_to_plan_items_of_departments_taking_part(app: TestApp) {
     let w = world(&app).await;
     let legal = app.create_department(&w.admin, "legal-support").await["id"].as_str().unwrap().to_string();
-    let (plan, items) = crate::plans::plan_with_items(
-        &app,
-        &w.admin,
-        &legal,
-        &[("1.3", "2024-12-31", 1, 1)],
-    )
-    .await;
+    let (plan, items) = crate::plans::plan_with_items(&app, &w.admin, &legal, &[("1.3", "2024-12-31", 1, 1)]).await;
     let legal_item = items[0]["id"].as_str().unwrap().to_string();
     let policy_item = app
         .post(
@@ -261,13 +278,25 @@ async fn an_event_links_only_to_plan_items_of_departments_taking_part(app: TestA
     let legal_row = report["items"].as_array().unwrap().iter().find(|i| i["number"] == "1.3").unwrap().clone();
     assert_eq!(legal_row["participants_total"], 0, "another department's line is not inflated");
     // A partner's item is fine; dropping that partner later is not.
-    let linked = create(&app, &w.youth_organiser, &event(json!({"plan_item_id": policy_item, "partner_department_ids": [w.policy]}))).await;
+    let linked = create(
+        &app,
+        &w.youth_organiser,
+        &event(json!({"plan_item_id": policy_item, "partner_department_ids": [w.policy]})),
+    )
+    .await;
     let id = linked["id"].as_str().unwrap();
-    let r = app.patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"1\"", &json!({"partner_department_ids": []})).await.expect(422);
+    let r = app
+        .patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"1\"", &json!({"partner_department_ids": []}))
+        .await
+        .expect(422);
     assert_eq!(fields_and_codes(&r.json()), vec![("plan_item_id".into(), "not_responsible".into())]);
     // A department below the responsible one takes part for it.
     let unit = app
-        .post("/api/v1/departments", &w.admin, &json!({"code": "legal-unit", "name_kk": "Бөлімше", "name_ru": "Подотдел", "parent_id": legal}))
+        .post(
+            "/api/v1/departments",
+            &w.admin,
+            &json!({"code": "legal-unit", "name_kk": "Бөлімше", "name_ru": "Подотдел", "parent_id": legal}),
+        )
         .await
         .expect(201)
         .json()["id"]
@@ -292,7 +321,11 @@ async fn the_token_endpoint_refuses_fields_over_256_characters_and_audits_none_o
     assert_eq!(r.json()["error"], "invalid_request");
     let long_name = "u".repeat(257);
     assert_eq!(form_login(&app, &long_name, "whatever").await, 400);
-    assert_eq!(form_login(&app, &"u".repeat(256), "whatever").await, 400, "256 is checked (and fails as a wrong login)");
+    assert_eq!(
+        form_login(&app, &"u".repeat(256), "whatever").await,
+        400,
+        "256 is checked (and fails as a wrong login)"
+    );
     let admin = app.admin_token().await;
     for entry in app.audit_entries(&admin).await {
         let text = entry.to_string();
@@ -304,14 +337,20 @@ both_stores!(the_token_endpoint_refuses_fields_over_256_characters_and_audits_no
 
 async fn instants_outside_1900_to_2100_are_refused(app: TestApp) {
     let w = world(&app).await;
-    for (starts, code) in [("0000-01-01T10:00:00Z", "range"), ("1899-12-31T10:00:00Z", "range"), ("10000-01-01T10:00:00Z", "format")] {
+    for (starts, code) in
+        [("0000-01-01T10:00:00Z", "range"), ("1899-12-31T10:00:00Z", "range"), ("10000-01-01T10:00:00Z", "format")]
+    {
         let r = app.post("/api/v1/events", &w.youth_organiser, &event(json!({"starts_at": starts}))).await.expect(422);
         let errors = fields_and_codes(&r.json());
         assert!(errors.contains(&("starts_at".to_string(), code.to_string())), "{starts}: {errors:?}");
     }
-    let r = app.get("/api/v1/events?sort=updated_at&updated_since=2101-06-01T00:00:00Z", &w.youth_organiser).await.expect(422);
+    let r = app
+        .get("/api/v1/events?sort=updated_at&updated_since=2101-06-01T00:00:00Z", &w.youth_organiser)
+        .await
+        .expect(422);
     assert_eq!(fields_and_codes(&r.json()), vec![("updated_since".into(), "range".into())]);
     app.get("/api/v1/events?from=0001-01-01", &w.youth_organiser).await.expect(422);
+    app.get("/api/v1/reports/summary?from=0001-01-01&to=0001-12-31", &w.youth_organiser).await.expect(422);
 }
 both_stores!(instants_outside_1900_to_2100_are_refused);
 
@@ -335,7 +374,10 @@ async fn errors_say_what_was_expected_and_name_every_field_at_once(app: TestApp)
         ]
     );
     let message = |f: &str| {
-        problem["errors"].as_array().unwrap().iter().find(|e| e["field"] == f).unwrap()["message"].as_str().unwrap().to_string()
+        problem["errors"].as_array().unwrap().iter().find(|e| e["field"] == f).unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
     };
     assert!(message("starts_at").contains("RFC 3339 instant with an offset, e.g. 2024-03-14T10:00:00+05:00"));
     assert_eq!(message("attendance"), "expected an object");
@@ -348,6 +390,10 @@ async fn errors_say_what_was_expected_and_name_every_field_at_once(app: TestApp)
     let r = app.get("/api/v1/reports/plan-fulfilment", &w.admin).await.expect(400);
     assert_eq!(r.json()["detail"], "the query parameter plan_id is required");
     let r = app.get("/api/v1/events?kind=party", &w.admin).await.expect(400);
-    assert!(r.json()["detail"].as_str().unwrap().starts_with("the query parameter kind must be one of: lecture"), "{}", r.text);
+    assert!(
+        r.json()["detail"].as_str().unwrap().starts_with("the query parameter kind must be one of: lecture"),
+        "{}",
+        r.text
+    );
 }
 both_stores!(errors_say_what_was_expected_and_name_every_field_at_once);

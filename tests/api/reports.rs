@@ -314,7 +314,8 @@ async fn the_demo_registry_tells_the_story(app: TestApp) {
     // subdivision's line (1.3) has no youth-centre events.
     let plans = app.get("/api/v1/plans", &organiser).await.expect(200).json();
     let plan = plans["items"][0]["id"].as_str().unwrap().to_string();
-    let fulfilment = app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}"), &organiser).await.expect(200).json();
+    let fulfilment =
+        app.get(&format!("/api/v1/reports/plan-fulfilment?plan_id={plan}"), &organiser).await.expect(200).json();
     let legal_item = row(&fulfilment["items"], "number", "1.3");
     assert_eq!(legal_item["events_held"], 0, "no other department's events on legal-support's line: {legal_item}");
     let again = seed();
