@@ -9,6 +9,7 @@ mod crash;
 mod departments;
 mod events;
 mod foundation;
+mod hardening_infra;
 mod instances;
 mod outage;
 mod plans;
