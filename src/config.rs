@@ -61,6 +61,10 @@ pub struct Config {
     /// How long an instance trusts its cached view of a principal (active, role, department)
     /// before reading it again: the bound on how late another instance sees a deactivation.
     pub principal_cache_ttl: Duration,
+    /// When set, `/metrics` needs it as a bearer token; unset, it answers loopback peers only.
+    pub metrics_token: Option<Secret>,
+    /// How long a request body may go without a byte before it is answered 408.
+    pub body_idle_timeout: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +199,11 @@ impl Config {
             Some(p) => Some(Secret::new(p.as_bytes())),
             None => None,
         };
+        let metrics_token = match source.get("ADAL_METRICS_TOKEN") {
+            Some(t) if t.len() < 16 => return Err(bad("ADAL_METRICS_TOKEN", "must be at least 16 bytes")),
+            Some(t) => Some(Secret::new(t.as_bytes())),
+            None => None,
+        };
         let default_workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
         Ok(Config {
             database,
@@ -223,6 +232,14 @@ impl Config {
             admin_password,
             workers: parse_u64(source, "ADAL_WORKERS", default_workers, 1, 256)? as usize,
             principal_cache_ttl: Duration::from_millis(parse_u64(source, "ADAL_PRINCIPAL_CACHE_MS", 5000, 0, 5000)?),
+            metrics_token,
+            body_idle_timeout: Duration::from_millis(parse_u64(
+                source,
+                "ADAL_BODY_IDLE_TIMEOUT_MS",
+                30_000,
+                100,
+                600_000,
+            )?),
         })
     }
 
@@ -254,6 +271,8 @@ mod tests {
         assert_eq!(c.access_token_ttl, Duration::from_secs(900));
         assert_eq!(c.body_limit, 1 << 20);
         assert_eq!(c.key_file, PathBuf::from("adal.keys"));
+        assert_eq!(c.metrics_token, None);
+        assert_eq!(c.body_idle_timeout, Duration::from_secs(30));
     }
 
     #[test]
@@ -286,7 +305,25 @@ mod tests {
 
     #[test]
     fn secrets_do_not_print() {
-        let c = load(&[("ADAL_JWT_SECRET", "0123456789abcdef0123456789abcdef-secret")]).unwrap();
-        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        let c = load(&[
+            ("ADAL_JWT_SECRET", "0123456789abcdef0123456789abcdef-secret"),
+            ("ADAL_METRICS_TOKEN", "scrape-token-fedcba9876543210"),
+        ])
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("0123456789abcdef"));
+        assert!(!printed.contains("fedcba9876543210"));
+    }
+
+    #[test]
+    fn the_metrics_token_and_the_body_idle_timeout_come_from_the_toml_file_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("adal.toml");
+        std::fs::write(&path, "ADAL_METRICS_TOKEN = \"scrape-token-0123456789\"\nADAL_BODY_IDLE_TIMEOUT_MS = 1500\n")
+            .unwrap();
+        let c = load(&[("ADAL_CONFIG", path.to_str().unwrap())]).unwrap();
+        assert_eq!(c.metrics_token, Some(Secret::new(b"scrape-token-0123456789".to_vec())));
+        assert_eq!(c.body_idle_timeout, Duration::from_millis(1500));
+        assert_eq!(load(&[("ADAL_METRICS_TOKEN", "short")]).unwrap_err().name, "ADAL_METRICS_TOKEN");
     }
 }

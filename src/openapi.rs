@@ -66,7 +66,8 @@ pub fn to_pretty_json(doc: &utoipa::openapi::OpenApi) -> String {
 /// parameters those extractors parse (`shared_parameter_schema`):
 /// - bearer-protected: 401 (the `Principal` extractor) and 503 (it reads the account from the
 ///   store when its cache is cold);
-/// - with a request body: 400, 413 and 415 (`JsonBody`);
+/// - with a request body: 400, 413 and 415 (`JsonBody`), and 408 for any body that stalls
+///   (`http::stall`, whoever the caller);
 /// - accepting `Idempotency-Key`: 400 (a malformed key), 409 (a retry racing its original) and 422
 ///   (the key reused for a different request).
 ///
@@ -105,6 +106,10 @@ pub fn add_shared_responses(doc: &mut utoipa::openapi::OpenApi) {
                     shared.push(("413", "Body too large"));
                     shared.push(("415", "Unsupported media type"));
                 }
+            }
+            if op.request_body.is_some() {
+                shared
+                    .push(("408", "The body stalled: no byte for ADAL_BODY_IDLE_TIMEOUT_MS; the connection is closed"));
             }
             if keyed {
                 shared.push(("400", "Malformed Idempotency-Key"));

@@ -3,6 +3,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -21,6 +22,7 @@ use crate::config::Config;
 use crate::error::ApiError;
 use crate::http::body::BodyLimit;
 use crate::http::routes::{self, RouteTable};
+use crate::http::stall::BodyIdleTimeout;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -154,6 +156,7 @@ impl Application {
         let table = Data::new(RouteTable::from_openapi(&doc));
         let metrics = Data::new(Metrics::default());
         let body_limit = config.body_limit;
+        let body_idle = BodyIdleTimeout(config.body_idle_timeout);
 
         let listener =
             TcpListener::bind(config.bind).with_context(|| format!("ADAL_BIND: cannot listen on {}", config.bind))?;
@@ -164,6 +167,7 @@ impl Application {
                 .app_data(table.clone())
                 .app_data(metrics.clone())
                 .app_data(BodyLimit(body_limit))
+                .app_data(body_idle)
                 .app_data(web::PayloadConfig::new(body_limit))
                 .app_data(QueryConfig::default().error_handler(|e, _| {
                     ApiError::bad_request(format!("a query parameter does not parse: {e}")).into()
@@ -178,9 +182,16 @@ impl Application {
                 )
                 .default_service(web::to(routes::fallback))
                 .wrap(from_fn(crate::http::path_text::middleware))
+                .wrap(from_fn(crate::http::headers::head_as_get))
+                .wrap(from_fn(crate::http::stall::middleware))
+                .wrap(from_fn(crate::http::headers::middleware))
                 .wrap(from_fn(crate::http::request_ctx::middleware))
         })
         .workers(config.workers)
+        // The request head must arrive within 5 s of the connection (the body has its own idle
+        // limit); a closing connection whose client does not finish the shutdown is dropped after 2 s.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(2))
         .shutdown_timeout(30)
         .listen(listener)?
         .run();

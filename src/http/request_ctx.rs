@@ -36,6 +36,13 @@ fn acceptable_client_id(v: &str) -> bool {
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
+/// Milliseconds to two decimals: finer is noise, and the raw float prints as
+/// `0.09137100000000001`. Dividing a whole number by 100 gives the double nearest to it, which
+/// prints with at most two decimals.
+fn round_ms(elapsed: std::time::Duration) -> f64 {
+    (elapsed.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -56,17 +63,17 @@ pub async fn middleware(
     let result = CTX.scope(ctx, next.call(req)).instrument(span.clone()).await;
     let mut res = result?;
     let status = res.status();
-    let route = res.request().match_pattern().unwrap_or_else(|| "(unmatched)".to_string());
+    let route = res.request().match_pattern().unwrap_or_else(|| crate::metrics::UNMATCHED_ROUTE.to_string());
     let elapsed = started.elapsed();
     if let Some(m) = metrics {
-        m.observe_request(method.as_str(), &route, status.as_u16(), elapsed);
+        m.observe_request(crate::metrics::method_label(&method), &route, status.as_u16(), elapsed);
     }
     span.in_scope(|| {
         tracing::info!(
             method = %method,
             route = %route,
             status = status.as_u16(),
-            ms = elapsed.as_secs_f64() * 1000.0,
+            ms = round_ms(elapsed),
             "served"
         )
     });
@@ -74,4 +81,16 @@ pub async fn middleware(
         res.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
     }
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_are_logged_to_two_decimals() {
+        assert_eq!(super::round_ms(Duration::from_nanos(91_371)).to_string(), "0.09");
+        assert_eq!(super::round_ms(Duration::from_nanos(1_004_409_901)).to_string(), "1004.41");
+        assert_eq!(super::round_ms(Duration::from_micros(290)).to_string(), "0.29");
+    }
 }

@@ -106,6 +106,7 @@ pub struct ReportQuery {
     /// Only events this department leads or partners in.
     pub department_id: Option<uuid::Uuid>,
     /// `json` (default), `csv` or `xlsx`.
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
@@ -157,6 +158,7 @@ pub struct FulfilmentQuery {
     pub to: Option<String>,
     /// Only items this department is responsible for.
     pub department_id: Option<uuid::Uuid>,
+    #[param(inline)]
     pub format: Option<Format>,
 }
 

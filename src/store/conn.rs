@@ -133,6 +133,19 @@ pub struct PoolSettings {
     pub sqlite_busy_timeout: Duration,
 }
 
+/// Creates a new SQLite file readable by its owner only: it holds attendees' names. SQLite gives
+/// the `-wal` and `-shm` files it creates the database file's mode, so they follow. An existing
+/// file keeps the mode its operator chose.
+fn create_private(path: &std::path::Path) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    // Already there (the usual case), or not creatable: SQLite's own open then decides and
+    // reports the real reason.
+    let _ = options.open(path);
+}
+
 pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2::PoolError> {
     if let StoreUrl::Sqlite { path } = url {
         // A missing parent directory would otherwise surface as an opaque "unable to open".
@@ -142,6 +155,7 @@ pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2:
         {
             let _ = std::fs::create_dir_all(parent);
         }
+        create_private(std::path::Path::new(path));
     }
     r2d2::Pool::builder()
         .max_size(settings.max_size)

@@ -46,15 +46,26 @@ macro_rules! both_stores {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Whether the PostgreSQL halves must run (`ADAL_TEST_REQUIRE_POSTGRES=1`, as CI sets).
+pub fn postgres_required() -> bool {
+    std::env::var("ADAL_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
+}
+
+/// A PostgreSQL test cannot run for `reason`: a failure when the halves are `required`, else a
+/// message saying what was skipped. The one way any test skips, so none passes by skipping in CI.
+pub fn skip_postgres(reason: &str, required: bool) {
+    if required {
+        panic!("ADAL_TEST_REQUIRE_POSTGRES=1 but {reason}");
+    }
+    eprintln!("SKIPPED: {reason}");
+}
+
 /// The PostgreSQL server URL for tests, or `None` (with a message) when the half is skipped.
 pub fn postgres_server() -> Option<String> {
     match std::env::var("ADAL_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            if std::env::var("ADAL_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!("ADAL_TEST_REQUIRE_POSTGRES=1 but ADAL_TEST_POSTGRES_URL is unset");
-            }
-            eprintln!("SKIPPED: the PostgreSQL half of this test (set ADAL_TEST_POSTGRES_URL to run it)");
+            skip_postgres("ADAL_TEST_POSTGRES_URL is unset, so the PostgreSQL half did not run", postgres_required());
             None
         }
     }

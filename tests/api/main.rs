@@ -9,6 +9,7 @@ mod crash;
 mod departments;
 mod events;
 mod foundation;
+mod hardening_infra;
 mod hostile;
 mod instances;
 mod outage;

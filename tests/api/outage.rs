@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 
 use crate::events::event;
-use crate::helpers::{TestApp, TestStore};
+use crate::helpers::{TestApp, TestStore, postgres_required, skip_postgres};
 use crate::process::free_port;
 
-/// Where the PostgreSQL server programs are, if installed (`/usr/lib/postgresql/<version>/bin`,
+/// Where Debian installs the PostgreSQL server programs, one directory per major version.
+const POSTGRES_LIB: &str = "/usr/lib/postgresql";
+
+/// Where the PostgreSQL server programs are under `root`, if installed (`<root>/<version>/bin`,
 /// the newest version).
-fn postgres_bin_dir() -> Option<PathBuf> {
-    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+fn postgres_bin_dir(root: &Path) -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir(root)
         .ok()?
         .filter_map(Result::ok)
         .filter_map(|e| {
@@ -55,9 +58,20 @@ impl PrivateCluster {
         cmd.args(args).output().unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
     }
 
-    /// `None` when no PostgreSQL server programs are installed.
+    /// `None` (skipped) when no PostgreSQL server programs are installed; a failure then when the
+    /// PostgreSQL halves are required.
     pub fn init() -> Option<PrivateCluster> {
-        let bin = postgres_bin_dir()?;
+        Self::init_under(Path::new(POSTGRES_LIB), postgres_required())
+    }
+
+    fn init_under(root: &Path, required: bool) -> Option<PrivateCluster> {
+        let Some(bin) = postgres_bin_dir(root) else {
+            skip_postgres(
+                &format!("no PostgreSQL server programs under {}; the outage test needs them", root.display()),
+                required,
+            );
+            return None;
+        };
         let dir = tempfile::tempdir().expect("temp dir");
         if is_root() {
             let status = Command::new("chown").arg("postgres:").arg(dir.path()).status().expect("chown runs");
@@ -133,7 +147,6 @@ fn assert_unavailable(what: &str, reply: &crate::helpers::Reply, took: Duration)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_outage_is_503_with_retry_after_within_5_seconds_and_the_same_process_recovers() {
     let Some(cluster) = PrivateCluster::init() else {
-        eprintln!("SKIPPED: no PostgreSQL server programs under /usr/lib/postgresql; the outage test needs them");
         return;
     };
     let store = TestStore::postgres_on(&cluster.url());
@@ -214,4 +227,13 @@ async fn connections_killed_under_the_pool_are_replaced_before_use() {
         assert_eq!(r.status.as_u16(), 200, "request {round} after {killed} connections were killed: {}", r.text);
     }
     app.send(app.request(Method::GET, "/health/ready", None)).await.expect(200);
+}
+
+/// In CI a missing PostgreSQL installation must fail the outage test, not let it pass unrun.
+#[test]
+fn without_server_programs_a_required_outage_test_fails_and_an_optional_one_skips() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    assert!(PrivateCluster::init_under(empty.path(), false).is_none(), "optional: skipped");
+    let required = std::panic::catch_unwind(|| PrivateCluster::init_under(empty.path(), true).is_some());
+    assert!(required.is_err(), "required: a failure, not a skip");
 }
