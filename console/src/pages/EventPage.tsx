@@ -1,0 +1,1 @@
+export function EventPage(_props: { id: string }) { return <h1>EventPage</h1>; }

@@ -1,0 +1,1 @@
+export function OutboxPage() { return <h1>OutboxPage</h1>; }

@@ -1,0 +1,1 @@
+export function Plans(_props: { id?: string }) { return <h1>Plans</h1>; }
