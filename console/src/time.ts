@@ -79,11 +79,15 @@ export function localToInstant(date: string, time: string, timeZone: string): st
   const [y, mo, da] = [Number(d[1]), Number(d[2]), Number(d[3])];
   const [h, mi, s] = [Number(tm[1]), Number(tm[2]), Number(tm[3] ?? 0)];
   const wallAsUtc = Date.UTC(y, mo - 1, da, h, mi, s);
-  // The offset depends on the instant we are looking for; two rounds settle it except in a
-  // gap or overlap, where the first offset found is kept.
-  let offset = offsetMinutes(wallAsUtc, timeZone);
-  const second = offsetMinutes(wallAsUtc - offset * 60000, timeZone);
-  if (second !== offset) offset = second;
+  // The offset depends on the instant we are looking for. Try the offsets in force a day before
+  // and a day after: in an overlap (Almaty's 23:00–24:00 on 2024-02-29 happened twice) both fit
+  // and the first occurrence wins; in a gap neither fits and the earlier offset is kept.
+  const DAY = 86400000;
+  const fits = [offsetMinutes(wallAsUtc - DAY, timeZone), offsetMinutes(wallAsUtc + DAY, timeZone)]
+    .map((o) => ({ o, at: wallAsUtc - o * 60000 }))
+    .filter((c) => offsetMinutes(c.at, timeZone) === c.o)
+    .sort((a, b) => a.at - b.at);
+  const offset = fits[0]?.o ?? offsetMinutes(wallAsUtc - DAY, timeZone);
   return `${pad(y, 4)}-${pad(mo)}-${pad(da)}T${pad(h)}:${pad(mi)}:${pad(s)}${formatOffset(offset)}`;
 }
 

@@ -87,3 +87,26 @@ export function errorText(code: string, fallback: string): string {
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(locale()).format(n);
 }
+
+/** The validation codes the API emits; each has a translation (the i18n test checks). */
+export const ERROR_CODES = [
+  'required', 'type', 'format', 'length', 'range', 'enum', 'exists', 'order', 'held', 'cancelled',
+  'distinct', 'duration', 'iin', 'mismatch', 'self', 'cycle', 'unknown', 'unknown_field', 'sort',
+  'lead', 'not_responsible', 'invalid_characters',
+] as const;
+
+/** Which enum of the OpenAPI document each label group translates. */
+export const ENUM_GROUPS: Record<string, EnumGroup> = {
+  AttendanceBasis: 'basis',
+  Audience: 'audience',
+  EventFormat: 'format',
+  EventKind: 'kind',
+  EventStatus: 'status',
+  Gender: 'gender',
+  ItemStatus: 'item_status',
+  OrganiserRole: 'organiser_role',
+  PrincipalKind: 'principal_kind',
+  Role: 'role',
+  Scope: 'scope',
+  Format: 'report_format',
+};
