@@ -17,6 +17,7 @@ pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod plans;
+pub mod registry;
 pub mod reports;
 pub mod seed;
 pub mod startup;

@@ -25,7 +25,9 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
-use crate::{accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, reports};
+use crate::{
+    accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, registry, reports,
+};
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
 fn routes(cfg: &mut ServiceConfig) {
@@ -33,6 +35,7 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(health::ready)
         .service(health::metrics)
         .service(auth::http::jwks)
+        .service(registry::info)
         .service(
             scope::scope("/api/v1/auth")
                 .service(auth::http::token)

@@ -13,4 +13,5 @@ mod instances;
 mod outage;
 mod plans;
 mod process;
+mod registry;
 mod reports;
