@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-C-7vU71j.js","/assets/EventForm-il0Dzf1K.js","/assets/EventPage-CS62DZ2C.js","/assets/OutboxPage-B7kBSAwc.js","/assets/Plans-CRUtNar1.js","/assets/index-B9-NshMZ.js","/assets/index-Yv0UgDhx.css"];
-const CACHE = 'adal-shell-' + "2f21bd90e1d358f2";
+const SHELL = ["/","/favicon.svg","/assets/Admin-Bl77qipq.js","/assets/EventForm-D52S7yHe.js","/assets/EventPage-CXRaPLeH.js","/assets/OutboxPage-DQOVgBZ8.js","/assets/Plans-B8JY2Chz.js","/assets/index-CY8UCO1P.js","/assets/index-Yv0UgDhx.css","/assets/plans-VrwPG6Eq.js"];
+const CACHE = 'adal-shell-' + "839de714a8075992";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

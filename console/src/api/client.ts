@@ -6,6 +6,7 @@ import type { components, paths } from './schema';
 import { Outbox, type OutboxLabel, type OutboxRequest, type Outcome, type WriteMethod } from './outbox';
 
 export type Schemas = components['schemas'];
+export type { Outcome } from './outbox';
 export type Me = Schemas['Me'];
 export type Problem = Schemas['Problem'];
 export type FieldError = Schemas['FieldError'];
@@ -140,10 +141,7 @@ async function authedFetch(request: Request): Promise<Response> {
   if (accessToken) request.headers.set('Authorization', `Bearer ${accessToken}`);
   const response = await fetch(request);
   if (response.status !== 401 || !stored) return response;
-  if (!(await refresh())) {
-    if (!stored) return response;
-    return response;
-  }
+  if (!(await refresh())) return response;
   retry.headers.set('Authorization', `Bearer ${accessToken}`);
   const second = await fetch(retry);
   if (second.status === 401) sessionExpired();
@@ -215,7 +213,11 @@ export async function loadRegistry(): Promise<Registry | null> {
 // A typed write through the outbox: the path and body are checked against the spec by tsc.
 type Lower<M extends WriteMethod> = Lowercase<M>;
 type Op<P extends keyof paths, M extends WriteMethod> = paths[P][Lower<M>];
-type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type JsonBody<O> = O extends { requestBody?: { content: { 'application/json': infer B } } }
+  ? B
+  : O extends { requestBody?: { content: { 'application/merge-patch+json': infer B } } }
+    ? B
+    : never;
 
 export interface WriteOptions {
   ifMatch?: string;
@@ -245,7 +247,7 @@ export async function write<P extends keyof paths, M extends WriteMethod>(
   options: WriteOptions,
 ): Promise<Outcome> {
   const headers: Record<string, string> = {};
-  if (body !== null) headers['Content-Type'] = 'application/json';
+  if (body !== null) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
   if (options.ifMatch) headers['If-Match'] = options.ifMatch;
   const { outcome, seq } = await submit(
     { method, path: fillPath(path as string, params), headers, body: body === null ? null : JSON.stringify(body) },

@@ -1,1 +1,0 @@
-import{t as e}from"./index-B9-NshMZ.js";function t(t){return e(`h1`,{children:`EventForm`})}export{t as EventForm};
