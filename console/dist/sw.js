@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-Bl77qipq.js","/assets/EventForm-D52S7yHe.js","/assets/EventPage-CXRaPLeH.js","/assets/OutboxPage-DQOVgBZ8.js","/assets/Plans-B8JY2Chz.js","/assets/index-CY8UCO1P.js","/assets/index-Yv0UgDhx.css","/assets/plans-VrwPG6Eq.js"];
-const CACHE = 'adal-shell-' + "839de714a8075992";
+const SHELL = ["/","/favicon.svg","/assets/Admin-DH-MK7ps.js","/assets/AttendanceFields-CFTAhqHF.js","/assets/EventForm-CoCUex3W.js","/assets/EventPage-B0wOvyf2.js","/assets/OutboxPage-CZOB7gHF.js","/assets/Plans-DbQ4m1ud.js","/assets/index-Byqf8PzI.css","/assets/index-DoD4wUdc.js","/assets/plans-nlCjkekk.js"];
+const CACHE = 'adal-shell-' + "cc8ba31ff8ab474b";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

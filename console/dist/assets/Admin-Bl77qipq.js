@@ -1,1 +1,0 @@
-import{g as e}from"./index-CY8UCO1P.js";function t(t){return e(`h1`,{children:`Admin`})}export{t as Admin};
