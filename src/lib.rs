@@ -9,6 +9,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod clients;
 pub mod config;
+pub mod console;
 pub mod departments;
 pub mod error;
 pub mod events;

@@ -178,6 +178,7 @@ impl Application {
                         HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
                     }),
                 )
+                .configure(crate::console::routes)
                 .default_service(web::to(routes::fallback))
                 .wrap(from_fn(crate::http::request_ctx::middleware))
         })

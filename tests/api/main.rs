@@ -5,6 +5,7 @@ mod helpers;
 mod attendees;
 mod audit;
 mod auth;
+mod console;
 mod crash;
 mod departments;
 mod events;
