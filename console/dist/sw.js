@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-DH-MK7ps.js","/assets/AttendanceFields-CFTAhqHF.js","/assets/EventForm-CoCUex3W.js","/assets/EventPage-B0wOvyf2.js","/assets/OutboxPage-CZOB7gHF.js","/assets/Plans-DbQ4m1ud.js","/assets/index-Byqf8PzI.css","/assets/index-DoD4wUdc.js","/assets/plans-nlCjkekk.js"];
-const CACHE = 'adal-shell-' + "cc8ba31ff8ab474b";
+const SHELL = ["/","/favicon.svg","/assets/Admin-BYuh-gyx.js","/assets/AttendanceFields-CopsyfUN.js","/assets/EventForm-BPWTv88C.js","/assets/EventPage-CagguxZj.js","/assets/OutboxPage-C2aE-5eX.js","/assets/Plans-s0htln6V.js","/assets/index-Byqf8PzI.css","/assets/index-DT3192B7.js","/assets/plans-DlE9u9Uh.js"];
+const CACHE = 'adal-shell-' + "f7f6af33c5ff8724";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

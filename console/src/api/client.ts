@@ -185,19 +185,15 @@ export async function signOut(): Promise<void> {
   outbox.setAccount(null);
 }
 
-export interface Registry {
-  name: string;
-  timezone: string;
-}
+export type Registry = Schemas['RegistryInfo'];
 
 /** The registry's name and time zone; the last answer is remembered for offline use. */
 export async function loadRegistry(): Promise<Registry | null> {
   try {
-    const response = await fetch('/api/v1/registry');
-    if (response.ok) {
-      const r = (await response.json()) as Registry;
-      localStorage.setItem(REGISTRY_KEY, JSON.stringify(r));
-      return r;
+    const r = await api.GET('/api/v1/registry');
+    if (r.data) {
+      localStorage.setItem(REGISTRY_KEY, JSON.stringify(r.data));
+      return r.data;
     }
   } catch {
     // Fall through to the remembered answer.

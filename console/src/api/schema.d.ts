@@ -550,6 +550,26 @@ export interface paths {
         patch: operations["update_item"];
         trace?: never;
     };
+    "/api/v1/registry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This registry's name and time zone
+         * @description Needs no token: a client reads it before signing in.
+         */
+        get: operations["info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/departments": {
         parameters: {
             query?: never;
@@ -1750,6 +1770,24 @@ export interface components {
             title: string;
             /** @description A URI naming the kind of problem. */
             type: string;
+        };
+        RegistryInfo: {
+            /**
+             * @description The service's name.
+             * @example Adal
+             */
+            name: string;
+            /**
+             * @description The registry's calendar time zone (a tz database name, `ADAL_TIMEZONE`): list filters and
+             *     reports read dates in it.
+             * @example Asia/Almaty
+             */
+            timezone: string;
+            /**
+             * @description The server's version, so a client can tell which API it talks to.
+             * @example 0.1.0
+             */
+            version: string;
         };
         RevokeRequest: {
             /**
@@ -5435,6 +5473,26 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The registry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistryInfo"];
                 };
             };
         };

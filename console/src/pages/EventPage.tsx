@@ -10,21 +10,10 @@ import { hasScope } from '../session';
 import { Confirm, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { AttendanceFields, attendanceBody, attendanceDraft, type AttendanceDraft } from '../components/AttendanceFields';
 import { usePlanItems } from '../plans';
+import { maskIin, sheetColumn, sheetRow, sheetType } from '../sheet';
 
 type EventRecord = Schemas['EventResponse'];
 type Attendee = Schemas['AttendeeResponse'];
-
-const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-/** The sheet's own row number for a `rows[i].…` error: the header is row 1, rows count from 0. */
-export function sheetRow(field: string): number | null {
-  const m = /^rows\[(\d+)\]/.exec(field);
-  return m ? Number(m[1]) + 2 : null;
-}
-
-export function maskIin(last2: string | null | undefined): string {
-  return last2 ? `••••••••••${last2}` : '—';
-}
 
 type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 
@@ -113,8 +102,7 @@ export function EventPage(props: { id: string }) {
     setSheetMsg(null);
     setRefused([]);
     if (!file) return;
-    const name = file.name.toLowerCase();
-    const type = name.endsWith('.xlsx') ? XLSX : name.endsWith('.csv') ? 'text/csv' : null;
+    const type = sheetType(file.name);
     if (!type) {
       setSheetMsg({ kind: 'error', text: t('sheet.type') });
       return;
@@ -131,7 +119,7 @@ export function EventPage(props: { id: string }) {
     } else if (o.kind === 'queued') setSheetMsg({ kind: 'info', text: t('common.queued') });
     else {
       const problem = isProblem(o.problem) ? o.problem : null;
-      const rows = (problem?.errors ?? []).map((er) => ({ row: sheetRow(er.field), field: er.field.replace(/^rows\[\d+\]\.?/, ''), text: errorText(er.code, er.message) }));
+      const rows = (problem?.errors ?? []).map((er) => ({ row: sheetRow(er.field), field: sheetColumn(er.field), text: errorText(er.code, er.message) }));
       setRefused(rows.sort((a, b) => (a.row ?? 0) - (b.row ?? 0)));
       setSheetMsg({ kind: 'error', text: rows.some((r) => r.row) ? t('sheet.refused') : problem?.detail ?? problemText(o.status, o.problem) });
     }
