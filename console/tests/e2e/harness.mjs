@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -24,7 +24,10 @@ export function kkText(key, params = {}) {
 }
 
 function binary() {
-  if (process.env.ADAL_BIN) return resolve(process.env.ADAL_BIN);
+  const given = process.env.ADAL_BIN;
+  // Relative to where the command runs, or else to the repository (`ADAL_BIN=target/release/adal`
+  // works from console/ too).
+  if (given) return isAbsolute(given) || existsSync(resolve(given)) ? resolve(given) : resolve(repo, given);
   for (const profile of ['release', 'debug']) {
     const path = join(repo, 'target', profile, 'adal');
     if (existsSync(path)) return path;
