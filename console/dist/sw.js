@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-BYuh-gyx.js","/assets/AttendanceFields-CopsyfUN.js","/assets/EventForm-BPWTv88C.js","/assets/EventPage-CagguxZj.js","/assets/OutboxPage-C2aE-5eX.js","/assets/Plans-s0htln6V.js","/assets/index-Byqf8PzI.css","/assets/index-DT3192B7.js","/assets/plans-DlE9u9Uh.js"];
-const CACHE = 'adal-shell-' + "f7f6af33c5ff8724";
+const SHELL = ["/","/favicon.svg","/assets/Admin-y2Y3lHxl.js","/assets/AttendanceFields-C8ggDe7D.js","/assets/EventForm-B2kEc8_p.js","/assets/EventPage-KurEF8bU.js","/assets/OutboxPage-DToWGGbL.js","/assets/Plans-CUaL3AnO.js","/assets/index-DHlolB7y.js","/assets/index-DWlxMN3B.css","/assets/plans-Bp_bNwsz.js"];
+const CACHE = 'adal-shell-' + "5c8b0170b2dbe78c";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

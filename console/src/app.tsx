@@ -158,7 +158,7 @@ export function App() {
       </a>
       <Header me={me} lang={language} onLang={changeLang} onSignOut={() => void startSignOut()} route={route} />
       {!online && <p class="offline" role="status">{t('app.offline_banner')}</p>}
-      <main id="main" tabIndex={-1} key={language}>
+      <main id="main" tabIndex={-1}>
         {page}
       </main>
       <Confirm

@@ -105,8 +105,32 @@ export function todayIn(timeZone: string, now: number = Date.now()): string {
   return instantToLocal(new Date(now).toISOString(), timeZone).date;
 }
 
+const KK_MONTHS = ['қаңтар', 'ақпан', 'наурыз', 'сәуір', 'мамыр', 'маусым', 'шілде', 'тамыз', 'қыркүйек', 'қазан', 'қараша', 'желтоқсан'];
+
+let kazakhData: boolean | undefined;
+/**
+ * Whether this browser's Intl has Kazakh month names. Chromium ships a reduced ICU that claims
+ * `kk` and then prints `2024 M08 22`, so the console writes Kazakh dates itself there.
+ */
+export function intlHasKazakh(): boolean {
+  kazakhData ??= /[а-яәғқңөұүһі]/i.test(new Intl.DateTimeFormat('kk-KZ', { month: 'long', timeZone: 'UTC' }).format(0));
+  return kazakhData;
+}
+
+/** A Kazakh date as Kazakh writes it: `2024 ж. 14 наурыз`, the time after a comma. */
+export function kazakhDate(date: string, time?: string): string {
+  const d = DATE_RE.exec(date);
+  if (!d) return date;
+  const text = `${d[1]} ж. ${Number(d[3])} ${KK_MONTHS[Number(d[2]) - 1] ?? ''}`;
+  return time ? `${text}, ${time}` : text;
+}
+
 /** An instant for people: date and time in the registry's zone, in the chosen language. */
 export function formatInstant(instant: string, timeZone: string, lang?: Lang): string {
+  if (locale(lang) === 'kk-KZ' && !intlHasKazakh()) {
+    const local = instantToLocal(instant, timeZone);
+    return kazakhDate(local.date, local.time);
+  }
   return new Intl.DateTimeFormat(locale(lang), {
     timeZone,
     dateStyle: 'medium',
@@ -118,17 +142,8 @@ export function formatInstant(instant: string, timeZone: string, lang?: Lang): s
 export function formatDate(date: string, lang?: Lang): string {
   const d = DATE_RE.exec(date);
   if (!d) return date;
+  if (locale(lang) === 'kk-KZ' && !intlHasKazakh()) return kazakhDate(date);
   return new Intl.DateTimeFormat(locale(lang), { timeZone: 'UTC', dateStyle: 'medium' }).format(
     new Date(Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]))),
   );
-}
-
-/** A start and end as one phrase: the date once when both fall on the same local day. */
-export function formatRange(start: string, end: string, timeZone: string, lang?: Lang): string {
-  const f = new Intl.DateTimeFormat(locale(lang), {
-    timeZone,
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  });
-  return f.formatRange(new Date(start), new Date(end));
 }

@@ -35,7 +35,10 @@ export function setLang(lang: Lang): void {
   } catch {
     // Private mode may refuse storage; the choice then lasts for this page only.
   }
-  if (typeof document !== 'undefined') document.documentElement.lang = lang;
+  if (typeof document !== 'undefined') {
+    document.documentElement.lang = lang;
+    document.title = MESSAGES[lang]['app.name'] ?? 'Adal';
+  }
 }
 
 export function lang(): Lang {
@@ -84,8 +87,15 @@ export function errorText(code: string, fallback: string): string {
   return MESSAGES[current][`error.${code}`] ?? fallback;
 }
 
+/** Kazakh groups digits with spaces and uses a decimal comma, as Russian does; where Intl has
+ * no Kazakh data (Chromium's reduced ICU prints `1,800`) Russian rules stand in. */
+function numberLocale(): string {
+  if (current !== 'kk') return locale();
+  return new Intl.NumberFormat('kk-KZ').format(1000.5) === '1,000.5' ? 'ru-RU' : 'kk-KZ';
+}
+
 export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(locale()).format(n);
+  return new Intl.NumberFormat(numberLocale()).format(n);
 }
 
 /** The validation codes the API emits; each has a translation (the i18n test checks). */

@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Schemas } from '../api/client';
 import { enumLabel, formatNumber, t } from '../i18n';
-import { departmentName, useApp, useDepartments } from '../state';
+import { departmentName, useApp, useDepartments, useOutboxEntries } from '../state';
 import { formatInstant } from '../time';
 import { hasScope } from '../session';
 import { Notice, problemText } from '../components/ui';
@@ -21,6 +21,9 @@ interface Filters {
   audience: string;
   q: string;
 }
+
+/** Filters start folded on a phone, where they would fill the first screen. */
+const WIDE = () => globalThis.matchMedia?.('(min-width: 40rem)').matches ?? true;
 
 const EMPTY: Filters = { mine: true, from: '', to: '', kind: '', status: '', audience: '', q: '' };
 
@@ -76,6 +79,14 @@ export function EventsList() {
     void load(filters, null);
   }, [filters]);
 
+  // When queued writes land (the connection came back), the list shows them.
+  const waiting = useOutboxEntries().length;
+  const [seen, setSeen] = useState(waiting);
+  useEffect(() => {
+    if (waiting < seen) void load(filters, null);
+    setSeen(waiting);
+  }, [waiting]);
+
   const set = (k: keyof Filters) => (e: Event) => {
     const el = e.currentTarget as HTMLInputElement;
     setDraft({ ...draft, [k]: el.type === 'checkbox' ? el.checked : el.value });
@@ -92,6 +103,8 @@ export function EventsList() {
           </a>
         )}
       </div>
+      <details class="filters-box" open={WIDE()}>
+        <summary>{t('events.filters')}</summary>
       <form
         class="filters"
         aria-label={t('events.filters')}
@@ -167,6 +180,7 @@ export function EventsList() {
           </button>
         </div>
       </form>
+      </details>
       {error && <Notice kind="error">{error}</Notice>}
       <p class="count" role="status">
         {t('events.count', { n: items.length })}

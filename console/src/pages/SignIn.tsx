@@ -33,7 +33,7 @@ export function SignIn(props: { lang: Lang; onLang: (l: Lang) => void; expired: 
   };
 
   return (
-    <main id="main" class="signin" key={props.lang}>
+    <main id="main" class="signin">
       <div class="signin-box">
         <p class="brand">{t('app.name')}</p>
         <p class="tagline">{t('app.tagline')}</p>

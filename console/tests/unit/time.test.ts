@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatInstant, instantToLocal, localToInstant, offsetMinutes, todayIn } from '../../src/time';
+import { formatDate, formatInstant, instantToLocal, kazakhDate, localToInstant, offsetMinutes, todayIn } from '../../src/time';
 
 const ALMATY = 'Asia/Almaty';
 
@@ -74,5 +74,15 @@ describe('an instant to the local date and time of the registry', () => {
     expect(formatInstant(instant, ALMATY, 'en')).toContain('Mar');
     expect(formatInstant(instant, ALMATY, 'ru')).toMatch(/мар/);
     expect(formatInstant(instant, ALMATY, 'kk')).toMatch(/нау/i);
+  });
+
+  it('writes Kazakh dates with Kazakh month names where the browser has no Kazakh data', () => {
+    expect(kazakhDate('2024-03-14', '10:00')).toBe('2024 ж. 14 наурыз, 10:00');
+    expect(kazakhDate('2024-08-01')).toBe('2024 ж. 1 тамыз');
+  });
+
+  it('formats a calendar date without shifting it by a time zone', () => {
+    expect(formatDate('2024-12-31', 'en')).toContain('31');
+    expect(formatDate('2024-12-31', 'en')).toContain('2024');
   });
 });
