@@ -3,8 +3,8 @@
 //! Node.js. These routes are not API and so not in the OpenAPI document; each embedded file is
 //! registered as its own exact path, so any other path still reaches the API's 404/405 fallback.
 
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 

@@ -14,7 +14,12 @@ import { AxeBuilder } from '@axe-core/playwright';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
 
-export const kk = JSON.parse(readFileSync(resolve(here, '../../src/i18n/kk.json'), 'utf8'));
+/** The console's messages in `lang` (its own src/i18n files, so a changed label moves the tests). */
+export function messages(lang) {
+  return JSON.parse(readFileSync(resolve(here, `../../src/i18n/${lang}.json`), 'utf8'));
+}
+
+export const kk = messages('kk');
 
 /** The message `key` of kk.json with `{name}` filled, as the console renders it. */
 export function kkText(key, params = {}) {
