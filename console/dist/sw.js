@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-y2Y3lHxl.js","/assets/AttendanceFields-C8ggDe7D.js","/assets/EventForm-B2kEc8_p.js","/assets/EventPage-KurEF8bU.js","/assets/OutboxPage-DToWGGbL.js","/assets/Plans-CUaL3AnO.js","/assets/index-DHlolB7y.js","/assets/index-DWlxMN3B.css","/assets/plans-Bp_bNwsz.js"];
-const CACHE = 'adal-shell-' + "5c8b0170b2dbe78c";
+const SHELL = ["/","/favicon.svg","/assets/Admin-Cefmdiqn.js","/assets/AttendanceFields-C97UpK8z.js","/assets/EventForm-CRtHMy61.js","/assets/EventPage-BhgdUnIJ.js","/assets/OutboxPage-7RORRQF7.js","/assets/Plans-CMS78HCp.js","/assets/index-DHxlvWYd.js","/assets/index-DWlxMN3B.css","/assets/plans-DeV9xUuD.js"];
+const CACHE = 'adal-shell-' + "c634e82d05465d7b";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -42,10 +42,11 @@ self.addEventListener('fetch', (event) => {
           }
           return response;
         })
-        .catch(() => caches.match('/').then((hit) => hit || Response.error())),
+        .catch(() => caches.match('/', { ignoreVary: true }).then((hit) => hit || Response.error())),
     );
     return;
   }
   // Hashed assets never change under one name: the cache first.
-  event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+  // ignoreVary: a module script's request carries Origin, the one that filled the cache did not.
+  event.respondWith(caches.match(request.url, { ignoreVary: true }).then((hit) => hit || fetch(request)));
 });

@@ -103,6 +103,9 @@ export const ERROR_CODES = [
   'required', 'type', 'format', 'length', 'range', 'enum', 'exists', 'order', 'held', 'cancelled',
   'distinct', 'duration', 'iin', 'mismatch', 'self', 'cycle', 'unknown', 'unknown_field', 'sort',
   'lead', 'not_responsible', 'invalid_characters',
+  // IINs and sign-in sheets
+  'century', 'control_digit', 'digits', 'birth_date', 'duplicate', 'not_started', 'header', 'empty',
+  'csv', 'xlsx', 'rows', 'encoding',
 ] as const;
 
 /** Which enum of the OpenAPI document each label group translates. */

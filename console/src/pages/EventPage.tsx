@@ -1,7 +1,7 @@
 // One event: its details, attendance (PUT with If-Match), a sign-in sheet upload whose refused
 // rows are named by the sheet's own row numbers, the named attendees (IIN masked), cancel and
 // delete behind a confirmation.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isProblem, write, writeFile, type Outcome, type Schemas } from '../api/client';
 import { enumLabel, errorText, formatNumber, t, type MessageKey } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
@@ -31,6 +31,12 @@ export function EventPage(props: { id: string }) {
   const [sheetMsg, setSheetMsg] = useState<Msg>(null);
   const [refused, setRefused] = useState<{ row: number | null; field: string; text: string }[]>([]);
   const [file, setFile] = useState<File | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  // Emptied after each upload, so picking the corrected file of the same name is a change.
+  const clearFile = () => {
+    setFile(null);
+    if (fileInput.current) fileInput.current.value = '';
+  };
   const [pageMsg, setPageMsg] = useState<Msg>(null);
   const [ask, setAsk] = useState<'cancel' | 'delete' | null>(null);
   const [busy, setBusy] = useState(false);
@@ -107,8 +113,18 @@ export function EventPage(props: { id: string }) {
       setSheetMsg({ kind: 'error', text: t('sheet.type') });
       return;
     }
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await file.arrayBuffer();
+    } catch {
+      // The file changed on disk after it was picked: it must be picked again.
+      setSheetMsg({ kind: 'error', text: t('sheet.reread') });
+      return;
+    } finally {
+      clearFile();
+    }
     setBusy(true);
-    const o = await writeFile(`/api/v1/events/${encodeURIComponent(ev.id)}/attendees`, type, await file.arrayBuffer(), {
+    const o = await writeFile(`/api/v1/events/${encodeURIComponent(ev.id)}/attendees`, type, bytes, {
       label: { key: 'outbox.op.sheet', params: { title: ev.title } },
     });
     setBusy(false);
@@ -227,6 +243,7 @@ export function EventPage(props: { id: string }) {
               {(a) => (
                 <input
                   {...a}
+                  ref={fileInput}
                   type="file"
                   accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                   onChange={(e) => setFile((e.currentTarget as HTMLInputElement).files?.[0] ?? null)}

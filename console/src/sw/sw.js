@@ -42,10 +42,11 @@ self.addEventListener('fetch', (event) => {
           }
           return response;
         })
-        .catch(() => caches.match('/').then((hit) => hit || Response.error())),
+        .catch(() => caches.match('/', { ignoreVary: true }).then((hit) => hit || Response.error())),
     );
     return;
   }
   // Hashed assets never change under one name: the cache first.
-  event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
+  // ignoreVary: a module script's request carries Origin, the one that filled the cache did not.
+  event.respondWith(caches.match(request.url, { ignoreVary: true }).then((hit) => hit || fetch(request)));
 });
