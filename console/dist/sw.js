@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-Cefmdiqn.js","/assets/AttendanceFields-C97UpK8z.js","/assets/EventForm-CRtHMy61.js","/assets/EventPage-BhgdUnIJ.js","/assets/OutboxPage-7RORRQF7.js","/assets/Plans-CMS78HCp.js","/assets/index-DHxlvWYd.js","/assets/index-DWlxMN3B.css","/assets/plans-DeV9xUuD.js"];
-const CACHE = 'adal-shell-' + "c634e82d05465d7b";
+const SHELL = ["/","/favicon.svg","/assets/Admin-j1-FxTaX.js","/assets/AttendanceFields-Bx7gqPy_.js","/assets/EventForm-DQmKL-Vd.js","/assets/EventPage-DFkOtryv.js","/assets/OutboxPage-CLToJQL0.js","/assets/Plans-BufVI3K2.js","/assets/index-Ck_kpVGG.js","/assets/index-DWlxMN3B.css","/assets/plans-8C6fSy7a.js"];
+const CACHE = 'adal-shell-' + "038f40e272eef3bb";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

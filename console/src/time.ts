@@ -147,3 +147,11 @@ export function formatDate(date: string, lang?: Lang): string {
     new Date(Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]))),
   );
 }
+
+/** A start and end for people: the date once when both fall on the same local day. */
+export function formatSpan(start: string, end: string, timeZone: string, lang?: Lang): string {
+  const s = instantToLocal(start, timeZone);
+  const e = instantToLocal(end, timeZone);
+  if (s.date === e.date) return `${formatInstant(start, timeZone, lang)}–${e.time}`;
+  return `${formatInstant(start, timeZone, lang)} – ${formatInstant(end, timeZone, lang)}`;
+}

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, isProblem, write, writeFile, type Outcome, type Schemas } from '../api/client';
 import { enumLabel, errorText, formatNumber, t, type MessageKey } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
-import { formatInstant } from '../time';
+import { formatSpan } from '../time';
 import { hasScope } from '../session';
 import { Confirm, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { AttendanceFields, attendanceBody, attendanceDraft, type AttendanceDraft } from '../components/AttendanceFields';
@@ -14,6 +14,20 @@ import { maskIin, sheetColumn, sheetRow, sheetType } from '../sheet';
 
 type EventRecord = Schemas['EventResponse'];
 type Attendee = Schemas['AttendeeResponse'];
+
+const COLUMNS: Record<string, MessageKey> = {
+  full_name: 'attendees.name',
+  iin: 'attendees.iin',
+  birth_year: 'attendees.birth_year',
+  organisation: 'attendees.organisation',
+  gender: 'attendees.gender',
+};
+
+/** A sheet column by its label in the person's language (the header itself stays as typed). */
+function columnLabel(column: string): string {
+  const key = COLUMNS[column];
+  return key ? `${t(key)} (${column})` : column;
+}
 
 type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 
@@ -181,7 +195,7 @@ export function EventPage(props: { id: string }) {
         <dd class={`status ${ev.status}`}>{enumLabel('status', ev.status)}</dd>
         <dt>{t('event.when')}</dt>
         <dd>
-          {formatInstant(ev.starts_at, tz, lang)} – {formatInstant(ev.ends_at, tz, lang)}
+          {formatSpan(ev.starts_at, ev.ends_at, tz, lang)}
         </dd>
         <dt>{t('event.kind')}</dt>
         <dd>{enumLabel('kind', ev.kind)}</dd>
@@ -256,7 +270,7 @@ export function EventPage(props: { id: string }) {
                 {refused.map((r, i) => (
                   <li key={i}>
                     {r.row ? <strong>{t('sheet.row', { row: String(r.row) })}</strong> : null}
-                    {r.field ? ` ${r.field}` : ''}: {r.text}
+                    {r.field ? ` ${columnLabel(r.field)}` : ''}: {r.text}
                   </li>
                 ))}
               </ul>
@@ -276,7 +290,7 @@ export function EventPage(props: { id: string }) {
           ) : attendees.length === 0 ? (
             <p>{t('attendees.empty')}</p>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0} role="region" aria-label={t('attendees.title')}>
               <table>
                 <thead>
                   <tr>

@@ -178,7 +178,7 @@ function PlanItems(props: { planId: string }) {
       {items.length === 0 ? (
         <p>{t('item.empty')}</p>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('plans.items')}>
           <table>
             <thead>
               <tr>

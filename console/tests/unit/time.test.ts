@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatInstant, instantToLocal, kazakhDate, localToInstant, offsetMinutes, todayIn } from '../../src/time';
+import { formatDate, formatSpan, formatInstant, instantToLocal, kazakhDate, localToInstant, offsetMinutes, todayIn } from '../../src/time';
 
 const ALMATY = 'Asia/Almaty';
 
@@ -84,5 +84,11 @@ describe('an instant to the local date and time of the registry', () => {
   it('formats a calendar date without shifting it by a time zone', () => {
     expect(formatDate('2024-12-31', 'en')).toContain('31');
     expect(formatDate('2024-12-31', 'en')).toContain('2024');
+  });
+
+  it('names the date once when an event starts and ends on the same local day', () => {
+    const span = formatSpan('2024-03-14T05:00:00Z', '2024-03-14T07:00:00Z', ALMATY, 'en');
+    expect(span.endsWith('10:00–12:00')).toBe(true);
+    expect(span.match(/2024/g)).toHaveLength(1);
   });
 });

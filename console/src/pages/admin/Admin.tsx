@@ -122,7 +122,7 @@ function Departments() {
   return (
     <div>
       <h2>{t('admin.departments')}</h2>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.departments')}>
         <table>
           <thead>
             <tr>
@@ -243,7 +243,7 @@ function Accounts() {
     <div>
       <h2>{t('admin.accounts')}</h2>
       {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.accounts')}>
         <table>
           <thead>
             <tr>
@@ -395,7 +395,7 @@ function Clients() {
       <h2>{t('admin.clients')}</h2>
       {secret && <Secret {...secret} />}
       {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.clients')}>
         <table>
           <thead>
             <tr>
@@ -482,7 +482,7 @@ function Audit() {
       {verify && <Notice kind={verify.kind}>{verify.text}</Notice>}
       {error && <Notice kind="error">{error}</Notice>}
       {entries.length === 0 && !error && <p>{t('audit.empty')}</p>}
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.audit')}>
         <table>
           <thead>
             <tr>
