@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-j1-FxTaX.js","/assets/AttendanceFields-Bx7gqPy_.js","/assets/EventForm-DQmKL-Vd.js","/assets/EventPage-DFkOtryv.js","/assets/OutboxPage-CLToJQL0.js","/assets/Plans-BufVI3K2.js","/assets/index-Ck_kpVGG.js","/assets/index-DWlxMN3B.css","/assets/plans-8C6fSy7a.js"];
-const CACHE = 'adal-shell-' + "038f40e272eef3bb";
+const SHELL = ["/","/favicon.svg","/assets/Admin-CmFCVfHx.js","/assets/AttendanceFields-BFGDrow_.js","/assets/EventForm-NaKAVaHY.js","/assets/EventPage-Dnlt4SiC.js","/assets/OutboxPage-C0Jk36Jv.js","/assets/Plans-BXMVtXFL.js","/assets/index-DWlxMN3B.css","/assets/index-hAwFYbPZ.js","/assets/plans-CJKRE0vl.js"];
+const CACHE = 'adal-shell-' + "b4e549e29720ff53";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

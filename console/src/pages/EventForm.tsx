@@ -189,9 +189,14 @@ export function EventForm(props: { id?: string }) {
   };
 
   const others = Object.entries(errors).filter(([f]) => !SHOWN.some((s) => f === s || f.startsWith(`${s}[`) || f.startsWith(`${s}.`)));
-  const partnerOptions = departments
-    .filter((d) => d.active && d.id !== (original?.lead_department_id ?? me.department_id))
-    .map((d) => ({ value: d.id, label: departmentName(d, lang) }));
+  const candidates = departments.filter((d) => d.active && d.id !== (original?.lead_department_id ?? me.department_id));
+  // Names are not unique: a name that appears twice carries its code, so the two can be told apart.
+  const nameCount = new Map<string, number>();
+  for (const d of candidates) nameCount.set(departmentName(d, lang), (nameCount.get(departmentName(d, lang)) ?? 0) + 1);
+  const partnerOptions = candidates.map((d) => {
+    const name = departmentName(d, lang);
+    return { value: d.id, label: (nameCount.get(name) ?? 0) > 1 ? `${name} (${d.code})` : name };
+  });
 
   return (
     <section>

@@ -13,6 +13,12 @@ function describe(e: OutboxEntry): string {
   return t(key, e.label.params ?? { method: e.method, path: e.path });
 }
 
+/** The page of the event a write was about, where a refused change can be made again. */
+function recordLink(e: OutboxEntry): string | null {
+  const m = /^\/api\/v1\/events\/([^/]+)/.exec(e.path);
+  return m && e.method !== 'DELETE' ? `#/events/${m[1]}` : null;
+}
+
 export function OutboxPage() {
   const { tz, lang, online } = useApp();
   const entries = useOutboxEntries();
@@ -56,6 +62,11 @@ export function OutboxPage() {
               )}
               {(e.state === 'failed' || stale) && (
                 <div class="actions">
+                  {recordLink(e) && (
+                    <a class="button" href={recordLink(e) ?? undefined}>
+                      {t('outbox.open_record')}
+                    </a>
+                  )}
                   <button type="button" onClick={() => void outbox.resend(e.seq)}>
                     {t('outbox.resend')}
                   </button>
