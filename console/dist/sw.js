@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-CmFCVfHx.js","/assets/AttendanceFields-BFGDrow_.js","/assets/EventForm-NaKAVaHY.js","/assets/EventPage-Dnlt4SiC.js","/assets/OutboxPage-C0Jk36Jv.js","/assets/Plans-BXMVtXFL.js","/assets/index-DWlxMN3B.css","/assets/index-hAwFYbPZ.js","/assets/plans-CJKRE0vl.js"];
-const CACHE = 'adal-shell-' + "b4e549e29720ff53";
+const SHELL = ["/","/favicon.svg","/assets/Admin-JVlO-2CT.js","/assets/AttendanceFields-BQHagYiC.js","/assets/EventForm-CYVOSW2A.js","/assets/EventPage-pYVzQV3T.js","/assets/OutboxPage-nbRQSo_V.js","/assets/Plans-CCxTeD5P.js","/assets/index-COy-mzkq.js","/assets/index-DWlxMN3B.css","/assets/plans-DgCgTt7o.js"];
+const CACHE = 'adal-shell-' + "9d5fe48867352e7d";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -89,6 +89,13 @@ export function App() {
     };
   }, []);
 
+  // A new page moves focus to its content, so a screen reader starts there and Tab continues there.
+  const path = route.join('/');
+  const [firstPath] = useState(path);
+  useEffect(() => {
+    if (path !== firstPath) document.getElementById('main')?.focus();
+  }, [path]);
+
   useEffect(() => {
     outbox.setAccount(me?.id ?? null);
     if (me) void outbox.flush();
