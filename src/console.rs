@@ -38,7 +38,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 
 fn is_reserved(name: &str) -> bool {
     let first = name.split('/').next().unwrap_or(name);
-    RESERVED.iter().any(|r| first == *r)
+    RESERVED.contains(&first)
 }
 
 async fn serve(req: HttpRequest) -> Result<HttpResponse, ApiError> {
