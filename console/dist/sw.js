@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-JVlO-2CT.js","/assets/AttendanceFields-BQHagYiC.js","/assets/EventForm-CYVOSW2A.js","/assets/EventPage-pYVzQV3T.js","/assets/OutboxPage-nbRQSo_V.js","/assets/Plans-CCxTeD5P.js","/assets/index-COy-mzkq.js","/assets/index-DWlxMN3B.css","/assets/plans-DgCgTt7o.js"];
-const CACHE = 'adal-shell-' + "9d5fe48867352e7d";
+const SHELL = ["/","/favicon.svg","/assets/Admin-DdJC6HcA.js","/assets/AttendanceFields-CG-sP2xo.js","/assets/EventForm-C4ND-FP8.js","/assets/EventPage-BkxUoKCL.js","/assets/OutboxPage-CZlTVanj.js","/assets/Plans-B1VEqYgJ.js","/assets/index-DWlxMN3B.css","/assets/index-YlgRdP72.js","/assets/plans-JmfJ61GG.js"];
+const CACHE = 'adal-shell-' + "0100df2e9fa3ddfe";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

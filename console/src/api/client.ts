@@ -232,8 +232,15 @@ async function submit(request: OutboxRequest, label: OutboxLabel): Promise<{ out
 }
 
 /**
- * Sends a JSON write through the outbox and waits for its first outcome. A refusal answered
- * while the person is looking at the form is shown there, so it leaves the outbox.
+ * A refusal leaves the outbox only when the person is still on the page that made the write and
+ * so sees it beside the fields; had they moved on, it stays in the outbox page for them.
+ */
+async function settleRefusal(outcome: Outcome, seq: number, from: string | undefined): Promise<void> {
+  if (outcome.kind === 'failed' && globalThis.location?.hash === from) await outbox.drop(seq);
+}
+
+/**
+ * Sends a JSON write through the outbox and waits for its first outcome.
  */
 export async function write<P extends keyof paths, M extends WriteMethod>(
   method: M,
@@ -245,11 +252,12 @@ export async function write<P extends keyof paths, M extends WriteMethod>(
   const headers: Record<string, string> = {};
   if (body !== null) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
   if (options.ifMatch) headers['If-Match'] = options.ifMatch;
+  const from = globalThis.location?.hash;
   const { outcome, seq } = await submit(
     { method, path: fillPath(path as string, params), headers, body: body === null ? null : JSON.stringify(body) },
     options.label,
   );
-  if (outcome.kind === 'failed') await outbox.drop(seq);
+  await settleRefusal(outcome, seq, from);
   return outcome;
 }
 
@@ -262,8 +270,9 @@ export async function writeFile(
 ): Promise<Outcome> {
   const headers: Record<string, string> = { 'Content-Type': contentType };
   if (options.ifMatch) headers['If-Match'] = options.ifMatch;
+  const from = globalThis.location?.hash;
   const { outcome, seq } = await submit({ method: 'POST', path, headers, body: bytes }, options.label);
-  if (outcome.kind === 'failed') await outbox.drop(seq);
+  await settleRefusal(outcome, seq, from);
   return outcome;
 }
 
