@@ -12,7 +12,8 @@ async function signIn(page, username, password) {
   await page.getByLabel(kk['signin.username']).fill(username);
   await page.getByLabel(kk['signin.password']).fill(password);
   await page.getByRole('button', { name: kk['signin.submit'] }).click();
-  await page.getByRole('heading', { name: kk['events.title'], level: 1 }).waitFor(STEP);
+  // Signed in, on whichever page the address names.
+  await page.getByRole('navigation', { name: kk['nav.label'] }).waitFor(STEP);
 }
 
 describe('the outbox on a shared device', () => {
