@@ -129,7 +129,9 @@ async function uploadSheets(page, server, seed, event, shot) {
   // The second person is on the sheet's row 3 (the header is row 1).
   const refused = page.locator('ul.refused li');
   assert.equal(await refused.count(), 1, 'one row refused');
-  assert.match(await refused.first().innerText(), new RegExp(`^${kkText('sheet.row', { row: 3 })}`));
+  const reason = await refused.first().innerText();
+  assert.match(reason, new RegExp(`^${kkText('sheet.row', { row: 3 })}`));
+  assert.ok(reason.includes(kkText('error.control_digit')), `the reason is in Kazakh, from its code: ${reason}`);
   await assertAccessible(page, 'the event page with a refused sheet');
   await shot('sheet-refused');
   const none = await expectStatus(
