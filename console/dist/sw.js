@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-DdJC6HcA.js","/assets/AttendanceFields-CG-sP2xo.js","/assets/EventForm-C4ND-FP8.js","/assets/EventPage-BkxUoKCL.js","/assets/OutboxPage-CZlTVanj.js","/assets/Plans-B1VEqYgJ.js","/assets/index-DWlxMN3B.css","/assets/index-YlgRdP72.js","/assets/plans-JmfJ61GG.js"];
-const CACHE = 'adal-shell-' + "0100df2e9fa3ddfe";
+const SHELL = ["/","/favicon.svg","/assets/Admin-BOqZW2Mu.js","/assets/AttendanceFields-CjZv3Rm8.js","/assets/EventForm-Dxml3Ryi.js","/assets/EventPage-By6ssW9l.js","/assets/OutboxPage-CX8yM4fc.js","/assets/Plans-B8Fske4I.js","/assets/index-DWlxMN3B.css","/assets/index-DoTIyWqY.js","/assets/plans-Rt17YDGF.js"];
+const CACHE = 'adal-shell-' + "6265742ff95d4bfc";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -34,8 +34,10 @@ function isEvent(item: ListItem): item is EventRecord {
 export function EventsList() {
   const { me, tz, lang } = useApp();
   const departments = useDepartments();
-  const [draft, setDraft] = useState<Filters>(EMPTY);
-  const [filters, setFilters] = useState<Filters>(EMPTY);
+  // Organisers open on their own department's work; readers (viewers, coordinators, admins) on all.
+  const initial: Filters = { ...EMPTY, mine: hasScope(me, 'events:write') && !hasScope(me, 'admin') };
+  const [draft, setDraft] = useState<Filters>(initial);
+  const [filters, setFilters] = useState<Filters>(initial);
   const [items, setItems] = useState<EventRecord[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -172,8 +174,8 @@ export function EventsList() {
           <button
             type="button"
             onClick={() => {
-              setDraft(EMPTY);
-              setFilters(EMPTY);
+              setDraft(initial);
+              setFilters(initial);
             }}
           >
             {t('common.reset')}
