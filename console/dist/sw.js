@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-BOqZW2Mu.js","/assets/AttendanceFields-CjZv3Rm8.js","/assets/EventForm-Dxml3Ryi.js","/assets/EventPage-By6ssW9l.js","/assets/OutboxPage-CX8yM4fc.js","/assets/Plans-B8Fske4I.js","/assets/index-DWlxMN3B.css","/assets/index-DoTIyWqY.js","/assets/plans-Rt17YDGF.js"];
-const CACHE = 'adal-shell-' + "6265742ff95d4bfc";
+const SHELL = ["/","/favicon.svg","/assets/Admin-1Fp-oVYy.js","/assets/AttendanceFields-BoBxDREv.js","/assets/EventForm-Dm4H_FSe.js","/assets/EventPage-D2O5maEp.js","/assets/OutboxPage-BN65c-p5.js","/assets/Plans-BvwV6CO9.js","/assets/index-DWlxMN3B.css","/assets/index-x0Z9rXkr.js","/assets/plans-CcZvusxP.js"];
+const CACHE = 'adal-shell-' + "03283ab183403f1a";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

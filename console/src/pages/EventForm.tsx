@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, write, isProblem, type Schemas } from '../api/client';
 import { enumLabel, t } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
-import { instantToLocal, localToInstant } from '../time';
+import { formatSpan, instantToLocal, localToInstant } from '../time';
 import { CheckboxGroup, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { AttendanceFields, attendanceBody, emptyAttendance, type AttendanceDraft } from '../components/AttendanceFields';
 import { AUDIENCES, FORMATS, KINDS, ORGANISER_ROLES } from '../enums';
@@ -149,6 +149,7 @@ export function EventForm(props: { id?: string }) {
 
   const editing = !!props.id;
   const startsAt = localToInstant(draft.date, draft.start, tz);
+  const endsAt = localToInstant(draft.endDate || draft.date, draft.end, tz);
   const past = !editing && !!startsAt && Date.parse(startsAt) < Date.now();
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setDraft((d) => ({ ...d, [k]: v }));
   const text = (k: 'title' | 'description' | 'date' | 'start' | 'endDate' | 'end' | 'venue' | 'planned') => (e: Event) =>
@@ -250,6 +251,11 @@ export function EventForm(props: { id?: string }) {
           </Field>
           <Field label={t('event.end_date')}>{(a) => <input {...a} type="date" value={draft.endDate} onInput={text('endDate')} />}</Field>
         </div>
+        {startsAt && endsAt && Date.parse(endsAt) > Date.parse(startsAt) && (
+          <p class="hint" aria-live="polite">
+            {t('event.when_preview', { when: formatSpan(startsAt, endsAt, tz, lang) })}
+          </p>
+        )}
         <Field label={t('event.venue')} errors={errors.venue}>
           {(a) => <input {...a} value={draft.venue} onInput={text('venue')} />}
         </Field>
