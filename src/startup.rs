@@ -27,7 +27,9 @@ use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
-use crate::{accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, reports};
+use crate::{
+    accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, registry, reports,
+};
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
 fn routes(cfg: &mut ServiceConfig) {
@@ -35,6 +37,7 @@ fn routes(cfg: &mut ServiceConfig) {
         .service(health::ready)
         .service(health::metrics)
         .service(auth::http::jwks)
+        .service(registry::info)
         .service(
             scope::scope("/api/v1/auth")
                 .service(auth::http::token)
@@ -180,6 +183,7 @@ impl Application {
                         HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish()
                     }),
                 )
+                .configure(crate::console::routes)
                 .default_service(web::to(routes::fallback))
                 .wrap(from_fn(crate::http::path_text::middleware))
                 .wrap(from_fn(crate::http::headers::head_as_get))

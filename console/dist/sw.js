@@ -1,0 +1,52 @@
+// The console's service worker: the app shell from the cache when the network fails, and the
+// API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
+const SHELL = ["/","/favicon.svg","/assets/Admin-1Fp-oVYy.js","/assets/AttendanceFields-BoBxDREv.js","/assets/EventForm-Dm4H_FSe.js","/assets/EventPage-D2O5maEp.js","/assets/OutboxPage-BN65c-p5.js","/assets/Plans-BvwV6CO9.js","/assets/index-DWlxMN3B.css","/assets/index-x0Z9rXkr.js","/assets/plans-CcZvusxP.js"];
+const CACHE = 'adal-shell-' + "03283ab183403f1a";
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    caches
+      .open(CACHE)
+      .then((cache) => cache.addAll(SHELL))
+      .then(() => self.skipWaiting()),
+  );
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith('adal-shell-') && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+function isShell(url) {
+  return url.origin === self.location.origin && (url.pathname === '/' || url.pathname === '/index.html' || SHELL.includes(url.pathname));
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  // /api/, /health, /docs, /metrics: network only, never stored.
+  if (!isShell(url) && request.mode !== 'navigate') return;
+  if (request.mode === 'navigate' || url.pathname === '/' || url.pathname === '/index.html') {
+    // The page itself: the network first, so a new release shows at once; the cache offline.
+    event.respondWith(
+      fetch(request)
+        .then((response) => {
+          if (response.ok) {
+            const copy = response.clone();
+            void caches.open(CACHE).then((cache) => cache.put('/', copy));
+          }
+          return response;
+        })
+        .catch(() => caches.match('/', { ignoreVary: true }).then((hit) => hit || Response.error())),
+    );
+    return;
+  }
+  // Hashed assets never change under one name: the cache first.
+  // ignoreVary: a module script's request carries Origin, the one that filled the cache did not.
+  event.respondWith(caches.match(request.url, { ignoreVary: true }).then((hit) => hit || fetch(request)));
+});

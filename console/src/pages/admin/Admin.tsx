@@ -1,0 +1,512 @@
+// Administration, loaded only when an admin opens it: departments, accounts (create, reset a
+// password, deactivate), clients (the secret shown once, with a copy button), the audit trail.
+import { useEffect, useState } from 'preact/hooks';
+import { api, isProblem, write, type Outcome, type Schemas } from '../../api/client';
+import { enumLabel, t, type MessageKey } from '../../i18n';
+import { departmentName, loadDepartments, useApp, type Department } from '../../state';
+import { formatInstant } from '../../time';
+import { Confirm, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../../components/ui';
+import { ROLES, SCOPES } from '../../enums';
+import { CheckboxGroup } from '../../components/ui';
+
+type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
+const TABS: { id: string; key: MessageKey }[] = [
+  { id: 'departments', key: 'admin.departments' },
+  { id: 'accounts', key: 'admin.accounts' },
+  { id: 'clients', key: 'admin.clients' },
+  { id: 'audit', key: 'admin.audit' },
+];
+
+function useResult() {
+  const [msg, setMsg] = useState<Msg>(null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  /** Shows the outcome of a write; true when the server accepted it. */
+  const show = (o: Outcome): boolean => {
+    setErrors({});
+    if (o.kind === 'sent') {
+      setMsg({ kind: 'ok', text: t('common.saved') });
+      return true;
+    }
+    if (o.kind === 'queued') setMsg({ kind: 'info', text: t('common.queued') });
+    else {
+      setErrors(fieldErrors(isProblem(o.problem) ? o.problem.errors : null));
+      setMsg({ kind: 'error', text: problemText(o.status, o.problem) });
+    }
+    return false;
+  };
+  return { msg, errors, show, setMsg };
+}
+
+const label = (what: string) => ({ key: 'outbox.op.other', params: { method: t('admin.title'), path: what } });
+const value = (set: (v: string) => void) => (e: Event) => set((e.currentTarget as HTMLInputElement).value);
+
+export function Admin(props: { tab?: string }) {
+  const tab = props.tab ?? 'departments';
+  const current = TABS.find((x) => x.id === tab) ?? TABS[0];
+  return (
+    <section>
+      <h1>{t('admin.title')}</h1>
+      <nav class="tabs" aria-label={t('admin.title')}>
+        {TABS.map((x) => (
+          <a key={x.id} class="button" href={`#/admin/${x.id}`} aria-current={x.id === current?.id ? 'page' : undefined}>
+            {t(x.key)}
+          </a>
+        ))}
+      </nav>
+      {current?.id === 'departments' && <Departments />}
+      {current?.id === 'accounts' && <Accounts />}
+      {current?.id === 'clients' && <Clients />}
+      {current?.id === 'audit' && <Audit />}
+    </section>
+  );
+}
+
+function DepartmentSelect(props: { label: string; value: string; onChange: (v: string) => void; departments: Department[]; errors?: string[]; allowNone?: boolean }) {
+  const { lang } = useApp();
+  return (
+    <Field label={props.label} errors={props.errors}>
+      {(a) => (
+        <select {...a} value={props.value} onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="">{props.allowNone ? t('dept.no_parent') : '—'}</option>
+          {props.departments.map((d) => (
+            <option key={d.id} value={d.id}>
+              {departmentName(d, lang)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+function Departments() {
+  const { lang } = useApp();
+  const [list, setList] = useState<Department[]>([]);
+  const [editing, setEditing] = useState<Department | 'new' | null>(null);
+  const [code, setCode] = useState('');
+  const [kk, setKk] = useState('');
+  const [ru, setRu] = useState('');
+  const [parent, setParent] = useState('');
+  const [active, setActive] = useState(true);
+  const r = useResult();
+  const reload = () => void loadDepartments(true).then(setList);
+  useEffect(reload, []);
+  const byId = new Map(list.map((d) => [d.id, d]));
+
+  const open = (d: Department | 'new') => {
+    setEditing(d);
+    r.setMsg(null);
+    setCode(d === 'new' ? '' : d.code);
+    setKk(d === 'new' ? '' : d.name_kk);
+    setRu(d === 'new' ? '' : d.name_ru);
+    setParent(d === 'new' ? '' : d.parent_id ?? '');
+    setActive(d === 'new' ? true : d.active);
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const o =
+      editing === 'new'
+        ? await write('POST', '/api/v1/departments', {}, { code: code.trim(), name_kk: kk.trim(), name_ru: ru.trim(), parent_id: parent || null }, { label: label(code) })
+        : editing
+          ? await write('PATCH', '/api/v1/departments/{id}', { id: editing.id }, { name_kk: kk.trim(), name_ru: ru.trim(), parent_id: parent || null, active }, {
+              ifMatch: `"${editing.version}"`,
+              label: label(editing.code),
+            })
+          : null;
+    if (o && r.show(o)) {
+      setEditing(null);
+      reload();
+    }
+  };
+
+  return (
+    <div>
+      <h2>{t('admin.departments')}</h2>
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.departments')}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('dept.code')}</th>
+              <th scope="col">{t('dept.name_kk')}</th>
+              <th scope="col">{t('dept.name_ru')}</th>
+              <th scope="col">{t('dept.parent')}</th>
+              <th scope="col">{t('dept.active')}</th>
+              <th scope="col">{t('common.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((d) => (
+              <tr key={d.id}>
+                <td class="mono">{d.code}</td>
+                <td>{d.name_kk}</td>
+                <td>{d.name_ru}</td>
+                <td>{d.parent_id ? departmentName(byId.get(d.parent_id), lang) : ''}</td>
+                <td>{d.active ? t('common.yes') : t('common.no')}</td>
+                <td>
+                  <button type="button" onClick={() => open(d)} aria-label={t('dept.edit', { name: departmentName(d, lang) })}>
+                    {t('common.edit')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {editing === null ? (
+        <div class="actions">
+          <button type="button" class="primary" onClick={() => open('new')}>
+            {t('dept.new')}
+          </button>
+        </div>
+      ) : (
+        <form noValidate onSubmit={(e) => void save(e)}>
+          <h3>{editing === 'new' ? t('dept.new') : t('dept.edit', { name: departmentName(editing, lang) })}</h3>
+          {editing === 'new' && (
+            <Field label={t('dept.code')} errors={r.errors.code}>
+              {(a) => <input {...a} value={code} onInput={value(setCode)} />}
+            </Field>
+          )}
+          <Field label={t('dept.name_kk')} errors={r.errors.name_kk}>
+            {(a) => <input {...a} value={kk} onInput={value(setKk)} />}
+          </Field>
+          <Field label={t('dept.name_ru')} errors={r.errors.name_ru}>
+            {(a) => <input {...a} value={ru} onInput={value(setRu)} />}
+          </Field>
+          <DepartmentSelect label={t('dept.parent')} value={parent} onChange={setParent} departments={list.filter((d) => editing === 'new' || d.id !== editing.id)} errors={r.errors.parent_id} allowNone />
+          {editing !== 'new' && (
+            <label class="check">
+              <input type="checkbox" checked={active} onChange={(e) => setActive((e.currentTarget as HTMLInputElement).checked)} />
+              {t('dept.active')}
+            </label>
+          )}
+          {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
+          <div class="actions">
+            <button type="submit" class="primary">
+              {t('common.save')}
+            </button>
+            <button type="button" onClick={() => setEditing(null)}>
+              {t('common.cancel')}
+            </button>
+          </div>
+        </form>
+      )}
+      {editing === null && r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
+    </div>
+  );
+}
+
+type Account = Schemas['AccountResponse'];
+
+function Accounts() {
+  const { lang } = useApp();
+  const [list, setList] = useState<Account[]>([]);
+  const [departments, setDepartments] = useState<Department[]>([]);
+  const [form, setForm] = useState({ username: '', display_name: '', department_id: '', role: 'organiser' as Schemas['Role'], password: '' });
+  const [resetFor, setResetFor] = useState<Account | null>(null);
+  const [newPassword, setNewPassword] = useState('');
+  const [toggle, setToggle] = useState<Account | null>(null);
+  const r = useResult();
+  const reset = useResult();
+  const reload = () => void api.GET('/api/v1/accounts', { params: { query: { limit: 200 } } }).then((x) => setList(x.data?.items ?? []));
+  useEffect(() => {
+    reload();
+    void loadDepartments().then(setDepartments);
+  }, []);
+  const byId = new Map(departments.map((d) => [d.id, d]));
+  const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    if (r.show(await write('POST', '/api/v1/accounts', {}, { ...form, username: form.username.trim(), display_name: form.display_name.trim() }, { label: label(form.username) }))) {
+      setForm({ ...form, username: '', display_name: '', password: '' });
+      reload();
+    }
+  };
+  const savePassword = async (e: Event) => {
+    e.preventDefault();
+    if (!resetFor) return;
+    const o = await write('PATCH', '/api/v1/accounts/{id}', { id: resetFor.id }, { password: newPassword }, { ifMatch: `"${resetFor.version}"`, label: label(resetFor.username) });
+    if (reset.show(o)) {
+      setNewPassword('');
+      setResetFor(null);
+      reload();
+    }
+  };
+  const flip = async (yes: boolean) => {
+    const a = toggle;
+    setToggle(null);
+    if (!yes || !a) return;
+    if (r.show(await write('PATCH', '/api/v1/accounts/{id}', { id: a.id }, { active: !a.active }, { ifMatch: `"${a.version}"`, label: label(a.username) }))) reload();
+  };
+
+  return (
+    <div>
+      <h2>{t('admin.accounts')}</h2>
+      {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.accounts')}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('account.username')}</th>
+              <th scope="col">{t('account.display_name')}</th>
+              <th scope="col">{t('account.department')}</th>
+              <th scope="col">{t('account.role')}</th>
+              <th scope="col">{t('account.active')}</th>
+              <th scope="col">{t('common.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((a) => (
+              <tr key={a.id}>
+                <td class="mono">{a.username}</td>
+                <td>{a.display_name}</td>
+                <td>{departmentName(byId.get(a.department_id), lang)}</td>
+                <td>{enumLabel('role', a.role)}</td>
+                <td>{a.active ? t('common.yes') : t('common.no')}</td>
+                <td class="row">
+                  <button type="button" onClick={() => { setResetFor(a); reset.setMsg(null); }}>
+                    {t('account.reset')}
+                  </button>
+                  <button type="button" onClick={() => setToggle(a)}>
+                    {a.active ? t('account.deactivate') : t('account.activate')}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {resetFor && (
+        <form noValidate onSubmit={(e) => void savePassword(e)}>
+          <h3>{t('account.reset_for', { name: resetFor.username })}</h3>
+          <Field label={t('account.password')} errors={reset.errors.password}>
+            {(a) => <input {...a} type="password" autocomplete="new-password" value={newPassword} onInput={value(setNewPassword)} />}
+          </Field>
+          {reset.msg && <Notice kind={reset.msg.kind}>{reset.msg.text}</Notice>}
+          <div class="actions">
+            <button type="submit" class="primary">{t('common.save')}</button>
+            <button type="button" onClick={() => setResetFor(null)}>{t('common.cancel')}</button>
+          </div>
+        </form>
+      )}
+      <form noValidate onSubmit={(e) => void create(e)}>
+        <h3>{t('account.new')}</h3>
+        <div class="grid">
+          <Field label={t('account.username')} errors={r.errors.username}>
+            {(a) => <input {...a} autocomplete="off" value={form.username} onInput={set('username')} />}
+          </Field>
+          <Field label={t('account.display_name')} errors={r.errors.display_name}>
+            {(a) => <input {...a} value={form.display_name} onInput={set('display_name')} />}
+          </Field>
+          <DepartmentSelect label={t('account.department')} value={form.department_id} onChange={(v) => setForm({ ...form, department_id: v })} departments={departments} errors={r.errors.department_id} />
+          <Field label={t('account.role')} errors={r.errors.role}>
+            {(a) => (
+              <select {...a} value={form.role} onChange={set('role')}>
+                {ROLES.map((x) => (
+                  <option key={x} value={x}>{enumLabel('role', x)}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label={t('account.password')} errors={r.errors.password}>
+            {(a) => <input {...a} type="password" autocomplete="new-password" value={form.password} onInput={set('password')} />}
+          </Field>
+        </div>
+        <button type="submit" class="primary">{t('common.save')}</button>
+      </form>
+      <Confirm
+        open={toggle !== null}
+        title={toggle?.active ? t('account.deactivate') : t('account.activate')}
+        message={toggle?.active ? t('account.deactivate_confirm', { name: toggle.username }) : t('account.activate')}
+        confirmLabel={toggle?.active ? t('account.deactivate') : t('account.activate')}
+        danger={!!toggle?.active}
+        onAnswer={(yes) => void flip(yes)}
+      />
+    </div>
+  );
+}
+
+type Client = Schemas['ClientResponse'];
+
+function Secret(props: { clientId: string; secret: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="secret" role="region" aria-label={t('client.secret')}>
+      <p><strong>{t('client.secret_warning')}</strong></p>
+      <p>{t('client.client_id')}: <span class="mono">{props.clientId}</span></p>
+      <p>{t('client.secret')}: <span class="mono">{props.secret}</span></p>
+      <button
+        type="button"
+        class="primary"
+        onClick={() => void navigator.clipboard.writeText(props.secret).then(() => setCopied(true), () => setCopied(false))}
+      >
+        {t('client.copy')}
+      </button>
+      {copied && <span role="status"> {t('client.copied')}</span>}
+    </div>
+  );
+}
+
+function Clients() {
+  const { lang } = useApp();
+  const [list, setList] = useState<Client[]>([]);
+  const [departments, setDepartments] = useState<Department[]>([]);
+  const [name, setName] = useState('');
+  const [dept, setDept] = useState('');
+  const [scopes, setScopes] = useState<string[]>(['events:read']);
+  const [secret, setSecret] = useState<{ clientId: string; secret: string } | null>(null);
+  const [rotate, setRotate] = useState<Client | null>(null);
+  const r = useResult();
+  const reload = () => void api.GET('/api/v1/clients', { params: { query: { limit: 200 } } }).then((x) => setList(x.data?.items ?? []));
+  useEffect(() => {
+    reload();
+    void loadDepartments().then(setDepartments);
+  }, []);
+  const byId = new Map(departments.map((d) => [d.id, d]));
+
+  const showSecret = (o: Outcome) => {
+    if (o.kind === 'sent') {
+      const body = o.body as Schemas['ClientWithSecret'];
+      // A replayed answer carries no secret: then there is none to show.
+      if ('client_secret' in body && body.client_secret) setSecret({ clientId: body.client_id, secret: body.client_secret });
+    }
+  };
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setSecret(null);
+    const o = await write('POST', '/api/v1/clients', {}, { name: name.trim(), department_id: dept, scopes: scopes as Schemas['Scope'][] }, { label: label(name) });
+    if (r.show(o)) {
+      showSecret(o);
+      setName('');
+      reload();
+    }
+  };
+  const answerRotate = async (yes: boolean) => {
+    const c = rotate;
+    setRotate(null);
+    if (!yes || !c) return;
+    setSecret(null);
+    const o = await write('POST', '/api/v1/clients/{id}/secret', { id: c.id }, null, { label: label(c.client_id) });
+    if (r.show(o)) showSecret(o);
+  };
+
+  return (
+    <div>
+      <h2>{t('admin.clients')}</h2>
+      {secret && <Secret {...secret} />}
+      {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.clients')}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('client.name')}</th>
+              <th scope="col">{t('client.client_id')}</th>
+              <th scope="col">{t('client.department')}</th>
+              <th scope="col">{t('client.scopes')}</th>
+              <th scope="col">{t('common.actions')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((c) => (
+              <tr key={c.id}>
+                <td>{c.name}</td>
+                <td class="mono">{c.client_id}</td>
+                <td>{departmentName(byId.get(c.department_id), lang)}</td>
+                <td>{c.scopes.map((s) => enumLabel('scope', s)).join(', ')}</td>
+                <td>
+                  <button type="button" onClick={() => setRotate(c)}>{t('client.rotate')}</button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <form noValidate onSubmit={(e) => void create(e)}>
+        <h3>{t('client.new')}</h3>
+        <Field label={t('client.name')} errors={r.errors.name}>
+          {(a) => <input {...a} value={name} onInput={value(setName)} />}
+        </Field>
+        <DepartmentSelect label={t('client.department')} value={dept} onChange={setDept} departments={departments} errors={r.errors.department_id} />
+        <CheckboxGroup legend={t('client.scopes')} options={SCOPES.map((s) => ({ value: s, label: enumLabel('scope', s) }))} selected={scopes} onChange={setScopes} errors={r.errors.scopes} />
+        <button type="submit" class="primary">{t('common.save')}</button>
+      </form>
+      <Confirm
+        open={rotate !== null}
+        title={t('client.rotate')}
+        message={t('client.rotate_confirm', { name: rotate?.name ?? '' })}
+        confirmLabel={t('client.rotate')}
+        danger
+        onAnswer={(yes) => void answerRotate(yes)}
+      />
+    </div>
+  );
+}
+
+type AuditEntry = Schemas['AuditEntry'];
+
+function Audit() {
+  const { tz, lang } = useApp();
+  const [entries, setEntries] = useState<AuditEntry[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [verify, setVerify] = useState<Msg>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = async (after: string | null) => {
+    try {
+      const x = await api.GET('/api/v1/audit', { params: { query: { limit: 50, cursor: after ?? undefined } } });
+      if (!x.data) {
+        setError(problemText(x.response.status, x.error));
+        return;
+      }
+      setEntries((prev) => (after ? [...prev, ...(x.data?.items ?? [])] : x.data?.items ?? []));
+      setCursor(x.data.next_cursor ?? null);
+    } catch {
+      setError(t('common.network_error'));
+    }
+  };
+  useEffect(() => void load(null), []);
+  const check = async () => {
+    setVerify(null);
+    try {
+      const x = await api.GET('/api/v1/audit/verify');
+      if (!x.data) setVerify({ kind: 'error', text: problemText(x.response.status, x.error) });
+      else if (x.data.ok) setVerify({ kind: 'ok', text: t('audit.ok', { n: x.data.entries }) });
+      else setVerify({ kind: 'error', text: t('audit.bad', { seq: String(x.data.first_bad_seq ?? '?') }) });
+    } catch {
+      setVerify({ kind: 'error', text: t('common.network_error') });
+    }
+  };
+  return (
+    <div>
+      <h2>{t('admin.audit')}</h2>
+      <button type="button" class="primary" onClick={() => void check()}>{t('audit.verify')}</button>
+      {verify && <Notice kind={verify.kind}>{verify.text}</Notice>}
+      {error && <Notice kind="error">{error}</Notice>}
+      {entries.length === 0 && !error && <p>{t('audit.empty')}</p>}
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.audit')}>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('audit.seq')}</th>
+              <th scope="col">{t('audit.at')}</th>
+              <th scope="col">{t('audit.action')}</th>
+              <th scope="col">{t('audit.entity')}</th>
+              <th scope="col">{t('audit.actor')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={e.seq}>
+                <td>{e.seq}</td>
+                <td>{formatInstant(e.at, tz, lang)}</td>
+                <td class="mono">{e.action}</td>
+                <td class="mono">{e.entity}{e.entity_id ? ` ${e.entity_id.slice(0, 8)}…` : ''}</td>
+                <td class="mono">{e.actor_kind}{e.actor_id ? ` ${e.actor_id.slice(0, 8)}…` : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {cursor && <button type="button" onClick={() => void load(cursor)}>{t('common.more')}</button>}
+    </div>
+  );
+}
