@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-1Fp-oVYy.js","/assets/AttendanceFields-BoBxDREv.js","/assets/EventForm-Dm4H_FSe.js","/assets/EventPage-D2O5maEp.js","/assets/OutboxPage-BN65c-p5.js","/assets/Plans-BvwV6CO9.js","/assets/index-DWlxMN3B.css","/assets/index-x0Z9rXkr.js","/assets/plans-CcZvusxP.js"];
-const CACHE = 'adal-shell-' + "03283ab183403f1a";
+const SHELL = ["/","/favicon.svg","/assets/Admin-B-566dOo.js","/assets/AttendanceFields-BijqRgwq.js","/assets/EventForm-B6jW0A1i.js","/assets/EventPage-DHWs9GNO.js","/assets/OutboxPage-zpv7RPo7.js","/assets/Plans-D_pQVEAk.js","/assets/index-BHSVZqOb.js","/assets/index-DWlxMN3B.css","/assets/plans-9d9hJLYH.js"];
+const CACHE = 'adal-shell-' + "fa9113117a5f06e3";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

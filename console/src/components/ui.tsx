@@ -146,3 +146,35 @@ export function problemText(status: number, problem: unknown): string {
       : '';
   return status >= 500 || !detail || key !== 'common.server_error' ? t(key) : `${t(key)} ${detail}`;
 }
+
+interface DataTableProps {
+  /** The accessible name of the scrollable region, usually the section's heading. */
+  label: string;
+  /** Column headings, as message keys. */
+  headers: readonly MessageKey[];
+  /** The rows (`<tr>` elements). */
+  children: ComponentChildren;
+}
+
+/**
+ * A table of records: scrollable on its own on a phone, and then a focusable, named region so a
+ * keyboard can scroll it (axe's scrollable-region-focusable); headings are column headers.
+ */
+export function DataTable({ label, headers, children }: DataTableProps) {
+  return (
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={label}>
+      <table>
+        <thead>
+          <tr>
+            {headers.map((key) => (
+              <th scope="col" key={key}>
+                {t(key)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { enumLabel, errorText, formatNumber, t, type MessageKey } from '../i18n'
 import { departmentName, go, useApp, useDepartments } from '../state';
 import { formatSpan } from '../time';
 import { hasScope } from '../session';
-import { Confirm, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
+import { Confirm, DataTable, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { AttendanceFields, attendanceBody, attendanceDraft, type AttendanceDraft } from '../components/AttendanceFields';
 import { usePlanItems } from '../plans';
 import { maskIin, sheetColumn, sheetRow, sheetType } from '../sheet';
@@ -290,30 +290,18 @@ export function EventPage(props: { id: string }) {
           ) : attendees.length === 0 ? (
             <p>{t('attendees.empty')}</p>
           ) : (
-            <div class="table-wrap" tabIndex={0} role="region" aria-label={t('attendees.title')}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">{t('attendees.name')}</th>
-                    <th scope="col">{t('attendees.iin')}</th>
-                    <th scope="col">{t('attendees.birth_year')}</th>
-                    <th scope="col">{t('attendees.organisation')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {attendees.map((a) => (
-                    <tr key={a.id}>
-                      <td>{a.full_name}</td>
-                      <td class="mono" aria-label={a.iin_last2 ? `${t('attendees.iin')} …${a.iin_last2}` : undefined}>
-                        {maskIin(a.iin_last2)}
-                      </td>
-                      <td>{a.birth_year ?? ''}</td>
-                      <td>{a.organisation ?? ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable label={t('attendees.title')} headers={['attendees.name', 'attendees.iin', 'attendees.birth_year', 'attendees.organisation']}>
+              {attendees.map((a) => (
+                <tr key={a.id}>
+                  <td>{a.full_name}</td>
+                  <td class="mono" aria-label={a.iin_last2 ? `${t('attendees.iin')} …${a.iin_last2}` : undefined}>
+                    {maskIin(a.iin_last2)}
+                  </td>
+                  <td>{a.birth_year ?? ''}</td>
+                  <td>{a.organisation ?? ''}</td>
+                </tr>
+              ))}
+            </DataTable>
           )}
         </>
       )}

@@ -6,7 +6,7 @@ import { enumLabel, formatNumber, t } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
 import { formatDate, todayIn } from '../time';
 import { hasScope } from '../session';
-import { Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
+import { DataTable, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { loadItems, loadPlans, type Item, type Plan } from '../plans';
 
 type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
@@ -178,42 +178,27 @@ function PlanItems(props: { planId: string }) {
       {items.length === 0 ? (
         <p>{t('item.empty')}</p>
       ) : (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label={t('plans.items')}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('item.number')}</th>
-                <th scope="col">{t('item.title')}</th>
-                <th scope="col">{t('item.responsible')}</th>
-                <th scope="col">{t('item.due_date')}</th>
-                <th scope="col">{t('item.progress')}</th>
-                <th scope="col">{t('item.status')}</th>
-                {canWrite && <th scope="col">{t('common.actions')}</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((i) => (
-                <tr key={i.id}>
-                  <td>{i.number}</td>
-                  <td>{i.title}</td>
-                  <td>{departmentName(byId.get(i.responsible_department_id), lang)}</td>
-                  <td>{formatDate(i.due_date, lang)}</td>
-                  <td>
-                    {formatNumber(i.events_held)}/{formatNumber(i.target_events)} · {formatNumber(i.participants_total)}/{formatNumber(i.target_participants)}
-                  </td>
-                  <td class={`status ${i.status}`}>{enumLabel('item_status', i.status)}</td>
-                  {canWrite && (
-                    <td>
-                      <button type="button" onClick={() => open(i)} aria-label={t('item.edit', { number: i.number })}>
-                        {t('common.edit')}
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label={t('plans.items')} headers={['item.number', 'item.title', 'item.responsible', 'item.due_date', 'item.progress', 'item.status', ...(canWrite ? (['common.actions'] as const) : [])]}>
+          {items.map((i) => (
+            <tr key={i.id}>
+              <td>{i.number}</td>
+              <td>{i.title}</td>
+              <td>{departmentName(byId.get(i.responsible_department_id), lang)}</td>
+              <td>{formatDate(i.due_date, lang)}</td>
+              <td>
+                {formatNumber(i.events_held)}/{formatNumber(i.target_events)} · {formatNumber(i.participants_total)}/{formatNumber(i.target_participants)}
+              </td>
+              <td class={`status ${i.status}`}>{enumLabel('item_status', i.status)}</td>
+              {canWrite && (
+                <td>
+                  <button type="button" onClick={() => open(i)} aria-label={t('item.edit', { number: i.number })}>
+                    {t('common.edit')}
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </DataTable>
       )}
       {canWrite && editing === null && (
         <div class="actions">

@@ -5,7 +5,7 @@ import { api, isProblem, write, type Outcome, type Schemas } from '../../api/cli
 import { enumLabel, t, type MessageKey } from '../../i18n';
 import { departmentName, loadDepartments, useApp, type Department } from '../../state';
 import { formatInstant } from '../../time';
-import { Confirm, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../../components/ui';
+import { Confirm, DataTable, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../../components/ui';
 import { ROLES, SCOPES } from '../../enums';
 import { CheckboxGroup } from '../../components/ui';
 
@@ -122,36 +122,22 @@ function Departments() {
   return (
     <div>
       <h2>{t('admin.departments')}</h2>
-      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.departments')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('dept.code')}</th>
-              <th scope="col">{t('dept.name_kk')}</th>
-              <th scope="col">{t('dept.name_ru')}</th>
-              <th scope="col">{t('dept.parent')}</th>
-              <th scope="col">{t('dept.active')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((d) => (
-              <tr key={d.id}>
-                <td class="mono">{d.code}</td>
-                <td>{d.name_kk}</td>
-                <td>{d.name_ru}</td>
-                <td>{d.parent_id ? departmentName(byId.get(d.parent_id), lang) : ''}</td>
-                <td>{d.active ? t('common.yes') : t('common.no')}</td>
-                <td>
-                  <button type="button" onClick={() => open(d)} aria-label={t('dept.edit', { name: departmentName(d, lang) })}>
-                    {t('common.edit')}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('admin.departments')} headers={['dept.code', 'dept.name_kk', 'dept.name_ru', 'dept.parent', 'dept.active', 'common.actions']}>
+        {list.map((d) => (
+          <tr key={d.id}>
+            <td class="mono">{d.code}</td>
+            <td>{d.name_kk}</td>
+            <td>{d.name_ru}</td>
+            <td>{d.parent_id ? departmentName(byId.get(d.parent_id), lang) : ''}</td>
+            <td>{d.active ? t('common.yes') : t('common.no')}</td>
+            <td>
+              <button type="button" onClick={() => open(d)} aria-label={t('dept.edit', { name: departmentName(d, lang) })}>
+                {t('common.edit')}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {editing === null ? (
         <div class="actions">
           <button type="button" class="primary" onClick={() => open('new')}>
@@ -243,39 +229,25 @@ function Accounts() {
     <div>
       <h2>{t('admin.accounts')}</h2>
       {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
-      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.accounts')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('account.username')}</th>
-              <th scope="col">{t('account.display_name')}</th>
-              <th scope="col">{t('account.department')}</th>
-              <th scope="col">{t('account.role')}</th>
-              <th scope="col">{t('account.active')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((a) => (
-              <tr key={a.id}>
-                <td class="mono">{a.username}</td>
-                <td>{a.display_name}</td>
-                <td>{departmentName(byId.get(a.department_id), lang)}</td>
-                <td>{enumLabel('role', a.role)}</td>
-                <td>{a.active ? t('common.yes') : t('common.no')}</td>
-                <td class="row">
-                  <button type="button" onClick={() => { setResetFor(a); reset.setMsg(null); }}>
-                    {t('account.reset')}
-                  </button>
-                  <button type="button" onClick={() => setToggle(a)}>
-                    {a.active ? t('account.deactivate') : t('account.activate')}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('admin.accounts')} headers={['account.username', 'account.display_name', 'account.department', 'account.role', 'account.active', 'common.actions']}>
+        {list.map((a) => (
+          <tr key={a.id}>
+            <td class="mono">{a.username}</td>
+            <td>{a.display_name}</td>
+            <td>{departmentName(byId.get(a.department_id), lang)}</td>
+            <td>{enumLabel('role', a.role)}</td>
+            <td>{a.active ? t('common.yes') : t('common.no')}</td>
+            <td class="row">
+              <button type="button" onClick={() => { setResetFor(a); reset.setMsg(null); }}>
+                {t('account.reset')}
+              </button>
+              <button type="button" onClick={() => setToggle(a)}>
+                {a.active ? t('account.deactivate') : t('account.activate')}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {resetFor && (
         <form noValidate onSubmit={(e) => void savePassword(e)}>
           <h3>{t('account.reset_for', { name: resetFor.username })}</h3>
@@ -395,32 +367,19 @@ function Clients() {
       <h2>{t('admin.clients')}</h2>
       {secret && <Secret {...secret} />}
       {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
-      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.clients')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('client.name')}</th>
-              <th scope="col">{t('client.client_id')}</th>
-              <th scope="col">{t('client.department')}</th>
-              <th scope="col">{t('client.scopes')}</th>
-              <th scope="col">{t('common.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((c) => (
-              <tr key={c.id}>
-                <td>{c.name}</td>
-                <td class="mono">{c.client_id}</td>
-                <td>{departmentName(byId.get(c.department_id), lang)}</td>
-                <td>{c.scopes.map((s) => enumLabel('scope', s)).join(', ')}</td>
-                <td>
-                  <button type="button" onClick={() => setRotate(c)}>{t('client.rotate')}</button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('admin.clients')} headers={['client.name', 'client.client_id', 'client.department', 'client.scopes', 'common.actions']}>
+        {list.map((c) => (
+          <tr key={c.id}>
+            <td>{c.name}</td>
+            <td class="mono">{c.client_id}</td>
+            <td>{departmentName(byId.get(c.department_id), lang)}</td>
+            <td>{c.scopes.map((s) => enumLabel('scope', s)).join(', ')}</td>
+            <td>
+              <button type="button" onClick={() => setRotate(c)}>{t('client.rotate')}</button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       <form noValidate onSubmit={(e) => void create(e)}>
         <h3>{t('client.new')}</h3>
         <Field label={t('client.name')} errors={r.errors.name}>
@@ -482,30 +441,17 @@ function Audit() {
       {verify && <Notice kind={verify.kind}>{verify.text}</Notice>}
       {error && <Notice kind="error">{error}</Notice>}
       {entries.length === 0 && !error && <p>{t('audit.empty')}</p>}
-      <div class="table-wrap" tabIndex={0} role="region" aria-label={t('admin.audit')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t('audit.seq')}</th>
-              <th scope="col">{t('audit.at')}</th>
-              <th scope="col">{t('audit.action')}</th>
-              <th scope="col">{t('audit.entity')}</th>
-              <th scope="col">{t('audit.actor')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.seq}>
-                <td>{e.seq}</td>
-                <td>{formatInstant(e.at, tz, lang)}</td>
-                <td class="mono">{e.action}</td>
-                <td class="mono">{e.entity}{e.entity_id ? ` ${e.entity_id.slice(0, 8)}…` : ''}</td>
-                <td class="mono">{e.actor_kind}{e.actor_id ? ` ${e.actor_id.slice(0, 8)}…` : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label={t('admin.audit')} headers={['audit.seq', 'audit.at', 'audit.action', 'audit.entity', 'audit.actor']}>
+        {entries.map((e) => (
+          <tr key={e.seq}>
+            <td>{e.seq}</td>
+            <td>{formatInstant(e.at, tz, lang)}</td>
+            <td class="mono">{e.action}</td>
+            <td class="mono">{e.entity}{e.entity_id ? ` ${e.entity_id.slice(0, 8)}…` : ''}</td>
+            <td class="mono">{e.actor_kind}{e.actor_id ? ` ${e.actor_id.slice(0, 8)}…` : ''}</td>
+          </tr>
+        ))}
+      </DataTable>
       {cursor && <button type="button" onClick={() => void load(cursor)}>{t('common.more')}</button>}
     </div>
   );
