@@ -23,8 +23,6 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> NaiveDateTime {
     }
 }
 
-/// A `from`/`to` bound given as a date (`YYYY-MM-DD`, a local day) or an RFC 3339 instant.
-/// `end` makes a date inclusive: its bound is the start of the next local day.
 /// A date (`YYYY-MM-DD`), or the local date of an RFC 3339 instant; years outside 1900–2100 are
 /// refused (422), as instants are everywhere.
 pub fn parse_local_date(field: &str, value: &str, tz: Tz) -> Result<NaiveDate, ApiError> {
@@ -45,7 +43,9 @@ pub fn parse_local_date(field: &str, value: &str, tz: Tz) -> Result<NaiveDate, A
     }
 }
 
-/// Bounds before 1900 or after 2100 are refused (422), as instants are everywhere.
+/// A `from`/`to` bound given as a date (`YYYY-MM-DD`, a local day) or an RFC 3339 instant.
+/// `end` makes a date inclusive: its bound is the start of the next local day. Bounds before
+/// 1900 or after 2100 are refused (422), as instants are everywhere.
 pub fn parse_bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<NaiveDateTime, ApiError> {
     use chrono::Datelike;
     let year_of = |d: NaiveDate| d.year();

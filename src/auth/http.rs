@@ -371,7 +371,7 @@ async fn password_grant(
         .filter(|u| !u.is_empty())
         .ok_or_else(|| OAuthError::request("username is required"))?;
     let password = form.password.ok_or_else(|| OAuthError::request("password is required"))?;
-    state
+    let attempt = state
         .throttle
         .attempt(&username, address)
         .map_err(|wait| too_many(wait, "too many failed logins; wait and retry"))?;
@@ -430,11 +430,12 @@ async fn password_grant(
         .await?;
     match result {
         Ok(tokens) => {
-            state.throttle.succeeded(&username, address);
+            attempt.succeeded();
             tracing::info!(username = %username, "login succeeded");
             Ok(token_answer(tokens))
         }
         Err(reason) => {
+            attempt.failed();
             tracing::warn!(username_digest = %attempted_digest(state, &username), reason, "login failed");
             Err(OAuthError::grant("the username or password is wrong"))
         }
@@ -507,17 +508,17 @@ async fn client_grant(
     let client_id =
         form.client_id.filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::request("client_id is required"))?;
     let secret = form.client_secret.ok_or_else(|| OAuthError::request("client_secret is required"))?;
-    let throttle_key = format!("client:{client_id}");
-    state
-        .throttle
-        .attempt(&throttle_key, address)
-        .map_err(|wait| too_many(wait, "too many failed attempts; wait and retry"))?;
     let requested = match form.scope.as_deref().filter(|s| !s.trim().is_empty()) {
         None => None,
         Some(s) => Some(ScopeSet::parse(s).map_err(|bad| {
             OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("unknown scope {bad:?}"))
         })?),
     };
+    let throttle_key = format!("client:{client_id}");
+    let attempt = state
+        .throttle
+        .attempt(&throttle_key, address)
+        .map_err(|wait| too_many(wait, "too many failed attempts; wait and retry"))?;
     let st = state.clone();
     let cid = client_id.clone();
     let result = state
@@ -585,15 +586,16 @@ async fn client_grant(
         .await?;
     match result {
         Ok(tokens) => {
-            state.throttle.succeeded(&throttle_key, address);
+            attempt.succeeded();
             Ok(token_answer(tokens))
         }
         Err("invalid_scope") => {
             // The secret was right: not a guess.
-            state.throttle.succeeded(&throttle_key, address);
+            attempt.succeeded();
             Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", "the client was not granted that scope"))
         }
         Err(_) => {
+            attempt.failed();
             tracing::warn!(client_id = %client_id, "client authentication failed");
             Err(OAuthError::client(basic))
         }
@@ -786,7 +788,7 @@ pub async fn change_password(
     password::check_length("new_password", &change.new_password).map_err(|e| ApiError::Validation(vec![e]))?;
     // The same key as the login's, so guesses here and there add up.
     let throttle_key = username_key(&principal.name);
-    state.throttle.attempt(&throttle_key, address).map_err(|wait| ApiError::TooManyRequests {
+    let attempt = state.throttle.attempt(&throttle_key, address).map_err(|wait| ApiError::TooManyRequests {
         retry_after: wait,
         detail: "too many wrong passwords; wait and retry".into(),
     })?;
@@ -801,6 +803,7 @@ pub async fn change_password(
         .password_hash;
     let mismatch = || ApiError::field("current_password", "mismatch", "is not the current password");
     if !password::verify_off_worker(change.current_password, checked_hash.clone()).await? {
+        attempt.failed();
         return Err(mismatch());
     }
     let new_hash = password::hash_off_worker(change.new_password).await?;
@@ -828,11 +831,10 @@ pub async fn change_password(
         .await?;
     if !changed {
         // Another change of this password committed first: the one given is no longer current,
-        // but it was no guess.
-        state.throttle.withdrawn(&throttle_key, address);
+        // but it was no guess (the attempt is dropped unsettled, which takes its count back).
         return Err(mismatch());
     }
-    state.throttle.succeeded(&throttle_key, address);
+    attempt.succeeded();
     state.principals.invalidate(&principal.id);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -61,9 +61,10 @@ impl LoginThrottle {
     /// Lets an attempt at `key` (a folded username, or `client:ID`) from `address` go ahead and
     /// counts it as a failure at once, or says how many seconds to wait. Counting before the
     /// password check, under one lock with the check of the delay, is what keeps N parallel
-    /// guesses from all being checked: only the first `free` get past. A success takes its count
-    /// back (`succeeded`).
-    pub fn attempt(&self, key: &str, address: Option<IpAddr>) -> Result<(), u64> {
+    /// guesses from all being checked: only the first `free` get past. The attempt must be settled:
+    /// a success takes its count back, and one dropped without a verdict (the store failed, the
+    /// client went away) takes it back too, so only real guesses count.
+    pub fn attempt(&self, key: &str, address: Option<IpAddr>) -> Result<Attempt<'_>, u64> {
         let now = Instant::now();
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let mut addresses = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
@@ -76,24 +77,51 @@ impl LoginThrottle {
         if let Some(a) = address {
             record(&mut addresses, &a, ADDRESS_FREE, now);
         }
-        Ok(())
+        Ok(Attempt { throttle: self, key: key.to_string(), address, settled: false })
     }
 
-    /// The attempt let through by `attempt` succeeded: the key starts afresh and the address's
-    /// count loses this attempt.
-    pub fn succeeded(&self, key: &str, address: Option<IpAddr>) {
+    /// The attempt succeeded: the key starts afresh and the address's count loses this attempt.
+    fn succeeded(&self, key: &str, address: Option<IpAddr>) {
         self.users.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
         if let Some(a) = address {
             uncount(&mut self.addresses.lock().unwrap_or_else(|e| e.into_inner()), &a, ADDRESS_FREE);
         }
     }
 
-    /// The attempt let through by `attempt` was neither a success nor a guess (the password changed
-    /// under it): its count is taken back everywhere.
-    pub fn withdrawn(&self, key: &str, address: Option<IpAddr>) {
+    /// The attempt reached no verdict: its count is taken back everywhere.
+    fn withdrawn(&self, key: &str, address: Option<IpAddr>) {
         uncount(&mut self.users.lock().unwrap_or_else(|e| e.into_inner()), &key.to_string(), USERNAME_FREE);
         if let Some(a) = address {
             uncount(&mut self.addresses.lock().unwrap_or_else(|e| e.into_inner()), &a, ADDRESS_FREE);
+        }
+    }
+}
+
+/// An attempt let through by `LoginThrottle::attempt`, counted as a failure until settled.
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    key: String,
+    address: Option<IpAddr>,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    /// The credentials were right.
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.throttle.succeeded(&self.key, self.address);
+    }
+
+    /// The credentials were wrong: the count stands.
+    pub fn failed(mut self) {
+        self.settled = true;
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.throttle.withdrawn(&self.key, self.address);
         }
     }
 }
@@ -106,12 +134,21 @@ mod tests {
     fn five_counted_attempts_start_a_delay_that_doubles() {
         let t = LoginThrottle::default();
         for _ in 0..5 {
-            assert_eq!(t.attempt("aigerim", None), Ok(()));
+            t.attempt("aigerim", None).unwrap().failed();
         }
-        assert_eq!(t.attempt("aigerim", None), Err(1));
-        assert_eq!(t.attempt("someone-else", None), Ok(()));
+        assert_eq!(t.attempt("aigerim", None).err(), Some(1));
+        t.attempt("someone-else", None).unwrap().failed();
         t.succeeded("aigerim", None);
-        assert_eq!(t.attempt("aigerim", None), Ok(()));
+        assert!(t.attempt("aigerim", None).is_ok());
+    }
+
+    #[test]
+    fn an_attempt_dropped_without_a_verdict_does_not_count() {
+        let t = LoginThrottle::default();
+        for _ in 0..10 {
+            drop(t.attempt("aigerim", None).unwrap());
+        }
+        assert!(t.attempt("aigerim", None).is_ok(), "a store failure is no guess");
     }
 
     #[test]
@@ -130,14 +167,13 @@ mod tests {
         let t = LoginThrottle::default();
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         for i in 0..30 {
-            assert_eq!(t.attempt(&format!("ok{i}"), Some(ip)), Ok(()));
-            t.succeeded(&format!("ok{i}"), Some(ip));
+            t.attempt(&format!("ok{i}"), Some(ip)).unwrap().succeeded();
         }
         for i in 0..20 {
-            assert_eq!(t.attempt(&format!("user{i}"), Some(ip)), Ok(()));
+            t.attempt(&format!("user{i}"), Some(ip)).unwrap().failed();
         }
-        assert_eq!(t.attempt("fresh", Some(ip)), Err(1));
-        assert_eq!(t.attempt("fresh", Some("192.0.2.8".parse().unwrap())), Ok(()));
+        assert_eq!(t.attempt("fresh", Some(ip)).err(), Some(1));
+        assert!(t.attempt("fresh", Some("192.0.2.8".parse().unwrap())).is_ok());
     }
 
     #[test]
@@ -146,7 +182,7 @@ mod tests {
         let handles: Vec<_> = (0..12)
             .map(|_| {
                 let t = t.clone();
-                std::thread::spawn(move || t.attempt("admin", None).is_ok())
+                std::thread::spawn(move || t.attempt("admin", None).map(|a| a.failed()).is_ok())
             })
             .collect();
         let let_through = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();

@@ -259,8 +259,9 @@ pub async fn update(
                 p.sort();
                 p
             };
+            // Setting plan_item_id (even to the link it has) checks it; so does moving the event.
             let links_changed =
-                next.plan_item_id != previous.plan_item_id || lead_changed || partners(&next) != partners(&previous);
+                patch.get("plan_item_id").is_some() || lead_changed || partners(&next) != partners(&previous);
             check_references(tx.conn, &next, &lead, lead_changed, links_changed)?;
             if !store::update(tx.conn, &id, before.version, &data(&next, &lead, status), crate::store::now())? {
                 return Err(ApiError::PreconditionFailed);

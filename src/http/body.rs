@@ -63,11 +63,37 @@ pub fn parse_value(bytes: &[u8]) -> Result<Value, ApiError> {
 /// is missing, mistyped, unknown or out of range, with the form expected (`explain`), never the
 /// implementation's type names.
 pub fn from_value<T: DeserializeOwned + ToSchema>(value: Value) -> Result<T, ApiError> {
-    match serde_path_to_error::deserialize::<_, T>(&value) {
-        Ok(v) => Ok(v),
+    typed(serde_path_to_error::deserialize::<_, T>(&value), &value, Vec::new())
+}
+
+/// Reads the body's own bytes as `T` (so a member given twice is refused, as serde refuses it),
+/// reporting in one 422 the refused characters found before (`earlier`) with every problem of
+/// the value.
+fn from_bytes<T: DeserializeOwned + ToSchema>(
+    bytes: &[u8],
+    value: &Value,
+    earlier: Vec<FieldError>,
+) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    typed(serde_path_to_error::deserialize::<_, T>(de), value, earlier)
+}
+
+fn typed<T: ToSchema, E: std::fmt::Display>(
+    result: Result<T, serde_path_to_error::Error<E>>,
+    value: &Value,
+    earlier: Vec<FieldError>,
+) -> Result<T, ApiError> {
+    match result {
+        Ok(v) if earlier.is_empty() => Ok(v),
+        Ok(_) => {
+            let mut errors = earlier;
+            errors.sort_by(|a, b| a.field.cmp(&b.field));
+            Err(ApiError::Validation(errors))
+        }
         Err(e) => {
-            let mut errors = explain::problems::<T>(&value);
-            if errors.is_empty() {
+            let mut errors = earlier;
+            errors.extend(explain::problems::<T>(value));
+            if errors.iter().all(|e| e.code == text::FORBIDDEN_CODE) {
                 // The schema found nothing serde refused: report serde's own finding, in words.
                 let path = e.path().to_string();
                 let message = explain::humanize(&e.into_inner().to_string());
@@ -176,8 +202,12 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
             }
             let raw = read_limited(&req, &mut payload).await?;
             let parsed = parse_value(&raw)?;
-            check_text(&parsed)?;
-            let value = from_value(parsed)?;
+            let refused = match check_text(&parsed) {
+                Ok(()) => Vec::new(),
+                Err(ApiError::Validation(errors)) => errors,
+                Err(other) => return Err(other),
+            };
+            let value = from_bytes(&raw, &parsed, refused)?;
             Ok(JsonBody { value, raw })
         })
     }

@@ -41,9 +41,22 @@ pub fn decode_cursor<K: DeserializeOwned>(cursor: &str) -> Result<K, ApiError> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        // What a cursor decodes to reaches the store: its text must be text the registry accepts
+        // (PostgreSQL refuses a NUL with an error), like any other text that enters.
+        .filter(|value| !carries_forbidden(value))
+        .and_then(|value| serde_json::from_value(value).ok())
         // 422, not 400: any string is a well-formed cursor; this one names no position we issued.
         .ok_or_else(|| ApiError::field("cursor", "unknown", "is not a cursor this list returned"))
+}
+
+fn carries_forbidden(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => crate::text::has_forbidden(s, crate::text::Allowed::Line),
+        serde_json::Value::Array(items) => items.iter().any(carries_forbidden),
+        serde_json::Value::Object(members) => members.values().any(carries_forbidden),
+        _ => false,
+    }
 }
 
 /// Cuts a fetched `limit + 1` rows to a page, making the cursor from the last row kept.

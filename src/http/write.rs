@@ -121,8 +121,10 @@ impl Fingerprint {
 impl Write {
     /// `raw` is the request body as sent; with the method and target it identifies a retry.
     pub fn new(req: &HttpRequest, actor: Actor, key: IdempotencyKey, raw: &[u8]) -> Self {
-        // The application always carries its state (startup.rs); the key is never read elsewhere.
-        let secret = req.app_data::<Data<AppState>>().map(|s| s.idempotency_key.expose().to_vec()).unwrap_or_default();
+        // The application always carries its state (startup.rs), in tests too; an empty key would
+        // make fingerprints that differ from other instances', so its absence is a bug.
+        let state = req.app_data::<Data<AppState>>().expect("the application state is registered in startup.rs");
+        let secret = state.idempotency_key.expose().to_vec();
         let target = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("");
         let fingerprint = Fingerprint::of(&secret, req.method().as_str(), target, raw);
         Write { actor, key: key.0, fingerprint, request_id: request_ctx::request_id() }

@@ -120,6 +120,21 @@ async fn nul_control_and_bidi_characters_are_refused_wherever_text_enters(app: T
             ("venue".into(), "invalid_characters".into()),
         ]
     );
+    // Refused characters and a missing member are named in the same answer.
+    let mut both = bad.clone();
+    both.as_object_mut().unwrap().remove("ends_at");
+    let both = app.post("/api/v1/events", &w.youth_organiser, &both).await.expect(422).json();
+    assert!(fields_and_codes(&both).contains(&("ends_at".into(), "required".into())), "{both}");
+    assert!(fields_and_codes(&both).contains(&("title".into(), "invalid_characters".into())), "{both}");
+    // A member given twice is refused, as before: the body is ambiguous.
+    let twice = app
+        .send(
+            app.request(Method::POST, "/api/v1/departments", Some(&w.admin))
+                .header("content-type", "application/json")
+                .body(r#"{"code": "twice", "name_kk": "a", "name_kk": "b", "name_ru": "c"}"#),
+        )
+        .await;
+    assert_eq!(twice.status, 422, "{}", twice.text);
     let d = app
         .post("/api/v1/departments", &w.admin, &json!({"code": "bidi", "name_kk": "Бөлім\u{202E}", "name_ru": "Отдел"}))
         .await
@@ -137,6 +152,13 @@ async fn nul_control_and_bidi_characters_are_refused_wherever_text_enters(app: T
         assert_eq!(r.status, 400, "{path}: {}", r.text);
         assert!(r.json()["detail"].as_str().unwrap().contains("must not contain"), "{path}: {}", r.text);
     }
+    // A cursor is text too, once decoded: one that carries a NUL names no position.
+    let encode = |raw: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, raw);
+    let nul_cursor = encode(br#"["2024-01-01T00:00:00","\u0000"]"#);
+    let r = app.get(&format!("/api/v1/events?cursor={nul_cursor}"), &w.youth_organiser).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = app.get(&format!("/api/v1/departments?cursor={}", encode(br#""\u0000""#)), &w.admin).await;
+    assert_eq!(r.status, 422, "{}", r.text);
     // A path segment: no such record.
     for path in ["/api/v1/events/%00", "/api/v1/departments/abc%00def", "/api/v1/events/x%E2%80%AE"] {
         assert_eq!(app.get(path, &w.admin).await.status, 404, "{path}");
@@ -290,6 +312,20 @@ async fn an_event_links_only_to_plan_items_of_departments_taking_part(app: TestA
         .await
         .expect(422);
     assert_eq!(fields_and_codes(&r.json()), vec![("plan_item_id".into(), "not_responsible".into())]);
+    // A link made before the rule stays through an unrelated edit, but setting it again checks it.
+    app.store
+        .connect()
+        .batch_execute(&format!("UPDATE events SET plan_item_id = '{legal_item}' WHERE id = '{id}'"))
+        .unwrap();
+    let kept =
+        app.patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"1\"", &json!({"venue": "Басқа зал"})).await;
+    assert_eq!(kept.status, 200, "{}", kept.text);
+    assert_eq!(kept.json()["plan_item_id"], legal_item.as_str());
+    let again = app
+        .patch(&format!("/api/v1/events/{id}"), &w.youth_organiser, "\"2\"", &json!({"plan_item_id": legal_item}))
+        .await
+        .expect(422);
+    assert_eq!(fields_and_codes(&again.json()), vec![("plan_item_id".into(), "not_responsible".into())]);
     // A department below the responsible one takes part for it.
     let unit = app
         .post(
@@ -319,13 +355,21 @@ async fn the_token_endpoint_refuses_fields_over_256_characters_and_audits_none_o
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"], "invalid_request");
-    let long_name = "u".repeat(257);
-    assert_eq!(form_login(&app, &long_name, "whatever").await, 400);
-    assert_eq!(
-        form_login(&app, &"u".repeat(256), "whatever").await,
-        400,
-        "256 is checked (and fails as a wrong login)"
-    );
+    let error_of = |username: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .send(app.request(Method::POST, "/api/v1/auth/token", None).form(&[
+                    ("grant_type", "password"),
+                    ("username", username.as_str()),
+                    ("password", "whatever"),
+                ]))
+                .await;
+            r.json()["error"].as_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(error_of("u".repeat(257)).await, "invalid_request", "257 characters are refused unread");
+    assert_eq!(error_of("u".repeat(256)).await, "invalid_grant", "256 are checked, and fail as a wrong login");
     let admin = app.admin_token().await;
     for entry in app.audit_entries(&admin).await {
         let text = entry.to_string();
