@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-B-566dOo.js","/assets/AttendanceFields-BijqRgwq.js","/assets/EventForm-B6jW0A1i.js","/assets/EventPage-DHWs9GNO.js","/assets/OutboxPage-zpv7RPo7.js","/assets/Plans-D_pQVEAk.js","/assets/index-BHSVZqOb.js","/assets/index-DWlxMN3B.css","/assets/plans-9d9hJLYH.js"];
-const CACHE = 'adal-shell-' + "fa9113117a5f06e3";
+const SHELL = ["/","/favicon.svg","/assets/Admin-CVOy5Iap.js","/assets/AttendanceFields-Dm0Z1Ary.js","/assets/EventForm-DiaFeJLW.js","/assets/EventPage-C34VHGrv.js","/assets/OutboxPage-B_fgzSt1.js","/assets/Plans-WodUi8QY.js","/assets/index-DOw6BJMO.js","/assets/index-DWlxMN3B.css","/assets/plans-DxnaV-1G.js"];
+const CACHE = 'adal-shell-' + "65353350fbb7629c";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

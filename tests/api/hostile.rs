@@ -25,14 +25,17 @@ fn fields_and_codes(problem: &Value) -> Vec<(String, String)> {
     v
 }
 
-async fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::StatusCode {
+async fn form_login_reply(app: &TestApp, username: &str, password: &str) -> crate::helpers::Reply {
     app.send(app.request(Method::POST, "/api/v1/auth/token", None).form(&[
         ("grant_type", "password"),
         ("username", username),
         ("password", password),
     ]))
     .await
-    .status
+}
+
+async fn form_login(app: &TestApp, username: &str, password: &str) -> reqwest::StatusCode {
+    form_login_reply(app, username, password).await.status
 }
 
 async fn parallel_wrong_passwords_get_no_more_checks_than_the_throttle_allows(app: TestApp) {
@@ -360,19 +363,7 @@ async fn the_token_endpoint_refuses_fields_over_256_characters_and_audits_none_o
         .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"], "invalid_request");
-    let error_of = |username: String| {
-        let app = &app;
-        async move {
-            let r = app
-                .send(app.request(Method::POST, "/api/v1/auth/token", None).form(&[
-                    ("grant_type", "password"),
-                    ("username", username.as_str()),
-                    ("password", "whatever"),
-                ]))
-                .await;
-            r.json()["error"].as_str().unwrap().to_string()
-        }
-    };
+    let error_of = async |username: String| form_login_reply(&app, &username, "whatever").await.json()["error"].clone();
     assert_eq!(error_of("u".repeat(257)).await, "invalid_request", "257 characters are refused unread");
     assert_eq!(error_of("u".repeat(256)).await, "invalid_grant", "256 are checked, and fail as a wrong login");
     let admin = app.admin_token().await;

@@ -178,3 +178,17 @@ export function DataTable({ label, headers, children }: DataTableProps) {
     </div>
   );
 }
+
+/** A form's closing buttons: save (submits) and cancel. */
+export function SaveCancel({ onCancel }: { onCancel: () => void }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="primary">
+        {t('common.save')}
+      </button>
+      <button type="button" onClick={onCancel}>
+        {t('common.cancel')}
+      </button>
+    </div>
+  );
+}

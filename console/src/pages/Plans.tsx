@@ -6,7 +6,7 @@ import { enumLabel, formatNumber, t } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
 import { formatDate, todayIn } from '../time';
 import { hasScope } from '../session';
-import { DataTable, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
+import { DataTable, Field, SaveCancel, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { loadItems, loadPlans, type Item, type Plan } from '../plans';
 
 type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
@@ -242,14 +242,7 @@ function PlanItems(props: { planId: string }) {
             </Field>
           </div>
           {out.msg && <Notice kind={out.msg.kind}>{out.msg.text}</Notice>}
-          <div class="actions">
-            <button type="submit" class="primary">
-              {t('common.save')}
-            </button>
-            <button type="button" onClick={() => setEditing(null)}>
-              {t('common.cancel')}
-            </button>
-          </div>
+          <SaveCancel onCancel={() => setEditing(null)} />
         </form>
       )}
     </section>

@@ -5,7 +5,7 @@ import { api, isProblem, write, type Outcome, type Schemas } from '../../api/cli
 import { enumLabel, t, type MessageKey } from '../../i18n';
 import { departmentName, loadDepartments, useApp, type Department } from '../../state';
 import { formatInstant } from '../../time';
-import { Confirm, DataTable, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../../components/ui';
+import { Confirm, DataTable, Field, SaveCancel, Notice, fieldErrors, problemText, type FieldErrors } from '../../components/ui';
 import { ROLES, SCOPES } from '../../enums';
 import { CheckboxGroup } from '../../components/ui';
 
@@ -166,14 +166,7 @@ function Departments() {
             </label>
           )}
           {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
-          <div class="actions">
-            <button type="submit" class="primary">
-              {t('common.save')}
-            </button>
-            <button type="button" onClick={() => setEditing(null)}>
-              {t('common.cancel')}
-            </button>
-          </div>
+          <SaveCancel onCancel={() => setEditing(null)} />
         </form>
       )}
       {editing === null && r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
@@ -255,10 +248,7 @@ function Accounts() {
             {(a) => <input {...a} type="password" autocomplete="new-password" value={newPassword} onInput={value(setNewPassword)} />}
           </Field>
           {reset.msg && <Notice kind={reset.msg.kind}>{reset.msg.text}</Notice>}
-          <div class="actions">
-            <button type="submit" class="primary">{t('common.save')}</button>
-            <button type="button" onClick={() => setResetFor(null)}>{t('common.cancel')}</button>
-          </div>
+          <SaveCancel onCancel={() => setResetFor(null)} />
         </form>
       )}
       <form noValidate onSubmit={(e) => void create(e)}>
