@@ -8,13 +8,14 @@ use serde_json::Value;
 
 use crate::accounts::model::AccountResponse;
 use crate::accounts::store::{self as accounts, NewAccount};
-use crate::audit::{self, Actor, Tx};
+use crate::audit::{self, Actor};
 use crate::auth::{Role, password};
 use crate::config::Config;
 use crate::departments::model::DepartmentResponse;
 use crate::departments::store::{self as departments, NewDepartment};
 use crate::error::ApiError;
-use crate::store::{self, DbConnection, StoreUrl};
+use crate::store::{DbConnection, StoreUrl};
+use crate::write;
 
 pub const ADMIN_DEPARTMENT: &str = "administration";
 
@@ -35,20 +36,20 @@ pub fn create_admin(
     only_if_no_accounts: bool,
 ) -> anyhow::Result<Option<AccountResponse>> {
     let actor = Actor::system();
-    store::write_tx(conn, |conn| -> Result<Option<AccountResponse>, ApiError> {
-        if only_if_no_accounts && accounts::count(conn)? > 0 {
+    write::transaction(conn, &actor, "", |tx| -> Result<Option<AccountResponse>, ApiError> {
+        if only_if_no_accounts && accounts::count(tx.conn())? > 0 {
+            tx.without_entry("the registry already has accounts: nothing changed");
             return Ok(None);
         }
-        let mut tx = Tx::new(conn, &actor, "");
         let department = match department_code {
-            Some(code) => departments::find_by_code(tx.conn, code)?.ok_or_else(|| {
+            Some(code) => departments::find_by_code(tx.conn(), code)?.ok_or_else(|| {
                 ApiError::field("department_code", "exists", format!("no department has code {code:?}"))
             })?,
-            None => match departments::find_by_code(tx.conn, ADMIN_DEPARTMENT)? {
+            None => match departments::find_by_code(tx.conn(), ADMIN_DEPARTMENT)? {
                 Some(d) => d,
                 None => {
                     let row = departments::insert(
-                        tx.conn,
+                        tx.conn(),
                         &NewDepartment {
                             code: ADMIN_DEPARTMENT,
                             name_kk: "Әкімшілік",
@@ -62,11 +63,11 @@ pub fn create_admin(
                 }
             },
         };
-        if accounts::username_taken(tx.conn, username)? {
+        if accounts::username_taken(tx.conn(), username)? {
             return Err(ApiError::conflict(format!("an account named {username:?} already exists")));
         }
         let row = accounts::insert(
-            tx.conn,
+            tx.conn(),
             &NewAccount {
                 username,
                 display_name: username,

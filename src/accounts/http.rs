@@ -125,12 +125,12 @@ pub async fn create(
     let hash = password::hash_off_worker(input.password.clone()).await?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_department(tx.conn, &input.department_id)?;
-            if store::username_taken(tx.conn, &input.username)? {
+            check_department(tx.conn(), &input.department_id)?;
+            if store::username_taken(tx.conn(), &input.username)? {
                 return Err(ApiError::conflict("an account with this username already exists"));
             }
             let row = store::insert(
-                tx.conn,
+                tx.conn(),
                 &NewAccount {
                     username: &input.username,
                     display_name: &input.display_name,
@@ -197,7 +197,7 @@ pub async fn update(
     let caller_id = principal.id.clone();
     let res = Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = AccountResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = AccountResponse::from(store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
             let next = merge_patch::patched(&AccountUpdate::from_current(&before), &patch)?.normalised()?;
             // An admin who deactivates or demotes themselves may leave the registry with no one
@@ -211,7 +211,7 @@ pub async fn update(
                 }
             }
             if next.department_id != before.department_id {
-                check_department(tx.conn, &next.department_id)?;
+                check_department(tx.conn(), &next.department_id)?;
             }
             let change = Change {
                 display_name: &next.display_name,
@@ -221,10 +221,10 @@ pub async fn update(
                 password_hash: new_hash.as_deref(),
             };
             let after = AccountResponse::from(
-                store::update(tx.conn, &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
+                store::update(tx.conn(), &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
             );
             if new_hash.is_some() || !after.active {
-                crate::auth::store::revoke_account(tx.conn, &id, crate::store::now())?;
+                crate::auth::store::revoke_account(tx.conn(), &id, crate::store::now())?;
             }
             let mut changes = audit::changes(Some(&before), Some(&after));
             if new_hash.is_some() {

@@ -261,11 +261,11 @@ pub async fn add(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, &fingerprint)
         .perform(&state.store, move |tx| {
-            let event = event_for(tx.conn, &principal, &id)?;
+            let event = event_for(tx.conn(), &principal, &id)?;
             check_attendance_allowed(event.starts_at, event.status, "starts_at")?;
             let rows = parsed?;
             let hashes: Vec<&str> = rows.iter().filter_map(|(_, r)| r.iin_hash.as_deref()).collect();
-            let existing = store::existing_hashes(tx.conn, &id, &hashes)?;
+            let existing = store::existing_hashes(tx.conn(), &id, &hashes)?;
             let errors: Vec<FieldError> = rows
                 .iter()
                 .filter(|(_, r)| r.iin_hash.as_ref().is_some_and(|h| existing.contains(h)))
@@ -280,7 +280,7 @@ pub async fn add(
             if !errors.is_empty() {
                 return Err(ApiError::Validation(errors));
             }
-            let before = store::count_for_event(tx.conn, &id)?;
+            let before = store::count_for_event(tx.conn(), &id)?;
             let count = before + rows.len() as i64;
             if count > i64::from(MAX_PARTICIPANTS) {
                 return Err(ApiError::field(
@@ -291,14 +291,14 @@ pub async fn add(
             }
             let now = crate::store::now();
             let new_rows: Vec<NewRow> = rows.into_iter().map(|(_, r)| r).collect();
-            store::insert(tx.conn, &id, &new_rows, now)?;
+            store::insert(tx.conn(), &id, &new_rows, now)?;
             // The recorded attendance never falls below the attendees on record.
             let total_before = event.attendance.as_ref().map(|a| a.total);
             let total_after = match total_before {
                 Some(t) if i64::from(t) >= count => t,
                 _ => {
                     let total = count as i32;
-                    if !events::raise_attendance(tx.conn, &id, event.version, total, now)? {
+                    if !events::raise_attendance(tx.conn(), &id, event.version, total, now)? {
                         return Err(ApiError::conflict("the event changed meanwhile; retry"));
                     }
                     total
@@ -312,7 +312,7 @@ pub async fn add(
             tx.audit("attendees.add", "event", Some(&id), audit::details(changes))?;
             let ids: Vec<&str> = new_rows.iter().map(|r| r.id.as_str()).collect();
             let attendees: Vec<AttendeeResponse> =
-                store::by_ids(tx.conn, &ids)?.into_iter().map(AttendeeResponse::from).collect();
+                store::by_ids(tx.conn(), &ids)?.into_iter().map(AttendeeResponse::from).collect();
             let body = AddedAttendees { added: attendees.len(), attendees };
             Ok(Outcome {
                 status: StatusCode::CREATED,
@@ -405,11 +405,11 @@ pub async fn remove(
     let (id, attendee_id) = path.into_inner();
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            event_for(tx.conn, &principal, &id)?;
-            if !store::delete(tx.conn, &id, &attendee_id)? {
+            event_for(tx.conn(), &principal, &id)?;
+            if !store::delete(tx.conn(), &id, &attendee_id)? {
                 return Err(ApiError::NotFound);
             }
-            let after = store::count_for_event(tx.conn, &id)?;
+            let after = store::count_for_event(tx.conn(), &id)?;
             let changes = json!({"event_id": id, "attendees": {"from": after + 1, "to": after}});
             tx.audit("attendees.remove", "attendee", Some(&attendee_id), audit::details(changes))?;
             Ok(Outcome::no_content())
@@ -470,7 +470,7 @@ pub async fn erase(
     let fingerprint = keyed_fingerprint(&state.iin_key, "application/json", &body.raw);
     Write::new(&req, principal.actor(), key, &fingerprint)
         .perform(&state.store, move |tx| {
-            let event_ids = store::erase(tx.conn, &hash)?;
+            let event_ids = store::erase(tx.conn(), &hash)?;
             let erased = event_ids.len();
             // Only the count and where: the person's identity must not outlive the erasure.
             tx.audit(

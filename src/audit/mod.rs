@@ -56,7 +56,7 @@ impl Actor {
     }
 }
 
-/// A write transaction in progress: the connection, and who is writing for the audit entries.
+/// The demonstration seed's transaction, until it moves to [`crate::write::transaction`].
 pub struct Tx<'a> {
     pub conn: &'a mut DbConnection,
     pub actor: &'a Actor,

@@ -20,13 +20,14 @@ use utoipa::ToSchema;
 use super::store::{self as auth_store, RefreshRow};
 use super::{Principal, PrincipalKind, Role, Scope, ScopeSet, password};
 use crate::accounts::model::username_key;
-use crate::audit::{self, Actor, ActorKind, Tx};
+use crate::audit::{self, Actor, ActorKind};
 use crate::error::{ApiError, Problem};
 use crate::http::body::{self, JsonBody, media_type};
 use crate::http::request_ctx;
 use crate::state::AppState;
 use crate::store::{self, DbConnection};
 use crate::text::{self, Allowed};
+use crate::write::{self, Change};
 
 /// How long after a refresh token was spent a retry of it still gets the same new pair.
 const REFRESH_GRACE_SECONDS: i64 = 60;
@@ -263,13 +264,13 @@ fn token_answer(res: TokenResponse) -> HttpResponse {
 fn audit_alone(
     conn: &mut DbConnection,
     actor: &Actor,
-    action: &str,
-    entity: &str,
+    action: &'static str,
+    entity: &'static str,
     id: Option<&str>,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
     let request_id = request_ctx::request_id();
-    store::write_tx(conn, |conn| Tx::new(conn, actor, &request_id).audit(action, entity, id, details))
+    write::transaction(conn, actor, &request_id, |tx| tx.audit(action, entity, id, details))
 }
 
 fn account_actor(a: &auth_store::LoginAccount) -> Actor {
@@ -391,16 +392,15 @@ async fn password_grant(
             let request_id = request_ctx::request_id();
             // One write transaction: the account is read again under the write lock, so a password
             // change or a deactivation that commits after the check above refuses this login.
-            store::write_tx(conn, |conn| {
-                let account = auth_store::account_by_username(conn, &name)?;
+            write::transaction(conn, &Actor::anonymous(), &request_id, |tx| {
+                let account = auth_store::account_by_username(tx.conn(), &name)?;
                 let matches = matches && account.as_ref().is_some_and(|a| a.password_hash == checked_hash);
                 match account {
                     Some(a) if matches && a.active => {
-                        let issued = issue_for_account(conn, &st, &a, None)?;
-                        Tx::new(conn, &account_actor(&a), &request_id).audit(
-                            "auth.login",
-                            "account",
-                            Some(&a.id),
+                        let issued = issue_for_account(tx.conn(), &st, &a, None)?;
+                        tx.record_by(
+                            &account_actor(&a),
+                            Change::new("auth.login", "account", Some(&a.id)),
                             audit::details(json!({"grant_type": "password"})),
                         )?;
                         Ok(Ok(issued))
@@ -416,10 +416,9 @@ async fn password_grant(
                             Some(a) => json!({"username": a.username, "reason": reason}),
                             None => json!({"username_digest": attempted_digest(&st, &name), "reason": reason}),
                         };
-                        Tx::new(conn, &actor, &request_id).audit(
-                            "auth.login_failed",
-                            "account",
-                            other.as_ref().map(|a| a.id.as_str()),
+                        tx.record_by(
+                            &actor,
+                            Change::new("auth.login_failed", "account", other.as_ref().map(|a| a.id.as_str())),
                             details,
                         )?;
                         Ok::<_, ApiError>(Err(reason))
@@ -616,7 +615,11 @@ async fn refresh_grant(state: &Data<AppState>, form: TokenRequest) -> Result<Htt
         .store
         .run(move |conn| {
             let request_id = request_ctx::request_id();
-            store::write_tx(conn, |conn| {
+            write::transaction(conn, &Actor::anonymous(), &request_id, |tx| {
+                // Only a reuse is audited: a rotation is bookkeeping of the audited login, and a
+                // refusal changes nothing.
+                tx.without_entry("a refresh token's rotation or refusal");
+                let conn = tx.conn();
                 let now = store::now();
                 let Some(row) = auth_store::refresh_by_hash(conn, &sha256_hex(presented.as_bytes()))? else {
                     return Ok(RefreshOutcome::Refused("the refresh token is unknown"));
@@ -648,11 +651,9 @@ async fn refresh_grant(state: &Data<AppState>, form: TokenRequest) -> Result<Htt
                             }
                             _ => {
                                 auth_store::revoke_family(conn, &row.family_id, now)?;
-                                let actor = account_actor(&account);
-                                Tx::new(conn, &actor, &request_id).audit(
-                                    "auth.refresh_reuse",
-                                    "account",
-                                    Some(&account.id),
+                                tx.record_by(
+                                    &account_actor(&account),
+                                    Change::new("auth.refresh_reuse", "account", Some(&account.id)),
                                     json!({"family_id": row.family_id}),
                                 )?;
                                 Ok(RefreshOutcome::Reused { account_id: account.id.clone() })
@@ -721,21 +722,22 @@ pub async fn revoke(req: HttpRequest, state: Data<AppState>, payload: Payload) -
         .store
         .run(move |conn| {
             let request_id = request_ctx::request_id();
-            store::write_tx(conn, |conn| {
-                let Some(row) = auth_store::refresh_by_hash(conn, &sha256_hex(presented.as_bytes()))? else {
+            write::transaction(conn, &Actor::anonymous(), &request_id, |tx| {
+                let Some(row) = auth_store::refresh_by_hash(tx.conn(), &sha256_hex(presented.as_bytes()))? else {
+                    tx.without_entry("an unknown token: nothing changed");
                     return Ok(None);
                 };
                 if row.revoked_at.is_some() {
+                    tx.without_entry("an ended token: nothing changed");
                     return Ok(None);
                 }
-                auth_store::revoke_family(conn, &row.family_id, store::now())?;
-                let actor = auth_store::account_by_id(conn, &row.account_id)?
+                auth_store::revoke_family(tx.conn(), &row.family_id, store::now())?;
+                let actor = auth_store::account_by_id(tx.conn(), &row.account_id)?
                     .map(|a| account_actor(&a))
                     .unwrap_or_else(Actor::anonymous);
-                Tx::new(conn, &actor, &request_id).audit(
-                    "auth.revoke",
-                    "account",
-                    Some(&row.account_id),
+                tx.record_by(
+                    &actor,
+                    Change::new("auth.revoke", "account", Some(&row.account_id)),
                     json!({"family_id": row.family_id}),
                 )?;
                 Ok::<_, ApiError>(Some(row.account_id))
@@ -812,14 +814,15 @@ pub async fn change_password(
         .store
         .run(move |conn| {
             let request_id = request_ctx::request_id();
-            store::write_tx(conn, |conn| {
-                let account = auth_store::account_by_id(conn, &id)?.ok_or(ApiError::NotFound)?;
+            write::transaction(conn, &actor, &request_id, |tx| {
+                let account = auth_store::account_by_id(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
                 if account.password_hash != checked_hash {
+                    tx.without_entry("the password changed meanwhile: nothing changed");
                     return Ok(false);
                 }
-                crate::accounts::store::set_password(conn, &id, &new_hash)?;
-                auth_store::revoke_account(conn, &id, store::now())?;
-                Tx::new(conn, &actor, &request_id).audit(
+                crate::accounts::store::set_password(tx.conn(), &id, &new_hash)?;
+                auth_store::revoke_account(tx.conn(), &id, store::now())?;
+                tx.audit(
                     "account.password_change",
                     "account",
                     Some(&id),

@@ -121,18 +121,18 @@ pub async fn create(
     let input = body.value.normalised()?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            if !departments::exists_active(tx.conn, &input.department_id)? {
+            if !departments::exists_active(tx.conn(), &input.department_id)? {
                 return Err(ApiError::field("department_id", "exists", "no such active department"));
             }
             let client_id = input.client_id.clone().unwrap_or_else(|| {
                 format!("client-{}", &random_token()[..12].to_ascii_lowercase().replace(['-', '_'], "x"))
             });
-            if store::client_id_taken(tx.conn, &client_id)? {
+            if store::client_id_taken(tx.conn(), &client_id)? {
                 return Err(ApiError::conflict("a client with this client_id already exists"));
             }
             let secret = random_token();
             let row = store::insert(
-                tx.conn,
+                tx.conn(),
                 &client_id,
                 &input.name,
                 &input.department_id,
@@ -191,15 +191,16 @@ pub async fn update(
     let patch = body.value;
     let res = Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = ClientResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = ClientResponse::from(store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
             let next = merge_patch::patched(&ClientUpdate::from_current(&before), &patch)?.normalised()?;
-            if next.department_id != before.department_id && !departments::exists_active(tx.conn, &next.department_id)?
+            if next.department_id != before.department_id
+                && !departments::exists_active(tx.conn(), &next.department_id)?
             {
                 return Err(ApiError::field("department_id", "exists", "no such active department"));
             }
             let row = store::update(
-                tx.conn,
+                tx.conn(),
                 &id,
                 before.version,
                 &next.name,
@@ -247,7 +248,7 @@ pub async fn rotate_secret(
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
             let secret = random_token();
-            let row = store::set_secret(tx.conn, &id, &hash_client_secret(&secret))?.ok_or(ApiError::NotFound)?;
+            let row = store::set_secret(tx.conn(), &id, &hash_client_secret(&secret))?.ok_or(ApiError::NotFound)?;
             let client = ClientResponse::from(row);
             tx.audit(
                 "client.secret_rotate",

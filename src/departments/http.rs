@@ -131,12 +131,12 @@ pub async fn create(
     let input = body.value.normalised()?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_parent(tx.conn, None, input.parent_id.as_deref())?;
-            if store::code_taken(tx.conn, &input.code, None)? {
+            check_parent(tx.conn(), None, input.parent_id.as_deref())?;
+            if store::code_taken(tx.conn(), &input.code, None)? {
                 return Err(code_taken());
             }
             let row = store::insert(
-                tx.conn,
+                tx.conn(),
                 &NewDepartment {
                     code: &input.code,
                     name_kk: &input.name_kk,
@@ -193,12 +193,12 @@ pub async fn update(
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = DepartmentResponse::from(store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = DepartmentResponse::from(store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
             let next = merge_patch::patched(&DepartmentUpdate::from_current(&before), &patch)?;
             let next = next.normalised()?;
-            check_parent(tx.conn, Some(&id), next.parent_id.as_deref())?;
-            if store::code_taken(tx.conn, &next.code, Some(&id))? {
+            check_parent(tx.conn(), Some(&id), next.parent_id.as_deref())?;
+            if store::code_taken(tx.conn(), &next.code, Some(&id))? {
                 return Err(code_taken());
             }
             let change = Change {
@@ -209,7 +209,7 @@ pub async fn update(
                 active: next.active,
             };
             let after = DepartmentResponse::from(
-                store::update(tx.conn, &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
+                store::update(tx.conn(), &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
             );
             let action = if before.active && !after.active { "department.deactivate" } else { "department.update" };
             tx.audit(action, "department", Some(&id), audit::changes(Some(&before), Some(&after)))?;

@@ -167,11 +167,11 @@ pub async fn create(
     let created_by = principal.id.clone();
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_references(tx.conn, &input, &lead, true, input.plan_item_id.is_some())?;
+            check_references(tx.conn(), &input, &lead, true, input.plan_item_id.is_some())?;
             let id = crate::store::new_id();
             let now = crate::store::now();
-            store::insert(tx.conn, &id, &data(&input, &lead, status), input.attendance.as_ref(), &created_by, now)?;
-            let event = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            store::insert(tx.conn(), &id, &data(&input, &lead, status), input.attendance.as_ref(), &created_by, now)?;
+            let event = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             tx.audit("event.create", "event", Some(&id), audit::changes(None::<&Value>, Some(&event)))?;
             Ok(Outcome::created(location(&id), event.version, &event))
         })
@@ -229,7 +229,7 @@ pub async fn update(
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            let before = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             principal.require_department([before.lead_department_id.as_str()], "lead department")?;
             if_match.check(before.version)?;
             let previous = before.editable();
@@ -262,11 +262,11 @@ pub async fn update(
             // Setting plan_item_id (even to the link it has) checks it; so does moving the event.
             let links_changed =
                 patch.get("plan_item_id").is_some() || lead_changed || partners(&next) != partners(&previous);
-            check_references(tx.conn, &next, &lead, lead_changed, links_changed)?;
-            if !store::update(tx.conn, &id, before.version, &data(&next, &lead, status), crate::store::now())? {
+            check_references(tx.conn(), &next, &lead, lead_changed, links_changed)?;
+            if !store::update(tx.conn(), &id, before.version, &data(&next, &lead, status), crate::store::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
-            let after = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            let after = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             tx.audit("event.update", "event", Some(&id), audit::changes(Some(&before), Some(&after)))?;
             Ok(Outcome::ok(Some(after.version), &after))
         })
@@ -309,10 +309,10 @@ pub async fn remove(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            let before = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             principal.require_department([before.lead_department_id.as_str()], "lead department")?;
             if_match.check(before.version)?;
-            if !store::soft_delete(tx.conn, &id, before.version, crate::store::now())? {
+            if !store::soft_delete(tx.conn(), &id, before.version, crate::store::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
             tx.audit("event.delete", "event", Some(&id), audit::changes(Some(&before), None::<&Value>))?;
@@ -367,14 +367,14 @@ pub async fn record_attendance(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            let before = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             let mut departments = vec![before.lead_department_id.as_str()];
             departments.extend(before.partner_department_ids.iter().map(String::as_str));
             principal.require_department(departments, "lead or a partner department")?;
             if_match.check(before.version)?;
             check_attendance_allowed(before.starts_at, before.status, "starts_at")?;
             // The recorded total may not fall below the attendees named on the event.
-            let named = crate::attendees::store::count_for_event(tx.conn, &id)?;
+            let named = crate::attendees::store::count_for_event(tx.conn(), &id)?;
             if i64::from(attendance.total) < named {
                 return Err(ApiError::field(
                     "total",
@@ -382,10 +382,10 @@ pub async fn record_attendance(
                     format!("must be at least {named}, the attendees on record"),
                 ));
             }
-            if !store::set_attendance(tx.conn, &id, before.version, &attendance, crate::store::now())? {
+            if !store::set_attendance(tx.conn(), &id, before.version, &attendance, crate::store::now())? {
                 return Err(ApiError::PreconditionFailed);
             }
-            let after = store::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            let after = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             tx.audit("attendance.record", "event", Some(&id), audit::changes(Some(&before), Some(&after)))?;
             Ok(Outcome::ok(Some(after.version), &after))
         })

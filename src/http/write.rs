@@ -1,5 +1,6 @@
-//! Every write goes through here: the idempotency lease, one write transaction holding the change,
-//! its audit entries and the recorded response, then the HTTP answer.
+//! Every HTTP write goes through here: the idempotency lease, then the one write path
+//! ([`crate::write::transaction`]) holding the change, its audit entries and the recorded
+//! response, then the HTTP answer.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
@@ -10,13 +11,14 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::audit::{Actor, Tx};
+use crate::audit::Actor;
 use crate::error::ApiError;
 use crate::http::etag::etag;
 use crate::http::idempotency::{self, Begin, IdempotencyKey, Stored};
 use crate::http::request_ctx;
 use crate::state::AppState;
-use crate::store::{self, Store};
+use crate::store::Store;
+use crate::write::{self, Tx};
 
 /// What a write answers.
 #[derive(Debug)]
@@ -144,12 +146,11 @@ impl Write {
                 {
                     return Ok((stored, true));
                 }
-                let result = store::write_tx(conn, |conn| {
-                    let mut tx = Tx::new(conn, &self.actor, &self.request_id);
-                    let outcome = f(&mut tx)?;
+                let result = write::transaction(conn, &self.actor, &self.request_id, |tx| {
+                    let outcome = f(tx)?;
                     let stored = outcome.stored();
                     if let Some(key) = &self.key {
-                        idempotency::complete(tx.conn, &principal, key, &stored)?;
+                        idempotency::complete(tx.conn(), &principal, key, &stored)?;
                     }
                     Ok((outcome, stored))
                 });

@@ -140,8 +140,8 @@ pub async fn create(
     let department = input.department_id.clone().unwrap_or_else(|| principal.department_id.clone());
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_department(tx.conn, &department, "department_id")?;
-            let plan = PlanResponse::from(store::insert_plan(tx.conn, input.year, &input.title, &department)?);
+            check_department(tx.conn(), &department, "department_id")?;
+            let plan = PlanResponse::from(store::insert_plan(tx.conn(), input.year, &input.title, &department)?);
             tx.audit("plan.create", "plan", Some(&plan.id), audit::changes(None::<&Value>, Some(&plan)))?;
             Ok(Outcome::created(format!("/api/v1/plans/{}", plan.id), plan.version, &plan))
         })
@@ -186,7 +186,7 @@ pub async fn update(
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = PlanResponse::from(store::find_plan(tx.conn, &id)?.ok_or(ApiError::NotFound)?);
+            let before = PlanResponse::from(store::find_plan(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
             if_match.check(before.version)?;
             let current = PlanInput {
                 year: before.year,
@@ -195,8 +195,8 @@ pub async fn update(
             };
             let next = merge_patch::patched(&current, &patch)?.normalised()?;
             let department = next.department_id.clone().unwrap_or(before.department_id.clone());
-            check_department(tx.conn, &department, "department_id")?;
-            let row = store::update_plan(tx.conn, &id, before.version, next.year, &next.title, &department)?
+            check_department(tx.conn(), &department, "department_id")?;
+            let row = store::update_plan(tx.conn(), &id, before.version, next.year, &next.title, &department)?
                 .ok_or(ApiError::PreconditionFailed)?;
             let after = PlanResponse::from(row);
             tx.audit("plan.update", "plan", Some(&id), audit::changes(Some(&before), Some(&after)))?;
@@ -346,12 +346,12 @@ pub async fn create_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            store::find_plan(tx.conn, &plan_id)?.ok_or(ApiError::NotFound)?;
-            check_department(tx.conn, &input.responsible_department_id, "responsible_department_id")?;
-            if store::number_taken(tx.conn, &plan_id, &input.number, None)? {
+            store::find_plan(tx.conn(), &plan_id)?.ok_or(ApiError::NotFound)?;
+            check_department(tx.conn(), &input.responsible_department_id, "responsible_department_id")?;
+            if store::number_taken(tx.conn(), &plan_id, &input.number, None)? {
                 return Err(number_taken());
             }
-            let row = store::insert_item(tx.conn, &plan_id, &item_data(&input))?;
+            let row = store::insert_item(tx.conn(), &plan_id, &item_data(&input))?;
             let item = ItemResponse::new(row, 0, 0, today);
             tx.audit("plan_item.create", "plan_item", Some(&item.id), audit::changes(None::<&Value>, Some(&item)))?;
             Ok(Outcome::created(format!("/api/v1/plans/{plan_id}/items/{}", item.id), item.version, &item))
@@ -399,17 +399,17 @@ pub async fn update_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let row = store::find_item(tx.conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
-            let before = item_response(tx.conn, row, today)?;
+            let row = store::find_item(tx.conn(), &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
+            let before = item_response(tx.conn(), row, today)?;
             if_match.check(before.version)?;
             let next = merge_patch::patched(&ItemInput::from_current(&before), &patch)?.normalised()?;
-            check_department(tx.conn, &next.responsible_department_id, "responsible_department_id")?;
-            if store::number_taken(tx.conn, &plan_id, &next.number, Some(&item_id))? {
+            check_department(tx.conn(), &next.responsible_department_id, "responsible_department_id")?;
+            if store::number_taken(tx.conn(), &plan_id, &next.number, Some(&item_id))? {
                 return Err(number_taken());
             }
-            let row = store::update_item(tx.conn, &plan_id, &item_id, before.version, &item_data(&next))?
+            let row = store::update_item(tx.conn(), &plan_id, &item_id, before.version, &item_data(&next))?
                 .ok_or(ApiError::PreconditionFailed)?;
-            let after = item_response(tx.conn, row, today)?;
+            let after = item_response(tx.conn(), row, today)?;
             tx.audit("plan_item.update", "plan_item", Some(&item_id), audit::changes(Some(&before), Some(&after)))?;
             Ok(Outcome::ok(Some(after.version), &after))
         })
@@ -451,13 +451,13 @@ pub async fn delete_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            let row = store::find_item(tx.conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
-            let before = item_response(tx.conn, row, today)?;
+            let row = store::find_item(tx.conn(), &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
+            let before = item_response(tx.conn(), row, today)?;
             if_match.check(before.version)?;
-            if store::item_linked(tx.conn, &item_id)? {
+            if store::item_linked(tx.conn(), &item_id)? {
                 return Err(ApiError::conflict("events link to this item; link them elsewhere first"));
             }
-            if !store::delete_item(tx.conn, &plan_id, &item_id, before.version)? {
+            if !store::delete_item(tx.conn(), &plan_id, &item_id, before.version)? {
                 return Err(ApiError::PreconditionFailed);
             }
             tx.audit("plan_item.delete", "plan_item", Some(&item_id), audit::changes(Some(&before), None::<&Value>))?;

@@ -1,0 +1,175 @@
+//! The one write path: every change to the registry — an HTTP write, a login, the first start's
+//! admin, the demonstration data — runs in [`transaction`]. It opens the write transaction, hands
+//! the work a [`Tx`], refuses to commit work that wrote no audit entry (unless it says why), and
+//! passes the typed [`Change`]s the work recorded to [`on_commit`], inside the same transaction.
+
+use serde_json::Value;
+
+use crate::audit::{Actor, store as audit_store};
+use crate::error::ApiError;
+use crate::store::{self, DbConnection};
+
+/// What a committed write changed, as later features (the webhooks' outbox) will read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub entity: &'static str,
+    pub id: Option<String>,
+    pub action: &'static str,
+    /// The record's version after the change, when it has one.
+    pub version: Option<i64>,
+}
+
+impl Change {
+    pub fn new(action: &'static str, entity: &'static str, id: Option<&str>) -> Self {
+        Change { entity, id: id.map(str::to_string), action, version: None }
+    }
+
+    pub fn at(mut self, version: i64) -> Self {
+        self.version = Some(version);
+        self
+    }
+}
+
+/// A write transaction in progress: its connection, who is writing, and what it has recorded.
+/// Only [`transaction`] makes one.
+pub struct Tx<'a> {
+    conn: &'a mut DbConnection,
+    pub actor: &'a Actor,
+    request_id: &'a str,
+    changes: Vec<Change>,
+    unaudited: Option<&'static str>,
+}
+
+impl<'a> Tx<'a> {
+    /// The transaction's connection, for the stores.
+    pub fn conn(&mut self) -> &mut DbConnection {
+        self.conn
+    }
+
+    /// Appends the audit entry of `change`, with `details` (see [`crate::audit::changes`]).
+    pub fn record(&mut self, change: Change, details: Value) -> Result<(), ApiError> {
+        let actor = self.actor;
+        self.record_by(actor, change, details)
+    }
+
+    /// [`Tx::record`] for an actor learned inside the transaction (a login's account).
+    pub fn record_by(&mut self, actor: &Actor, change: Change, details: Value) -> Result<(), ApiError> {
+        let request_id = (!self.request_id.is_empty()).then_some(self.request_id);
+        audit_store::append(
+            self.conn,
+            &audit_store::NewEntry {
+                actor,
+                action: change.action,
+                entity: change.entity,
+                entity_id: change.id.as_deref(),
+                request_id,
+                changes: details,
+            },
+        )?;
+        self.changes.push(change);
+        Ok(())
+    }
+
+    /// [`Tx::record`] of a change with no version.
+    pub fn audit(
+        &mut self,
+        action: &'static str,
+        entity: &'static str,
+        entity_id: Option<&str>,
+        details: Value,
+    ) -> Result<(), ApiError> {
+        self.record(Change::new(action, entity, entity_id), details)
+    }
+
+    /// Lets this transaction commit with no audit entry, saying why: it changed nothing, or what
+    /// it changed is bookkeeping whose cause is audited elsewhere (a refresh token's rotation).
+    pub fn without_entry(&mut self, why: &'static str) {
+        self.unaudited = Some(why);
+    }
+
+    /// The changes recorded so far.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+}
+
+/// Runs `work` in one write transaction for `actor` and commits it when it succeeds, wrote an
+/// audit entry (or said why not) and [`on_commit`] succeeds; otherwise rolls it back.
+/// `request_id` is the request's (empty for the command line).
+pub fn transaction<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    request_id: &str,
+    work: impl FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    store::write_tx(conn, |conn| {
+        let mut tx = Tx { conn, actor, request_id, changes: Vec::new(), unaudited: None };
+        let value = work(&mut tx)?;
+        if tx.changes.is_empty() && tx.unaudited.is_none() {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "a write transaction recorded no audit entry and gave no reason; it was rolled back"
+            )));
+        }
+        on_commit(tx.conn, &tx.changes)?;
+        Ok(value)
+    })
+}
+
+/// Called once per write, inside its transaction, just before it commits, with every change it
+/// recorded: what hangs on a committed change (the webhooks' outbox) is written from here, so it
+/// commits or rolls back with the change itself. Nothing hangs on it yet.
+fn on_commit(_conn: &mut DbConnection, _changes: &[Change]) -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::departments::store::{self as departments, NewDepartment};
+    use crate::store::{PoolSettings, StoreUrl};
+    use std::time::Duration;
+
+    fn sqlite() -> (tempfile::TempDir, crate::store::conn::PooledConn) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = StoreUrl::Sqlite { path: dir.path().join("t.db").to_string_lossy().into_owned() };
+        let settings = PoolSettings {
+            max_size: 1,
+            checkout_timeout: Duration::from_secs(2),
+            sqlite_busy_timeout: Duration::from_secs(2),
+        };
+        let pool = store::build_pool(&url, &settings).unwrap();
+        let mut conn = pool.get().unwrap();
+        store::run_migrations(&mut conn).unwrap();
+        (dir, conn)
+    }
+
+    fn insert(tx: &mut Tx<'_>, code: &str) -> String {
+        let row = departments::insert(tx.conn(), &NewDepartment { code, name_kk: "а", name_ru: "б", parent_id: None })
+            .unwrap();
+        row.id
+    }
+
+    #[test]
+    fn a_write_with_no_audit_entry_is_rolled_back() {
+        let (_dir, mut conn) = sqlite();
+        let result = transaction(&mut conn, &Actor::system(), "", |tx| Ok(insert(tx, "silent")));
+        assert!(matches!(result, Err(ApiError::Internal(_))), "{result:?}");
+        assert!(departments::find_by_code(&mut conn, "silent").unwrap().is_none());
+    }
+
+    #[test]
+    fn an_audited_write_commits_and_hands_on_its_changes() {
+        let (_dir, mut conn) = sqlite();
+        let changes = transaction(&mut conn, &Actor::system(), "", |tx| {
+            let id = insert(tx, "audited");
+            tx.record(Change::new("department.create", "department", Some(&id)).at(1), Value::Null)?;
+            Ok(tx.changes().to_vec())
+        })
+        .unwrap();
+        let row = departments::find_by_code(&mut conn, "audited").unwrap().expect("committed");
+        assert_eq!(
+            changes,
+            vec![Change { entity: "department", id: Some(row.id), action: "department.create", version: Some(1) }]
+        );
+    }
+}
