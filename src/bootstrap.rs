@@ -4,11 +4,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde_json::Value;
 
 use crate::accounts::model::AccountResponse;
 use crate::accounts::store::{self as accounts, NewAccount};
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::auth::{Role, password};
 use crate::config::Config;
 use crate::departments::model::DepartmentResponse;
@@ -58,7 +57,7 @@ pub fn create_admin(
                         },
                     )?;
                     let d = DepartmentResponse::from(row.clone());
-                    tx.audit("department.create", "department", Some(&d.id), audit::changes(None::<&Value>, Some(&d)))?;
+                    tx.created("department.create", "department", &d.id, &d)?;
                     row
                 }
             },
@@ -77,7 +76,7 @@ pub fn create_admin(
             },
         )?;
         let a = AccountResponse::from(row);
-        tx.audit("account.create", "account", Some(&a.id), audit::changes(None::<&Value>, Some(&a)))?;
+        tx.created("account.create", "account", &a.id, &a)?;
         Ok(Some(a))
     })
     .map_err(api_err)

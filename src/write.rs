@@ -3,10 +3,12 @@
 //! the work a [`Tx`], refuses to commit work that wrote no audit entry (unless it says why), and
 //! passes the typed [`Change`]s the work recorded to [`on_commit`], inside the same transaction.
 
+use serde::Serialize;
 use serde_json::Value;
 
-use crate::audit::{Actor, store as audit_store};
+use crate::audit::{self, Actor, store as audit_store};
 use crate::error::ApiError;
+use crate::http::etag::IfMatch;
 use crate::store::{self, DbConnection};
 
 /// What a committed write changed, as later features (the webhooks' outbox) will read it.
@@ -120,6 +122,71 @@ pub fn transaction<T>(
 /// commits or rolls back with the change itself. Nothing hangs on it yet.
 fn on_commit(_conn: &mut DbConnection, _changes: &[Change]) -> Result<(), ApiError> {
     Ok(())
+}
+
+/// A record with a version, which `If-Match` names and every change raises.
+pub trait Versioned: Serialize {
+    fn version(&self) -> i64;
+}
+
+/// The conditional change of one record, in the order every `PATCH` and `DELETE` follows: the
+/// record as found (404 when it is not), `guard` (who may change it), then `If-Match` (412 when it
+/// names another version).
+pub fn current<R: Versioned>(
+    found: Option<R>,
+    if_match: &IfMatch,
+    guard: impl FnOnce(&R) -> Result<(), ApiError>,
+) -> Result<R, ApiError> {
+    let record = found.ok_or(ApiError::NotFound)?;
+    guard(&record)?;
+    if_match.check(record.version())?;
+    Ok(record)
+}
+
+/// What a write conditional on the version it read returned: `None` (or `false`) when another
+/// write changed the record first, which is a 412.
+pub fn written<T>(row: Option<T>) -> Result<T, ApiError> {
+    row.ok_or(ApiError::PreconditionFailed)
+}
+
+impl Tx<'_> {
+    /// Records the creation of `after`, every field from null.
+    pub fn created<R: Versioned>(
+        &mut self,
+        action: &'static str,
+        entity: &'static str,
+        id: &str,
+        after: &R,
+    ) -> Result<(), ApiError> {
+        self.record(Change::new(action, entity, Some(id)).at(after.version()), audit::changes(None::<&R>, Some(after)))
+    }
+
+    /// Records the change of `before` into `after`, field by field.
+    pub fn updated<R: Versioned>(
+        &mut self,
+        action: &'static str,
+        entity: &'static str,
+        id: &str,
+        before: &R,
+        after: &R,
+    ) -> Result<(), ApiError> {
+        let details = audit::changes(Some(before), Some(after));
+        self.record(Change::new(action, entity, Some(id)).at(after.version()), details)
+    }
+
+    /// Records the removal of `before`, after the write that removed it (`removed`: 412 when
+    /// another write changed it first).
+    pub fn removed<R: Versioned>(
+        &mut self,
+        action: &'static str,
+        entity: &'static str,
+        id: &str,
+        before: &R,
+        removed: bool,
+    ) -> Result<(), ApiError> {
+        written(removed.then_some(()))?;
+        self.record(Change::new(action, entity, Some(id)), audit::changes(Some(before), None::<&R>))
+    }
 }
 
 #[cfg(test)]

@@ -8,11 +8,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::model::{AccountCreate, AccountPatch, AccountResponse, AccountUpdate, username_key};
-use super::store::{self, Change, Filter, NewAccount};
-use crate::audit;
+use super::domain;
+use super::model::{AccountCreate, AccountPatch, AccountResponse, username_key};
+use super::store::{self, Filter};
 use crate::auth::{Principal, Role, password};
-use crate::departments::store as departments;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
@@ -21,7 +20,6 @@ use crate::http::merge_patch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
-use crate::store::DbConnection;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -86,14 +84,6 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     Ok(HttpResponse::Ok().insert_header(("etag", etag(a.version))).json(a))
 }
 
-fn check_department(conn: &mut DbConnection, id: &str) -> Result<(), ApiError> {
-    if departments::exists_active(conn, id)? {
-        Ok(())
-    } else {
-        Err(ApiError::field("department_id", "exists", "no such active department"))
-    }
-}
-
 /// Create an account
 #[utoipa::path(
     tag = "accounts",
@@ -125,22 +115,7 @@ pub async fn create(
     let hash = password::hash_off_worker(input.password.clone()).await?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_department(tx.conn(), &input.department_id)?;
-            if store::username_taken(tx.conn(), &input.username)? {
-                return Err(ApiError::conflict("an account with this username already exists"));
-            }
-            let row = store::insert(
-                tx.conn(),
-                &NewAccount {
-                    username: &input.username,
-                    display_name: &input.display_name,
-                    department_id: &input.department_id,
-                    role: input.role.as_str(),
-                    password_hash: &hash,
-                },
-            )?;
-            let a = AccountResponse::from(row);
-            tx.audit("account.create", "account", Some(&a.id), audit::changes(None::<&Value>, Some(&a)))?;
+            let a = domain::create(tx, &input, &hash)?;
             Ok(Outcome::created(format!("/api/v1/accounts/{}", a.id), a.version, &a))
         })
         .await
@@ -197,42 +172,7 @@ pub async fn update(
     let caller_id = principal.id.clone();
     let res = Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = AccountResponse::from(store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
-            if_match.check(before.version)?;
-            let next = merge_patch::patched(&AccountUpdate::from_current(&before), &patch)?.normalised()?;
-            // An admin who deactivates or demotes themselves may leave the registry with no one
-            // able to undo it; another admin must do it.
-            if id == caller_id {
-                if !next.active {
-                    return Err(ApiError::field("active", "self", "an admin cannot deactivate their own account"));
-                }
-                if next.role != Role::Admin {
-                    return Err(ApiError::field("role", "self", "an admin cannot take away their own admin role"));
-                }
-            }
-            if next.department_id != before.department_id {
-                check_department(tx.conn(), &next.department_id)?;
-            }
-            let change = Change {
-                display_name: &next.display_name,
-                department_id: &next.department_id,
-                role: next.role.as_str(),
-                active: next.active,
-                password_hash: new_hash.as_deref(),
-            };
-            let after = AccountResponse::from(
-                store::update(tx.conn(), &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
-            );
-            if new_hash.is_some() || !after.active {
-                crate::auth::store::revoke_account(tx.conn(), &id, crate::store::now())?;
-            }
-            let mut changes = audit::changes(Some(&before), Some(&after));
-            if new_hash.is_some() {
-                changes["password"] = serde_json::json!({"from": "[redacted]", "to": "[redacted]"});
-            }
-            let action = if before.active && !after.active { "account.deactivate" } else { "account.update" };
-            tx.audit(action, "account", Some(&id), changes)?;
-            Ok(Outcome::ok(Some(after.version), &after))
+            Ok(Outcome::changed(&domain::update(tx, &caller_id, &id, &if_match, &patch, new_hash.as_deref())?))
         })
         .await;
     // Whatever happened, this instance stops trusting its cached view of the account.

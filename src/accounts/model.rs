@@ -136,3 +136,9 @@ pub struct AccountPatch {
     /// A new password, 12–256 characters.
     pub password: Option<String>,
 }
+
+impl crate::write::Versioned for AccountResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}

@@ -8,9 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use utoipa::IntoParams;
 
+use super::domain;
 use super::iin::{Iin, keyed_digest};
 use super::model::{
     AddedAttendees, AttendeeBatch, AttendeeResponse, ErasureRequest, ErasureResponse, MAX_BATCH, NewAttendee, RawRow,
@@ -18,19 +19,14 @@ use super::model::{
 };
 use super::sheet;
 use super::store::{self, NewRow};
-use crate::audit;
 use crate::auth::{Principal, Scope};
 use crate::config::Secret;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::events::http::check_attendance_allowed;
-use crate::events::model::{EventResponse, MAX_PARTICIPANTS};
-use crate::events::store as events;
 use crate::http::body::{self, JsonBody};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
-use crate::store::DbConnection;
 
 const PROBLEM: &str = "application/problem+json";
 const CSV: &str = "text/csv";
@@ -38,16 +34,6 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 fn list_location(event_id: &str) -> String {
     format!("/api/v1/events/{event_id}/attendees")
-}
-
-/// The live event, if the principal acts for its lead or a partner department (or is an admin):
-/// only they see or change its attendees.
-fn event_for(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<EventResponse, ApiError> {
-    let event = events::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let mut departments = vec![event.lead_department_id.as_str()];
-    departments.extend(event.partner_department_ids.iter().map(String::as_str));
-    principal.require_department(departments, "lead or a partner department")?;
-    Ok(event)
 }
 
 fn type_error(field: String, message: &str) -> FieldError {
@@ -261,59 +247,7 @@ pub async fn add(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, &fingerprint)
         .perform(&state.store, move |tx| {
-            let event = event_for(tx.conn(), &principal, &id)?;
-            check_attendance_allowed(event.starts_at, event.status, "starts_at")?;
-            let rows = parsed?;
-            let hashes: Vec<&str> = rows.iter().filter_map(|(_, r)| r.iin_hash.as_deref()).collect();
-            let existing = store::existing_hashes(tx.conn(), &id, &hashes)?;
-            let errors: Vec<FieldError> = rows
-                .iter()
-                .filter(|(_, r)| r.iin_hash.as_ref().is_some_and(|h| existing.contains(h)))
-                .map(|(path, _)| {
-                    FieldError::new(
-                        format!("{path}.iin"),
-                        "duplicate",
-                        "this person is already an attendee of the event",
-                    )
-                })
-                .collect();
-            if !errors.is_empty() {
-                return Err(ApiError::Validation(errors));
-            }
-            let before = store::count_for_event(tx.conn(), &id)?;
-            let count = before + rows.len() as i64;
-            if count > i64::from(MAX_PARTICIPANTS) {
-                return Err(ApiError::field(
-                    "attendees",
-                    "range",
-                    format!("an event has at most {MAX_PARTICIPANTS} attendees; it has {before}"),
-                ));
-            }
-            let now = crate::store::now();
-            let new_rows: Vec<NewRow> = rows.into_iter().map(|(_, r)| r).collect();
-            store::insert(tx.conn(), &id, &new_rows, now)?;
-            // The recorded attendance never falls below the attendees on record.
-            let total_before = event.attendance.as_ref().map(|a| a.total);
-            let total_after = match total_before {
-                Some(t) if i64::from(t) >= count => t,
-                _ => {
-                    let total = count as i32;
-                    if !events::raise_attendance(tx.conn(), &id, event.version, total, now)? {
-                        return Err(ApiError::conflict("the event changed meanwhile; retry"));
-                    }
-                    total
-                }
-            };
-            // Counts only: the audit trail is kept for ever and must not hold names or IINs.
-            let mut changes = json!({"added": new_rows.len(), "attendees": {"from": before, "to": count}});
-            if total_before != Some(total_after) {
-                changes["attendance_total"] = json!({"from": total_before, "to": total_after});
-            }
-            tx.audit("attendees.add", "event", Some(&id), audit::details(changes))?;
-            let ids: Vec<&str> = new_rows.iter().map(|r| r.id.as_str()).collect();
-            let attendees: Vec<AttendeeResponse> =
-                store::by_ids(tx.conn(), &ids)?.into_iter().map(AttendeeResponse::from).collect();
-            let body = AddedAttendees { added: attendees.len(), attendees };
+            let body = domain::add(tx, &principal, &id, parsed)?;
             Ok(Outcome {
                 status: StatusCode::CREATED,
                 headers: vec![("location".into(), list_location(&id))],
@@ -365,7 +299,7 @@ pub async fn list(
     let rows = state
         .store
         .run(move |conn| {
-            event_for(conn, &principal, &id)?;
+            domain::event_for(conn, &principal, &id)?;
             Ok(store::list(conn, &id, after.as_deref(), limit + 1)?)
         })
         .await?;
@@ -405,13 +339,7 @@ pub async fn remove(
     let (id, attendee_id) = path.into_inner();
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            event_for(tx.conn(), &principal, &id)?;
-            if !store::delete(tx.conn(), &id, &attendee_id)? {
-                return Err(ApiError::NotFound);
-            }
-            let after = store::count_for_event(tx.conn(), &id)?;
-            let changes = json!({"event_id": id, "attendees": {"from": after + 1, "to": after}});
-            tx.audit("attendees.remove", "attendee", Some(&attendee_id), audit::details(changes))?;
+            domain::remove(tx, &principal, &id, &attendee_id)?;
             Ok(Outcome::no_content())
         })
         .await
@@ -469,17 +397,6 @@ pub async fn erase(
     let hash = iin.hash(&state.iin_key);
     let fingerprint = keyed_fingerprint(&state.iin_key, "application/json", &body.raw);
     Write::new(&req, principal.actor(), key, &fingerprint)
-        .perform(&state.store, move |tx| {
-            let event_ids = store::erase(tx.conn(), &hash)?;
-            let erased = event_ids.len();
-            // Only the count and where: the person's identity must not outlive the erasure.
-            tx.audit(
-                "attendees.erase",
-                "attendee",
-                None,
-                audit::details(json!({"erased": erased, "event_ids": event_ids})),
-            )?;
-            Ok(Outcome::ok(None, &ErasureResponse { erased }))
-        })
+        .perform(&state.store, move |tx| Ok(Outcome::ok(None, &domain::erase(tx, &hash)?)))
         .await
 }

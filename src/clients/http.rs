@@ -8,13 +8,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::model::{ClientCreate, ClientPatch, ClientResponse, ClientUpdate, ClientWithSecret};
+use super::domain;
+use super::model::{ClientCreate, ClientPatch, ClientResponse, ClientWithSecret};
 use super::store;
-use crate::audit;
 use crate::auth::Principal;
-use crate::auth::ScopeSet;
-use crate::auth::http::{hash_client_secret, random_token};
-use crate::departments::store as departments;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
@@ -86,8 +83,11 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     Ok(HttpResponse::Ok().insert_header(("etag", etag(c.version))).json(c))
 }
 
-fn scope_text(scopes: &[crate::auth::Scope]) -> String {
-    scopes.iter().copied().collect::<ScopeSet>().to_string()
+/// `outcome` answering the client with its one-time secret, and a replay without it.
+fn with_secret(outcome: Outcome, client: ClientResponse, secret: String) -> Outcome {
+    let without = ClientWithSecret { client: client.clone(), client_secret: None };
+    Outcome { body: serde_json::to_value(ClientWithSecret { client, client_secret: Some(secret) }).ok(), ..outcome }
+        .with_replay_body(&without)
 }
 
 /// Create a client
@@ -121,31 +121,12 @@ pub async fn create(
     let input = body.value.normalised()?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            if !departments::exists_active(tx.conn(), &input.department_id)? {
-                return Err(ApiError::field("department_id", "exists", "no such active department"));
-            }
-            let client_id = input.client_id.clone().unwrap_or_else(|| {
-                format!("client-{}", &random_token()[..12].to_ascii_lowercase().replace(['-', '_'], "x"))
-            });
-            if store::client_id_taken(tx.conn(), &client_id)? {
-                return Err(ApiError::conflict("a client with this client_id already exists"));
-            }
-            let secret = random_token();
-            let row = store::insert(
-                tx.conn(),
-                &client_id,
-                &input.name,
-                &input.department_id,
-                &scope_text(&input.scopes),
-                &hash_client_secret(&secret),
-            )?;
-            let client = ClientResponse::from(row);
-            tx.audit("client.create", "client", Some(&client.id), audit::changes(None::<&Value>, Some(&client)))?;
-            let location = format!("/api/v1/clients/{}", client.id);
-            let version = client.version;
-            let without = ClientWithSecret { client: client.clone(), client_secret: None };
-            Ok(Outcome::created(location, version, &ClientWithSecret { client, client_secret: Some(secret) })
-                .with_replay_body(&without))
+            let (client, secret) = domain::create(tx, &input)?;
+            Ok(with_secret(
+                Outcome::created(format!("/api/v1/clients/{}", client.id), client.version, &()),
+                client,
+                secret,
+            ))
         })
         .await
 }
@@ -190,30 +171,7 @@ pub async fn update(
     let client_id = id.clone();
     let patch = body.value;
     let res = Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            let before = ClientResponse::from(store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
-            if_match.check(before.version)?;
-            let next = merge_patch::patched(&ClientUpdate::from_current(&before), &patch)?.normalised()?;
-            if next.department_id != before.department_id
-                && !departments::exists_active(tx.conn(), &next.department_id)?
-            {
-                return Err(ApiError::field("department_id", "exists", "no such active department"));
-            }
-            let row = store::update(
-                tx.conn(),
-                &id,
-                before.version,
-                &next.name,
-                &next.department_id,
-                &scope_text(&next.scopes),
-                next.active,
-            )?
-            .ok_or(ApiError::PreconditionFailed)?;
-            let after = ClientResponse::from(row);
-            let action = if before.active && !after.active { "client.deactivate" } else { "client.update" };
-            tx.audit(action, "client", Some(&id), audit::changes(Some(&before), Some(&after)))?;
-            Ok(Outcome::ok(Some(after.version), &after))
-        })
+        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
         .await;
     state.principals.invalidate(&client_id);
     res
@@ -247,19 +205,8 @@ pub async fn rotate_secret(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            let secret = random_token();
-            let row = store::set_secret(tx.conn(), &id, &hash_client_secret(&secret))?.ok_or(ApiError::NotFound)?;
-            let client = ClientResponse::from(row);
-            tx.audit(
-                "client.secret_rotate",
-                "client",
-                Some(&id),
-                serde_json::json!({"client_secret": {"from": "[redacted]", "to": "[redacted]"}}),
-            )?;
-            let version = client.version;
-            let without = ClientWithSecret { client: client.clone(), client_secret: None };
-            Ok(Outcome::ok(Some(version), &ClientWithSecret { client, client_secret: Some(secret) })
-                .with_replay_body(&without))
+            let (client, secret) = domain::rotate_secret(tx, &id)?;
+            Ok(with_secret(Outcome::ok(Some(client.version), &()), client, secret))
         })
         .await
 }

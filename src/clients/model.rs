@@ -136,3 +136,9 @@ pub struct ClientPatch {
     pub scopes: Option<Vec<Scope>>,
     pub active: Option<bool>,
 }
+
+impl crate::write::Versioned for ClientResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::model::{DepartmentCreate, DepartmentPatch, DepartmentResponse, DepartmentUpdate};
-use super::store::{self, Change, NewDepartment};
-use crate::audit;
+use super::domain;
+use super::model::{DepartmentCreate, DepartmentPatch, DepartmentResponse};
+use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
@@ -19,7 +19,6 @@ use crate::http::merge_patch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
-use crate::store::DbConnection;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -81,26 +80,6 @@ pub async fn read(state: Data<AppState>, _principal: Principal, id: Path<String>
     Ok(HttpResponse::Ok().insert_header(("etag", etag(d.version))).json(d))
 }
 
-/// 422 unless `parent_id` names an existing department that is not `id` nor below it.
-fn check_parent(conn: &mut DbConnection, id: Option<&str>, parent_id: Option<&str>) -> Result<(), ApiError> {
-    let Some(parent) = parent_id else {
-        return Ok(());
-    };
-    if store::find(conn, parent)?.is_none() {
-        return Err(ApiError::field("parent_id", "exists", "no such department"));
-    }
-    if let Some(id) = id
-        && (parent == id || store::ancestors(conn, parent)?.iter().any(|a| a == id))
-    {
-        return Err(ApiError::field("parent_id", "cycle", "a department cannot be under itself"));
-    }
-    Ok(())
-}
-
-fn code_taken() -> ApiError {
-    ApiError::conflict("a department with this code already exists")
-}
-
 /// Create a department
 #[utoipa::path(
     tag = "departments",
@@ -131,21 +110,7 @@ pub async fn create(
     let input = body.value.normalised()?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_parent(tx.conn(), None, input.parent_id.as_deref())?;
-            if store::code_taken(tx.conn(), &input.code, None)? {
-                return Err(code_taken());
-            }
-            let row = store::insert(
-                tx.conn(),
-                &NewDepartment {
-                    code: &input.code,
-                    name_kk: &input.name_kk,
-                    name_ru: &input.name_ru,
-                    parent_id: input.parent_id.as_deref(),
-                },
-            )?;
-            let d = DepartmentResponse::from(row);
-            tx.audit("department.create", "department", Some(&d.id), audit::changes(None::<&Value>, Some(&d)))?;
+            let d = domain::create(tx, &input)?;
             Ok(Outcome::created(format!("/api/v1/departments/{}", d.id), d.version, &d))
         })
         .await
@@ -192,28 +157,6 @@ pub async fn update(
     let id = id.into_inner();
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            let before = DepartmentResponse::from(store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
-            if_match.check(before.version)?;
-            let next = merge_patch::patched(&DepartmentUpdate::from_current(&before), &patch)?;
-            let next = next.normalised()?;
-            check_parent(tx.conn(), Some(&id), next.parent_id.as_deref())?;
-            if store::code_taken(tx.conn(), &next.code, Some(&id))? {
-                return Err(code_taken());
-            }
-            let change = Change {
-                code: &next.code,
-                name_kk: &next.name_kk,
-                name_ru: &next.name_ru,
-                parent_id: next.parent_id.as_deref(),
-                active: next.active,
-            };
-            let after = DepartmentResponse::from(
-                store::update(tx.conn(), &id, before.version, &change)?.ok_or(ApiError::PreconditionFailed)?,
-            );
-            let action = if before.active && !after.active { "department.deactivate" } else { "department.update" };
-            tx.audit(action, "department", Some(&id), audit::changes(Some(&before), Some(&after)))?;
-            Ok(Outcome::ok(Some(after.version), &after))
-        })
+        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
         .await
 }

@@ -134,3 +134,9 @@ impl DepartmentUpdate {
         Ok(self)
     }
 }
+
+impl crate::write::Versioned for DepartmentResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}

@@ -8,114 +8,24 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use super::domain;
 use super::model::{
     Attendance, Audience, DeletedEvent, EventInput, EventKind, EventListItem, EventPatch, EventResponse, EventStatus,
 };
-use super::store::{self, EventData, Filter, Sort};
-use crate::audit;
+use super::store::{self, Filter, Sort};
 use crate::auth::{Principal, Scope};
-use crate::departments::store as departments;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
-use crate::store::{DbConnection, to_utc};
+use crate::store::to_utc;
 use crate::time::parse_bound;
 
 fn location(id: &str) -> String {
     format!("/api/v1/events/{id}")
-}
-
-/// 422 naming each reference that does not exist: the lead, the partners, the plan item.
-/// `links_changed`: the write sets `plan_item_id` or changes the lead or partners, so the plan
-/// item's rule is checked again (links made before the rule stay until such a write).
-fn check_references(
-    conn: &mut DbConnection,
-    input: &EventInput,
-    lead: &str,
-    lead_changed: bool,
-    links_changed: bool,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    if lead_changed && !departments::exists_active(conn, lead)? {
-        errors.push(FieldError::new("lead_department_id", "exists", "no such active department"));
-    }
-    for (i, p) in input.partner_department_ids.iter().enumerate() {
-        let field = format!("partner_department_ids[{i}]");
-        if p == lead {
-            errors.push(FieldError::new(field, "lead", "the lead department is not its own partner"));
-        } else if departments::find(conn, p)?.is_none() {
-            errors.push(FieldError::new(field, "exists", "no such department"));
-        }
-    }
-    if let Some(item) = &input.plan_item_id {
-        match crate::plans::store::item_responsible(conn, item)? {
-            None => errors.push(FieldError::new("plan_item_id", "exists", "no such plan item")),
-            Some(responsible) if links_changed => {
-                let mut taking_part =
-                    std::iter::once(lead).chain(input.partner_department_ids.iter().map(String::as_str));
-                let mut responsible_takes_part = false;
-                for d in taking_part.by_ref() {
-                    if d == responsible || departments::ancestors(conn, d)?.contains(&responsible) {
-                        responsible_takes_part = true;
-                        break;
-                    }
-                }
-                if !responsible_takes_part {
-                    errors.push(FieldError::new(
-                        "plan_item_id",
-                        "not_responsible",
-                        "this plan item belongs to a department that neither leads nor partners in the event \
-                         (nor is above one that does)",
-                    ));
-                }
-            }
-            Some(_) => {}
-        }
-    }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
-}
-
-fn data<'a>(input: &'a EventInput, lead: &'a str, status: EventStatus) -> EventData<'a> {
-    EventData {
-        title: &input.title,
-        description: &input.description,
-        kind: input.kind,
-        format: input.format,
-        starts_at: input.starts_at.with_timezone(&Utc).naive_utc(),
-        ends_at: input.ends_at.with_timezone(&Utc).naive_utc(),
-        venue: input.venue.as_deref(),
-        audiences: &input.audiences,
-        lead_department_id: lead,
-        partner_department_ids: &input.partner_department_ids,
-        plan_item_id: input.plan_item_id.as_deref(),
-        organisers: &input.organisers,
-        planned_participants: input.planned_participants,
-        status,
-    }
-}
-
-/// Attendance may be recorded only for an event that has started and is not cancelled.
-pub(crate) fn check_attendance_allowed(
-    starts_at: DateTime<Utc>,
-    status: EventStatus,
-    field: &str,
-) -> Result<(), ApiError> {
-    if status == EventStatus::Cancelled {
-        return Err(ApiError::field("status", "cancelled", "attendance cannot be recorded for a cancelled event"));
-    }
-    if starts_at > Utc::now() {
-        return Err(ApiError::field(
-            field,
-            "not_started",
-            "attendance can be recorded only once the event has started",
-        ));
-    }
-    Ok(())
 }
 
 const PROBLEM: &str = "application/problem+json";
@@ -152,28 +62,11 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
     let input = body.value.normalised().map_err(ApiError::Validation)?;
-    let lead = input.lead_department_id.clone().unwrap_or_else(|| principal.department_id.clone());
-    principal.require_department([lead.as_str()], "admin (for another department's event)")?;
-    let status = match input.status {
-        None | Some(EventStatus::Planned) => EventStatus::Planned,
-        Some(EventStatus::Cancelled) => EventStatus::Cancelled,
-        Some(EventStatus::Held) => {
-            return Err(ApiError::field("status", "held", "an event becomes held by recording its attendance"));
-        }
-    };
-    if input.attendance.is_some() {
-        check_attendance_allowed(input.starts_at.with_timezone(&Utc), status, "attendance")?;
-    }
-    let created_by = principal.id.clone();
+    let event = domain::NewEvent::check(&principal, input)?;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_references(tx.conn(), &input, &lead, true, input.plan_item_id.is_some())?;
-            let id = crate::store::new_id();
-            let now = crate::store::now();
-            store::insert(tx.conn(), &id, &data(&input, &lead, status), input.attendance.as_ref(), &created_by, now)?;
-            let event = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
-            tx.audit("event.create", "event", Some(&id), audit::changes(None::<&Value>, Some(&event)))?;
-            Ok(Outcome::created(location(&id), event.version, &event))
+            let event = domain::create(tx, &event)?;
+            Ok(Outcome::created(location(&event.id), event.version, &event))
         })
         .await
 }
@@ -217,59 +110,11 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
     let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    if body.value.get("attendance").is_some() {
-        return Err(ApiError::field(
-            "attendance",
-            "route",
-            "attendance is recorded with PUT /api/v1/events/{id}/attendance",
-        ));
-    }
+    domain::check_patch(&body.value)?;
     let id = id.into_inner();
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            let before = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
-            principal.require_department([before.lead_department_id.as_str()], "lead department")?;
-            if_match.check(before.version)?;
-            let previous = before.editable();
-            let next = merge_patch::patched(&previous, &patch)?.normalised().map_err(ApiError::Validation)?;
-            let lead = next
-                .lead_department_id
-                .clone()
-                .ok_or_else(|| ApiError::field("lead_department_id", "required", "an event needs a lead department"))?;
-            let lead_changed = lead != before.lead_department_id;
-            if lead_changed && !principal.is_admin() {
-                return Err(ApiError::forbidden("only an admin may hand an event to another department"));
-            }
-            let status = next.status.unwrap_or(before.status);
-            match (before.status, status) {
-                (a, b) if a == b => {}
-                (EventStatus::Planned, EventStatus::Cancelled) | (EventStatus::Cancelled, EventStatus::Planned) => {}
-                (EventStatus::Held, _) => return Err(ApiError::field("status", "held", "a held event stays held")),
-                (_, _) => {
-                    return Err(ApiError::field("status", "held", "an event becomes held by recording its attendance"));
-                }
-            }
-            if status == EventStatus::Held && next.starts_at.with_timezone(&Utc) > Utc::now() {
-                return Err(ApiError::field("starts_at", "held", "a held event cannot start in the future"));
-            }
-            let partners = |i: &EventInput| {
-                let mut p = i.partner_department_ids.clone();
-                p.sort();
-                p
-            };
-            // Setting plan_item_id (even to the link it has) checks it; so does moving the event.
-            let links_changed =
-                patch.get("plan_item_id").is_some() || lead_changed || partners(&next) != partners(&previous);
-            check_references(tx.conn(), &next, &lead, lead_changed, links_changed)?;
-            if !store::update(tx.conn(), &id, before.version, &data(&next, &lead, status), crate::store::now())? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            let after = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
-            tx.audit("event.update", "event", Some(&id), audit::changes(Some(&before), Some(&after)))?;
-            Ok(Outcome::ok(Some(after.version), &after))
-        })
+        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch)?)))
         .await
 }
 
@@ -309,13 +154,7 @@ pub async fn remove(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            let before = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
-            principal.require_department([before.lead_department_id.as_str()], "lead department")?;
-            if_match.check(before.version)?;
-            if !store::soft_delete(tx.conn(), &id, before.version, crate::store::now())? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            tx.audit("event.delete", "event", Some(&id), audit::changes(Some(&before), None::<&Value>))?;
+            domain::remove(tx, &principal, &id, &if_match)?;
             Ok(Outcome::no_content())
         })
         .await
@@ -367,27 +206,7 @@ pub async fn record_attendance(
     let id = id.into_inner();
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let before = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
-            let mut departments = vec![before.lead_department_id.as_str()];
-            departments.extend(before.partner_department_ids.iter().map(String::as_str));
-            principal.require_department(departments, "lead or a partner department")?;
-            if_match.check(before.version)?;
-            check_attendance_allowed(before.starts_at, before.status, "starts_at")?;
-            // The recorded total may not fall below the attendees named on the event.
-            let named = crate::attendees::store::count_for_event(tx.conn(), &id)?;
-            if i64::from(attendance.total) < named {
-                return Err(ApiError::field(
-                    "total",
-                    "attendees",
-                    format!("must be at least {named}, the attendees on record"),
-                ));
-            }
-            if !store::set_attendance(tx.conn(), &id, before.version, &attendance, crate::store::now())? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            let after = store::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
-            tx.audit("attendance.record", "event", Some(&id), audit::changes(Some(&before), Some(&after)))?;
-            Ok(Outcome::ok(Some(after.version), &after))
+            Ok(Outcome::changed(&domain::record_attendance(tx, &principal, &id, &if_match, &attendance)?))
         })
         .await
 }

@@ -344,6 +344,12 @@ pub enum EventListItem {
     Deleted(DeletedEvent),
 }
 
+impl crate::write::Versioned for EventResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::http::idempotency::{self, Begin, IdempotencyKey, Stored};
 use crate::http::request_ctx;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::write::{self, Tx};
+use crate::write::{self, Tx, Versioned};
 
 /// What a write answers.
 #[derive(Debug)]
@@ -47,6 +47,11 @@ impl Outcome {
             body: serde_json::to_value(body).ok(),
             replay_body: None,
         }
+    }
+
+    /// 200 with the record as it now is, and its version as the ETag.
+    pub fn changed(record: &impl Versioned) -> Self {
+        Outcome::ok(Some(record.version()), record)
     }
 
     pub fn no_content() -> Self {

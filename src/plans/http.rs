@@ -9,11 +9,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::domain;
 use super::model::{ItemInput, ItemPatch, ItemResponse, PlanInput, PlanPatch, PlanResponse};
-use super::store::{self, ItemData, ItemRow};
-use crate::audit;
+use super::store::{self, ItemRow};
 use crate::auth::{Principal, Scope};
-use crate::departments::store as departments;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::etag::{IfMatch, etag};
@@ -22,27 +21,12 @@ use crate::http::merge_patch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
-use crate::store::DbConnection;
 
 const PROBLEM: &str = "application/problem+json";
 
 /// Today in the registry's time zone: the day an item's due date is compared with.
 pub fn today(state: &AppState) -> NaiveDate {
     Utc::now().with_timezone(&state.config.timezone).date_naive()
-}
-
-fn item_response(conn: &mut DbConnection, row: ItemRow, today: NaiveDate) -> Result<ItemResponse, ApiError> {
-    let progress = store::progress(conn, std::slice::from_ref(&row.id), store::all_time())?;
-    let (held, participants) = progress.get(&row.id).copied().unwrap_or((0, 0));
-    Ok(ItemResponse::new(row, held, participants, today))
-}
-
-fn check_department(conn: &mut DbConnection, id: &str, field: &str) -> Result<(), ApiError> {
-    if departments::find(conn, id)?.is_some() {
-        Ok(())
-    } else {
-        Err(ApiError::field(field, "exists", "no such department"))
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -140,9 +124,7 @@ pub async fn create(
     let department = input.department_id.clone().unwrap_or_else(|| principal.department_id.clone());
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            check_department(tx.conn(), &department, "department_id")?;
-            let plan = PlanResponse::from(store::insert_plan(tx.conn(), input.year, &input.title, &department)?);
-            tx.audit("plan.create", "plan", Some(&plan.id), audit::changes(None::<&Value>, Some(&plan)))?;
+            let plan = domain::create(tx, &input, &department)?;
             Ok(Outcome::created(format!("/api/v1/plans/{}", plan.id), plan.version, &plan))
         })
         .await
@@ -185,23 +167,7 @@ pub async fn update(
     let id = id.into_inner();
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            let before = PlanResponse::from(store::find_plan(tx.conn(), &id)?.ok_or(ApiError::NotFound)?);
-            if_match.check(before.version)?;
-            let current = PlanInput {
-                year: before.year,
-                title: before.title.clone(),
-                department_id: Some(before.department_id.clone()),
-            };
-            let next = merge_patch::patched(&current, &patch)?.normalised()?;
-            let department = next.department_id.clone().unwrap_or(before.department_id.clone());
-            check_department(tx.conn(), &department, "department_id")?;
-            let row = store::update_plan(tx.conn(), &id, before.version, next.year, &next.title, &department)?
-                .ok_or(ApiError::PreconditionFailed)?;
-            let after = PlanResponse::from(row);
-            tx.audit("plan.update", "plan", Some(&id), audit::changes(Some(&before), Some(&after)))?;
-            Ok(Outcome::ok(Some(after.version), &after))
-        })
+        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
         .await
 }
 
@@ -293,25 +259,10 @@ pub async fn read_item(
         .store
         .run(move |conn| {
             let row = store::find_item(conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
-            item_response(conn, row, today)
+            domain::item_response(conn, row, today)
         })
         .await?;
     Ok(HttpResponse::Ok().insert_header(("etag", etag(item.version))).json(item))
-}
-
-fn item_data(i: &ItemInput) -> ItemData<'_> {
-    ItemData {
-        number: &i.number,
-        title: &i.title,
-        responsible_department_id: &i.responsible_department_id,
-        due_date: i.due_date,
-        target_events: i.target_events,
-        target_participants: i.target_participants,
-    }
-}
-
-fn number_taken() -> ApiError {
-    ApiError::conflict("the plan already has an item with this number")
 }
 
 /// Add an item to a plan
@@ -346,14 +297,7 @@ pub async fn create_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            store::find_plan(tx.conn(), &plan_id)?.ok_or(ApiError::NotFound)?;
-            check_department(tx.conn(), &input.responsible_department_id, "responsible_department_id")?;
-            if store::number_taken(tx.conn(), &plan_id, &input.number, None)? {
-                return Err(number_taken());
-            }
-            let row = store::insert_item(tx.conn(), &plan_id, &item_data(&input))?;
-            let item = ItemResponse::new(row, 0, 0, today);
-            tx.audit("plan_item.create", "plan_item", Some(&item.id), audit::changes(None::<&Value>, Some(&item)))?;
+            let item = domain::create_item(tx, &plan_id, &input, today)?;
             Ok(Outcome::created(format!("/api/v1/plans/{plan_id}/items/{}", item.id), item.version, &item))
         })
         .await
@@ -399,19 +343,8 @@ pub async fn update_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let row = store::find_item(tx.conn(), &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
-            let before = item_response(tx.conn(), row, today)?;
-            if_match.check(before.version)?;
-            let next = merge_patch::patched(&ItemInput::from_current(&before), &patch)?.normalised()?;
-            check_department(tx.conn(), &next.responsible_department_id, "responsible_department_id")?;
-            if store::number_taken(tx.conn(), &plan_id, &next.number, Some(&item_id))? {
-                return Err(number_taken());
-            }
-            let row = store::update_item(tx.conn(), &plan_id, &item_id, before.version, &item_data(&next))?
-                .ok_or(ApiError::PreconditionFailed)?;
-            let after = item_response(tx.conn(), row, today)?;
-            tx.audit("plan_item.update", "plan_item", Some(&item_id), audit::changes(Some(&before), Some(&after)))?;
-            Ok(Outcome::ok(Some(after.version), &after))
+            let item = domain::update_item(tx, (&plan_id, &item_id), &if_match, &patch, today)?;
+            Ok(Outcome::changed(&item))
         })
         .await
 }
@@ -451,16 +384,7 @@ pub async fn delete_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            let row = store::find_item(tx.conn(), &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
-            let before = item_response(tx.conn(), row, today)?;
-            if_match.check(before.version)?;
-            if store::item_linked(tx.conn(), &item_id)? {
-                return Err(ApiError::conflict("events link to this item; link them elsewhere first"));
-            }
-            if !store::delete_item(tx.conn(), &plan_id, &item_id, before.version)? {
-                return Err(ApiError::PreconditionFailed);
-            }
-            tx.audit("plan_item.delete", "plan_item", Some(&item_id), audit::changes(Some(&before), None::<&Value>))?;
+            domain::delete_item(tx, (&plan_id, &item_id), &if_match, today)?;
             Ok(Outcome::no_content())
         })
         .await

@@ -226,6 +226,18 @@ pub struct ItemPatch {
     pub target_participants: Option<i32>,
 }
 
+impl crate::write::Versioned for PlanResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
+impl crate::write::Versioned for ItemResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
