@@ -40,7 +40,7 @@ impl From<AccountRow> for AccountResponse {
             username: r.username,
             display_name: r.display_name,
             department_id: r.department_id,
-            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+            role: r.role,
             active: r.active,
             version: r.version,
             created_at: to_utc(r.created_at),

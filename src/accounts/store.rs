@@ -1,5 +1,6 @@
 //! Account queries.
 
+use crate::auth::Role;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -14,7 +15,7 @@ pub struct AccountRow {
     pub username: String,
     pub display_name: String,
     pub department_id: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     pub version: i64,
     pub created_at: NaiveDateTime,

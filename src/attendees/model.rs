@@ -14,12 +14,17 @@ pub const MAX_BATCH: usize = 1000;
 /// At most this many attendee rows in one sign-in sheet.
 pub const MAX_SHEET_ROWS: usize = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     Male,
     Female,
 }
+
+crate::stored_text!(Gender);
 
 impl Gender {
     pub fn as_str(self) -> &'static str {

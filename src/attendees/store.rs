@@ -17,7 +17,7 @@ pub struct AttendeeRow {
     pub full_name: String,
     pub iin_last2: Option<String>,
     pub birth_year: Option<i32>,
-    pub gender: Option<String>,
+    pub gender: Option<Gender>,
     pub organisation: Option<String>,
     pub created_at: NaiveDateTime,
 }
@@ -30,7 +30,7 @@ impl From<AttendeeRow> for AttendeeResponse {
             full_name: r.full_name,
             iin_last2: r.iin_last2,
             birth_year: r.birth_year,
-            gender: r.gender.as_deref().and_then(Gender::parse),
+            gender: r.gender,
             organisation: r.organisation,
             created_at: to_utc(r.created_at),
         }

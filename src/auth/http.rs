@@ -449,9 +449,7 @@ fn issue_for_account(
     account: &auth_store::LoginAccount,
     parent: Option<(&RefreshRow, &str)>,
 ) -> Result<TokenResponse, ApiError> {
-    let role =
-        Role::parse(&account.role).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown role in store")))?;
-    let scope = role.scopes().to_string();
+    let scope = account.role.scopes().to_string();
     let now = store::now();
     let refresh = match parent {
         Some((_, parent_token)) => derive_refresh(state, parent_token),

@@ -101,7 +101,10 @@ impl fmt::Display for ScopeSet {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -109,6 +112,8 @@ pub enum Role {
     Organiser,
     Viewer,
 }
+
+crate::stored_text!(Role);
 
 impl Role {
     pub fn as_str(self) -> &'static str {

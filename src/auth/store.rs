@@ -9,19 +9,18 @@ use crate::store::schema::{accounts, clients, refresh_tokens as rt};
 
 /// The principal with this id as it is now; `None` when unknown or deactivated.
 pub fn principal_state(conn: &mut DbConnection, id: &str) -> QueryResult<Option<PrincipalState>> {
-    let account: Option<(String, String, String, bool)> = accounts::table
+    let account: Option<(String, String, Role, bool)> = accounts::table
         .find(id)
         .select((accounts::username, accounts::department_id, accounts::role, accounts::active))
         .first(conn)
         .optional()?;
     if let Some((username, department_id, role, active)) = account {
-        let role = Role::parse(&role);
-        return Ok((active && role.is_some()).then(|| PrincipalState {
+        return Ok(active.then(|| PrincipalState {
             kind: PrincipalKind::Account,
             name: username,
             department_id,
-            role,
-            scopes: role.map(Role::scopes).unwrap_or_default(),
+            role: Some(role),
+            scopes: role.scopes(),
         }));
     }
     let client: Option<(String, String, String, bool)> = clients::table
@@ -45,7 +44,7 @@ pub struct LoginAccount {
     pub id: String,
     pub username: String,
     pub department_id: String,
-    pub role: String,
+    pub role: Role,
     pub password_hash: String,
     pub active: bool,
 }

@@ -19,17 +19,17 @@ pub struct EventRow {
     pub id: String,
     pub title: String,
     pub description: String,
-    pub kind: String,
-    pub format: String,
+    pub kind: EventKind,
+    pub format: EventFormat,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub venue: Option<String>,
     pub lead_department_id: String,
     pub plan_item_id: Option<String>,
     pub planned_participants: Option<i32>,
-    pub status: String,
+    pub status: EventStatus,
     pub attendance_total: Option<i32>,
-    pub attendance_basis: Option<String>,
+    pub attendance_basis: Option<AttendanceBasis>,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -306,7 +306,7 @@ pub fn refresh_all_children(conn: &mut DbConnection) -> QueryResult<usize> {
 
 /// The `children` column as it reads: audiences, partner ids (sorted), organisers in their order
 /// and the attendance breakdown.
-type Children = (Vec<String>, Vec<String>, Vec<(String, String, Option<String>)>, Vec<(String, i32)>);
+type Children = (Vec<Audience>, Vec<String>, Vec<(String, OrganiserRole, Option<String>)>, Vec<(Audience, i32)>);
 
 /// A live event with its children: one row of one table, so the children always belong to the
 /// version the row names. Run on the backend's own connection: there the statement has a static
@@ -340,32 +340,26 @@ fn assemble(r: EventRow) -> QueryResult<EventResponse> {
     let (audiences, partners, organisers, breakdown): Children = serde_json::from_str(&r.children).map_err(|e| {
         diesel::result::Error::DeserializationError(format!("event {} children as JSON: {e}", r.id).into())
     })?;
-    let mut audience_list: Vec<Audience> = audiences.iter().filter_map(|a| Audience::parse(a)).collect();
+    let mut audience_list = audiences;
     audience_list.sort();
-    let mut breakdown_list: Vec<BreakdownItem> = breakdown
-        .into_iter()
-        .filter_map(|(a, count)| Audience::parse(&a).map(|audience| BreakdownItem { audience, count }))
-        .collect();
+    let mut breakdown_list: Vec<BreakdownItem> =
+        breakdown.into_iter().map(|(audience, count)| BreakdownItem { audience, count }).collect();
     breakdown_list.sort_by_key(|b| b.audience);
     let attendance = r.attendance_total.map(|total| Attendance {
         total,
-        basis: r.attendance_basis.as_deref().and_then(AttendanceBasis::parse).unwrap_or(AttendanceBasis::Headcount),
+        basis: r.attendance_basis.unwrap_or(AttendanceBasis::Headcount),
         breakdown: breakdown_list,
     });
     Ok(EventResponse {
         organisers: organisers
             .into_iter()
-            .map(|(full_name, role, organisation)| Organiser {
-                full_name,
-                role: OrganiserRole::parse(&role).unwrap_or(OrganiserRole::Other),
-                organisation,
-            })
+            .map(|(full_name, role, organisation)| Organiser { full_name, role, organisation })
             .collect(),
         partner_department_ids: partners,
         audiences: audience_list,
-        kind: EventKind::parse(&r.kind).unwrap_or(EventKind::Other),
-        format: EventFormat::parse(&r.format).unwrap_or(EventFormat::InPerson),
-        status: EventStatus::parse(&r.status).unwrap_or(EventStatus::Planned),
+        kind: r.kind,
+        format: r.format,
+        status: r.status,
         starts_at: to_utc(r.starts_at),
         ends_at: to_utc(r.ends_at),
         created_at: to_utc(r.created_at),

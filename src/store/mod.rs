@@ -141,3 +141,31 @@ macro_rules! insert_many {
         }
     }};
 }
+
+/// Stores an enum as its text on both stores (diesel `FromSql`/`ToSql` over `Text`), through its
+/// `as_str` and `parse`. Reading a value the enum does not know is an error naming it, never a
+/// default: a bad row must not become a plausible wrong answer.
+#[macro_export]
+macro_rules! stored_text {
+    ($($name:ty),+ $(,)?) => {$(
+        impl<DB: diesel::backend::Backend> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
+                <$name>::parse(&text)
+                    .ok_or_else(|| format!("unknown {} {text:?} in the store", stringify!($name)).into())
+            }
+        }
+
+        impl<DB: diesel::backend::Backend> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, DB>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.as_str(), out)
+            }
+        }
+    )+};
+}

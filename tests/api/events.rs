@@ -707,3 +707,21 @@ async fn concurrent_if_match_writers_on_an_event_cannot_both_win(app: TestApp) {
     assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 5, "{statuses:?}");
 }
 both_stores!(concurrent_if_match_writers_on_an_event_cannot_both_win);
+
+/// A stored value the registry does not know (a row written by a newer version, or by hand) is an
+/// error, never read as a plausible default (`planned`, `viewer`).
+async fn an_unknown_stored_value_is_an_error_not_a_default(app: TestApp) {
+    let w = world(&app).await;
+    let id = create(&app, &w.youth_organiser, &event(json!({}))).await["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/events/{id}");
+    app.get(&path, &w.youth_organiser).await.expect(200);
+    let mut conn = app.store.connect();
+    conn.batch_execute(&format!("UPDATE events SET status = 'archived' WHERE id = '{id}'")).unwrap();
+    app.get(&path, &w.youth_organiser).await.expect(500);
+    app.get("/api/v1/events", &w.youth_organiser).await.expect(500);
+    let (account, _) = app.create_account(&w.admin, "role-check", &w.youth, "viewer").await;
+    let account_id = account["id"].as_str().unwrap();
+    conn.batch_execute(&format!("UPDATE accounts SET role = 'superuser' WHERE id = '{account_id}'")).unwrap();
+    app.get(&format!("/api/v1/accounts/{account_id}"), &w.admin).await.expect(500);
+}
+both_stores!(an_unknown_stored_value_is_an_error_not_a_default);
