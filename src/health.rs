@@ -8,7 +8,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, Problem};
-use crate::metrics::{Metrics, check_access};
+use std::net::IpAddr;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Secret;
+use crate::metrics::{Metrics, PoolState};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,5 +69,61 @@ pub async fn metrics(
     check_access(state.config.metrics_token.as_ref(), authorization, req.peer_addr().map(|a| a.ip()))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(state.store.pool())))
+        .body(metrics.render(pool_state(state.store.pool()))))
+}
+
+fn pool_state(pool: &crate::store::Pool) -> PoolState {
+    let state = pool.state();
+    PoolState { connections: state.connections, idle: state.idle_connections, max: pool.max_size() }
+}
+
+/// Who may scrape: with a token configured, whoever presents it; without one, only a loopback
+/// peer. `peer` must be the TCP peer, never a forwarded address a client can write.
+pub fn check_access(token: Option<&Secret>, authorization: Option<&str>, peer: Option<IpAddr>) -> Result<(), ApiError> {
+    match token {
+        Some(token) => {
+            let presented = authorization.and_then(|h| h.strip_prefix("Bearer ")).unwrap_or("");
+            if equal_in_constant_time(presented.as_bytes(), token.expose()) {
+                Ok(())
+            } else {
+                Err(ApiError::unauthorized("invalid_token", "the metrics need the metrics bearer token"))
+            }
+        }
+        None if peer.is_some_and(|ip| ip.to_canonical().is_loopback()) => Ok(()),
+        None => Err(ApiError::forbidden("the metrics answer loopback peers only unless ADAL_METRICS_TOKEN is set")),
+    }
+}
+
+/// Compares digests, so neither the position of the first difference nor the token's length
+/// shows in the time taken.
+fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_token_only_loopback_peers_may_scrape() {
+        let remote: IpAddr = "203.0.113.7".parse().unwrap();
+        let mapped_loopback: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(check_access(None, None, Some("127.0.0.1".parse().unwrap())).is_ok());
+        assert!(check_access(None, None, Some("::1".parse().unwrap())).is_ok());
+        assert!(check_access(None, None, Some(mapped_loopback)).is_ok());
+        assert!(matches!(check_access(None, None, Some(remote)), Err(ApiError::Forbidden(_))));
+        assert!(matches!(check_access(None, None, None), Err(ApiError::Forbidden(_))));
+    }
+
+    #[test]
+    fn with_a_token_the_peer_does_not_matter_and_the_token_does() {
+        let token = Secret::new(b"scrape-token-0123456789".to_vec());
+        let remote: IpAddr = "203.0.113.7".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(check_access(Some(&token), Some("Bearer scrape-token-0123456789"), Some(remote)).is_ok());
+        for wrong in [None, Some("Bearer scrape-token-012345678"), Some("scrape-token-0123456789"), Some("Bearer ")] {
+            assert!(matches!(check_access(Some(&token), wrong, Some(local)), Err(ApiError::Unauthorized { .. })));
+        }
+    }
 }

@@ -27,3 +27,6 @@ pub mod store;
 pub mod text;
 pub mod time;
 pub mod write;
+
+#[cfg(test)]
+mod import_cycles;

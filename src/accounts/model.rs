@@ -11,9 +11,7 @@ use crate::store::to_utc;
 use crate::text;
 
 /// The case-insensitive form a username is unique under.
-pub fn username_key(username: &str) -> String {
-    text::fold(username.trim())
-}
+pub use super::store::username_key;
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 #[schema(example = json!({

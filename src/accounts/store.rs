@@ -4,9 +4,13 @@ use crate::auth::Role;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::username_key;
 use crate::store::schema::accounts as a;
 use crate::store::{self, DbConnection};
+
+/// The key a username is unique and looked up by: trimmed and case-folded.
+pub fn username_key(username: &str) -> String {
+    crate::text::fold(username.trim())
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = a)]

@@ -56,7 +56,7 @@ impl Actor {
     }
 }
 
-/// The demonstration seed's transaction, until it moves to [`crate::write::transaction`].
+/// The demonstration seed's transaction, until it moves to the one write path.
 pub struct Tx<'a> {
     pub conn: &'a mut DbConnection,
     pub actor: &'a Actor,

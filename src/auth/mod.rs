@@ -1,6 +1,7 @@
 //! Who is calling: tokens, passwords, roles and scopes, the `Principal` extractor that
 //! authenticates each request once, and the login throttle.
 
+pub mod extract;
 pub mod http;
 pub mod keys;
 pub mod password;
@@ -13,11 +14,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::web::Data;
-use actix_web::{FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,7 +21,6 @@ pub use scope::{Role, Scope, ScopeSet};
 
 use crate::audit::{Actor, ActorKind};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -133,55 +128,5 @@ impl PrincipalCache {
 
     pub fn invalidate(&self, id: &str) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
-    }
-}
-
-fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("invalid_token", "this needs a bearer token"))?;
-    let text = value.to_str().map_err(|_| ApiError::unauthorized("invalid_request", "malformed Authorization"))?;
-    match text.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
-        _ => Err(ApiError::unauthorized("invalid_request", "Authorization must be: Bearer <token>")),
-    }
-}
-
-impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<Data<AppState>>().cloned();
-        let claims = bearer(req).and_then(|token| match &state {
-            Some(s) => s.tokens.verify(token),
-            None => Err(ApiError::internal(anyhow::anyhow!("application state missing"))),
-        });
-        Box::pin(async move {
-            let claims = claims?;
-            let state = state.expect("checked above");
-            let current = match state.principals.get(&claims.sub) {
-                Some(cached) => cached,
-                None => {
-                    let id = claims.sub.clone();
-                    let loaded = state.store.run(move |conn| Ok(store::principal_state(conn, &id)?)).await?;
-                    state.principals.put(&claims.sub, loaded.clone());
-                    loaded
-                }
-            };
-            let current = current.ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the token's account or client is deactivated or gone")
-            })?;
-            let granted = ScopeSet::parse(&claims.scope).unwrap_or_default();
-            Ok(Principal {
-                id: claims.sub,
-                kind: current.kind,
-                name: current.name,
-                department_id: current.department_id,
-                role: current.role,
-                scopes: granted.intersect(current.scopes),
-            })
-        })
     }
 }

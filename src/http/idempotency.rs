@@ -11,6 +11,9 @@ use diesel::prelude::*;
 use futures_util::future::{Ready, ready};
 use serde::{Deserialize, Serialize};
 
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
 use crate::error::ApiError;
 use crate::store::schema::idempotency_keys as ik;
 use crate::store::{self, DbConnection};
@@ -85,7 +88,7 @@ pub fn begin(
     conn: &mut DbConnection,
     principal: &str,
     key: &str,
-    fingerprint: &crate::http::write::Fingerprint,
+    fingerprint: &Fingerprint,
 ) -> Result<Begin, ApiError> {
     // Two racing first attempts on PostgreSQL: the loser's insert fails on the primary key after
     // the winner commits; the second pass then sees the winner's lease.
@@ -174,5 +177,37 @@ pub fn complete(conn: &mut DbConnection, principal: &str, key: &str, stored: &St
 pub fn release(conn: &mut DbConnection, principal: &str, key: &str) {
     if let Err(e) = store::write_tx(conn, |conn| delete(conn, principal, key)) {
         tracing::warn!(error = %e, "could not release an idempotency key; its lease will expire");
+    }
+}
+
+/// What identifies a retry: HMAC-SHA256, under the server's idempotency key, of the method, the
+/// target and the body, so a dump of the store gives no fast hash of a body that held a password.
+/// `legacy` is the plain SHA-256 stored before fingerprints were keyed; such rows are honoured
+/// until they expire (24 hours), and then it can go.
+pub struct Fingerprint {
+    pub keyed: String,
+    pub legacy: String,
+}
+
+/// Marks a keyed fingerprint, so a legacy one is never compared with it.
+pub const KEYED_PREFIX: &str = "h1:";
+
+impl Fingerprint {
+    pub fn of(key: &[u8], method: &str, target: &str, body: &[u8]) -> Self {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        let mut hasher = Sha256::new();
+        for part in [method.as_bytes(), b"\n", target.as_bytes(), b"\n", body] {
+            mac.update(part);
+            hasher.update(part);
+        }
+        Fingerprint {
+            keyed: format!("{KEYED_PREFIX}{}", hex::encode(mac.finalize().into_bytes())),
+            legacy: hex::encode(hasher.finalize()),
+        }
+    }
+
+    /// Whether a stored fingerprint is this request's.
+    pub fn matches(&self, stored: &str) -> bool {
+        stored == self.keyed || (!stored.starts_with(KEYED_PREFIX) && stored == self.legacy)
     }
 }

@@ -6,15 +6,13 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
-use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::audit::Actor;
 use crate::error::ApiError;
 use crate::http::etag::etag;
-use crate::http::idempotency::{self, Begin, IdempotencyKey, Stored};
+use crate::http::idempotency::{self, Begin, Fingerprint, IdempotencyKey, Stored};
 use crate::http::request_ctx;
 use crate::state::AppState;
 use crate::store::Store;
@@ -91,38 +89,6 @@ pub struct Write {
     key: Option<String>,
     fingerprint: Fingerprint,
     request_id: String,
-}
-
-/// What identifies a retry: HMAC-SHA256, under the server's idempotency key, of the method, the
-/// target and the body, so a dump of the store gives no fast hash of a body that held a password.
-/// `legacy` is the plain SHA-256 stored before fingerprints were keyed; such rows are honoured
-/// until they expire (24 hours), and then it can go.
-pub struct Fingerprint {
-    pub keyed: String,
-    pub legacy: String,
-}
-
-/// Marks a keyed fingerprint, so a legacy one is never compared with it.
-pub const KEYED_PREFIX: &str = "h1:";
-
-impl Fingerprint {
-    pub fn of(key: &[u8], method: &str, target: &str, body: &[u8]) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
-        let mut hasher = Sha256::new();
-        for part in [method.as_bytes(), b"\n", target.as_bytes(), b"\n", body] {
-            mac.update(part);
-            hasher.update(part);
-        }
-        Fingerprint {
-            keyed: format!("{KEYED_PREFIX}{}", hex::encode(mac.finalize().into_bytes())),
-            legacy: hex::encode(hasher.finalize()),
-        }
-    }
-
-    /// Whether a stored fingerprint is this request's.
-    pub fn matches(&self, stored: &str) -> bool {
-        stored == self.keyed || (!stored.starts_with(KEYED_PREFIX) && stored == self.legacy)
-    }
 }
 
 impl Write {
