@@ -97,8 +97,8 @@ pub fn check_access(token: Option<&Secret>, authorization: Option<&str>, peer: O
 /// Compares digests, so neither the position of the first difference nor the token's length
 /// shows in the time taken.
 fn equal_in_constant_time(a: &[u8], b: &[u8]) -> bool {
-    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    Sha256::digest(a).ct_eq(&Sha256::digest(b)).into()
 }
 
 #[cfg(test)]

@@ -193,7 +193,8 @@ fn sha256_hex(data: &[u8]) -> String {
 
 /// Compares two hex digests in constant time.
 fn digest_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 pub fn hash_client_secret(secret: &str) -> String {
