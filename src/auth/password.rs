@@ -1,6 +1,8 @@
 //! Password hashing: Argon2id at OWASP's parameters (19 MiB, t=2, p=1), the crate's defaults.
 
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
+
+use tokio::sync::Semaphore;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -11,54 +13,61 @@ use crate::error::{ApiError, FieldError};
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 256;
 
+/// Hashes on the calling thread: for the command line and the first start, one at a time.
+/// Handlers use [`hash_off_worker`].
 pub fn hash(password: &str) -> Result<String, ApiError> {
-    gated(|| Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()))
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
         .map_err(|e| ApiError::internal(anyhow::anyhow!("argon2: {e}")))
 }
 
+/// Verifies on the calling thread (see [`hash`]); handlers use [`verify_off_worker`].
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => gated(|| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()),
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
 
-/// [`hash`] on actix's blocking pool, for a handler: the async worker and any pooled connection
-/// stay free for Argon2's tens of milliseconds.
+/// [`hash`] on actix's blocking pool once the gate lets it, for a handler: the async worker and
+/// any pooled connection stay free for Argon2's tens of milliseconds.
 pub async fn hash_off_worker(password: String) -> Result<String, ApiError> {
-    actix_web::web::block(move || hash(&password)).await.map_err(ApiError::internal)?
+    let _permit = gate().acquire().await.map_err(ApiError::internal)?;
+    actix_web::web::block(move || counted(|| hash(&password))).await.map_err(ApiError::internal)?
 }
 
-/// [`verify`] on actix's blocking pool, for a handler (see [`hash_off_worker`]).
+/// [`verify`] on actix's blocking pool once the gate lets it (see [`hash_off_worker`]).
 pub async fn verify_off_worker(password: String, phc: String) -> Result<bool, ApiError> {
-    actix_web::web::block(move || verify(&password, &phc)).await.map_err(ApiError::internal)
+    let _permit = gate().acquire().await.map_err(ApiError::internal)?;
+    actix_web::web::block(move || counted(|| verify(&password, &phc))).await.map_err(ApiError::internal)
 }
 
-/// Argon2 computations running now, and the most there have been at once.
-static RUNNING: Mutex<(usize, usize)> = Mutex::new((0, 0));
-static FREED: Condvar = Condvar::new();
+/// One Argon2 computation per core at once, for requests. Each holds 19 MiB for about 25 ms;
+/// without a bound a burst of logins would hold one per blocking thread (hundreds), and more at
+/// once than there are cores only makes each slower. The permit is taken on the async side before
+/// the hop, so a waiting login is a parked future, not a blocking-pool thread asleep on a lock.
+fn gate() -> &'static Semaphore {
+    static GATE: OnceLock<Semaphore> = OnceLock::new();
+    GATE.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
+}
 
-/// Runs one Argon2 computation once fewer than one per core are running. Each holds 19 MiB for
-/// about 25 ms; without a bound a burst of logins would hold one per blocking thread (hundreds),
-/// and more at once than there are cores only makes each slower.
-fn gated<T>(f: impl FnOnce() -> T) -> T {
-    static LIMIT: OnceLock<usize> = OnceLock::new();
-    let limit = *LIMIT.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    struct Permit;
-    impl Drop for Permit {
+/// Gated Argon2 computations running now, and the most there have been at once.
+static RUNNING: Mutex<(usize, usize)> = Mutex::new((0, 0));
+
+/// Runs one Argon2 computation, counted in [`RUNNING`].
+fn counted<T>(f: impl FnOnce() -> T) -> T {
+    struct Running;
+    impl Drop for Running {
         fn drop(&mut self) {
             RUNNING.lock().unwrap_or_else(|e| e.into_inner()).0 -= 1;
-            FREED.notify_one();
         }
     }
-    let _permit = {
+    let _running = {
         let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        while running.0 >= limit {
-            running = FREED.wait(running).unwrap_or_else(|e| e.into_inner());
-        }
         running.0 += 1;
         running.1 = running.1.max(running.0);
-        Permit
+        Running
     };
     f()
 }
@@ -94,20 +103,17 @@ mod tests {
         assert!(!verify("x", "not a hash"));
     }
 
-    #[test]
-    fn no_more_argon2_computations_run_at_once_than_there_are_cores() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_argon2_computations_run_at_once_than_there_are_cores() {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
         let h = hash("correct horse battery").unwrap();
-        let threads: Vec<_> = (0..cores * 3)
-            .map(|_| {
-                let h = h.clone();
-                std::thread::spawn(move || assert!(verify("correct horse battery", &h)))
-            })
+        let checks: Vec<_> = (0..cores * 3)
+            .map(|_| tokio::spawn(verify_off_worker("correct horse battery".into(), h.clone())))
             .collect();
-        for t in threads {
-            t.join().unwrap();
+        for check in checks {
+            assert!(check.await.unwrap().unwrap());
         }
-        // The peak is process-wide: other tests hashing at the same time count too, as they should.
+        // The peak is process-wide: other tests' gated computations count too, as they should.
         let most = RUNNING.lock().unwrap().1;
         assert!((1..=cores).contains(&most), "{most} ran at once on {cores} cores");
     }
