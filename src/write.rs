@@ -239,4 +239,31 @@ mod tests {
             vec![Change { entity: "department", id: Some(row.id), action: "department.create", version: Some(1) }]
         );
     }
+
+    /// Only the store, this module and idempotency's own lease open a write transaction: every
+    /// other write goes through [`transaction`], so none escapes its audit entry.
+    #[test]
+    fn nothing_else_opens_a_write_transaction() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    if text.lines().any(|l| !l.trim_start().starts_with("//") && l.contains("write_tx(")) {
+                        found.push(path.to_string_lossy().into_owned());
+                    }
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        walk(&src, &mut found);
+        // seed.rs until the demonstration data moves to the write path.
+        let allowed = ["src/store/conn.rs", "src/write.rs", "src/http/idempotency.rs", "src/seed.rs"];
+        let others: Vec<&String> = found.iter().filter(|f| !allowed.iter().any(|a| f.ends_with(a))).collect();
+        assert!(found.iter().any(|f| f.ends_with("src/write.rs")), "the scan found the write path itself");
+        assert!(others.is_empty(), "write transactions opened outside the write path: {others:?}");
+    }
 }
