@@ -124,10 +124,6 @@ impl ApiError {
     }
 
     /// A pool checkout failure: the store is down or every connection is busy.
-    pub fn pool(e: diesel::r2d2::PoolError) -> Self {
-        ApiError::Unavailable(format!("no store connection: {e}"))
-    }
-
     /// Seconds a client should wait before retrying a 503.
     pub const RETRY_AFTER_UNAVAILABLE: u64 = 2;
 
@@ -248,6 +244,42 @@ impl ResponseError for ApiError {
 }
 
 /// Whether a store error means the store is unreachable or too busy, rather than a bug.
+/// The store as handlers use it: its work's errors, and its own, are `ApiError`s.
+impl crate::store::Store {
+    /// [`Store::run_with`](crate::store::Store::run_with) for work that fails with an `ApiError`.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut crate::store::DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_with(f).await
+    }
+
+    /// [`Store::read_with`](crate::store::Store::read_with) for work that fails with an `ApiError`.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut crate::store::DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read_with(f).await
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        match e {
+            crate::store::StoreError::Pool(_) => ApiError::Unavailable(e.to_string()),
+            crate::store::StoreError::Task(_) => ApiError::internal(anyhow::Error::new(e)),
+        }
+    }
+}
+
+impl crate::store::WorkError for ApiError {
+    fn store_unreachable(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_))
+    }
+}
+
 fn is_unavailable(kind: &DatabaseErrorKind, message: &str) -> bool {
     match kind {
         DatabaseErrorKind::ClosedConnection => true,

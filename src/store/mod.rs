@@ -12,8 +12,6 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub use conn::{DbConnection, Pool, PoolSettings, StoreUrl, build_pool, write_tx};
 
-use crate::error::ApiError;
-
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -40,6 +38,22 @@ pub fn migration_versions(sqlite: bool) -> Vec<String> {
     migrations.unwrap_or_default()
 }
 
+/// What the store itself fails with, before or around the work it runs: no connection within the
+/// checkout timeout, or the blocking task lost. `error.rs` turns it into a 503 or a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no store connection: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("blocking task failed: {0}")]
+    Task(String),
+}
+
+/// What the store needs to know of the error its work ended with: whether it means the store
+/// could not be reached, so the connection is asked before its next use.
+pub trait WorkError: From<StoreError> {
+    fn store_unreachable(&self) -> bool;
+}
+
 /// The store as the application holds it: the pool and which backend it is.
 #[derive(Clone)]
 pub struct Store {
@@ -57,11 +71,13 @@ impl Store {
     }
 
     /// Runs blocking store work on actix's blocking thread pool with a pooled connection. A pool
-    /// checkout that times out is a 503, like any other store outage.
-    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    /// checkout that times out is a [`StoreError::Pool`], which the edge answers 503 like any other
+    /// store outage.
+    pub async fn run_with<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: WorkError + Send + 'static,
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
@@ -70,22 +86,23 @@ impl Store {
             let started = std::time::Instant::now();
             let conn = conn::checkout(&pool);
             crate::metrics::pool_checkout(started.elapsed(), conn.is_ok());
-            use_conn(conn.map_err(ApiError::pool)?, f)
+            use_conn(conn.map_err(StoreError::from)?, f)
         })
         .await
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Runs a short read (one indexed statement, such as one event by id). On SQLite, where such a
     /// read takes tens of microseconds and never waits for a writer (WAL), it runs on the calling
     /// worker with an idle pooled connection: the hop to the blocking pool and back (two thread
     /// wake-ups) cost more than the read. With no idle connection, or on PostgreSQL, whose reads are
-    /// a network round trip, it goes through [`Store::run`]. `f` must only read, in one short
+    /// a network round trip, it goes through [`Store::run_with`]. `f` must only read, in one short
     /// statement: it may run on the async worker, which serves other connections meanwhile.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn read_with<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: WorkError + Send + 'static,
     {
         if self.sqlite
             && let Some(conn) = self.pool.try_get()
@@ -93,17 +110,17 @@ impl Store {
             crate::metrics::pool_checkout(std::time::Duration::ZERO, true);
             return use_conn(conn, f);
         }
-        self.run(f).await
+        self.run_with(f).await
     }
 }
 
 /// Runs `f` with a checked-out connection and returns it to the pool.
-fn use_conn<T>(
+fn use_conn<T, E: WorkError>(
     mut conn: conn::PooledConn,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let result = f(&mut conn);
-    conn::check_in(conn, matches!(result, Err(ApiError::Unavailable(_))));
+    conn::check_in(conn, result.as_ref().is_err_and(WorkError::store_unreachable));
     result
 }
 
