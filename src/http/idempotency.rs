@@ -93,16 +93,16 @@ pub fn begin(
     // Two racing first attempts on PostgreSQL: the loser's insert fails on the primary key after
     // the winner commits; the second pass then sees the winner's lease.
     for _ in 0..2 {
-        let result = store::write_tx(conn, |conn| -> Result<Begin, ApiError> {
+        let result = store::write_tx(conn, |conn| -> Result<Begin, Lease> {
             let now = store::now();
             match find(conn, principal, key)? {
                 Some(row) if row.created_at > now - Duration::hours(RETENTION_HOURS) => {
                     if !fingerprint.matches(&row.fingerprint) {
-                        return Err(ApiError::field(
+                        return Err(Lease::Refused(ApiError::field(
                             "Idempotency-Key",
                             "reused",
                             "this key was used for a different request",
-                        ));
+                        )));
                     }
                     if row.state == "done" {
                         let headers = row.headers.as_deref().and_then(|h| serde_json::from_str(h).ok());
@@ -113,9 +113,9 @@ pub fn begin(
                         }));
                     }
                     if row.locked_until > now {
-                        return Err(ApiError::conflict(
+                        return Err(Lease::Refused(ApiError::conflict(
                             "a request with this Idempotency-Key is still being processed; retry later",
-                        ));
+                        )));
                     }
                     diesel::update(ik::table.filter(ik::principal_id.eq(principal).and(ik::idem_key.eq(key))))
                         .set(ik::locked_until.eq(now + Duration::seconds(LEASE_SECONDS)))
@@ -141,15 +141,28 @@ pub fn begin(
             }
         });
         match result {
-            Err(ApiError::Conflict(_)) if !conn_is_sqlite(conn) => continue,
-            other => return other,
+            Err(Lease::Raced) => continue,
+            Err(Lease::Refused(e)) => return Err(e),
+            Ok(begin) => return Ok(begin),
         }
     }
     Err(ApiError::conflict("a request with this Idempotency-Key is still being processed; retry later"))
 }
 
-fn conn_is_sqlite(conn: &DbConnection) -> bool {
-    matches!(conn, DbConnection::Sqlite(_))
+/// Why a lease was not taken: another first attempt inserted the same key after this one looked
+/// (its insert hit the primary key), which a second look resolves; or a refusal to answer.
+enum Lease {
+    Raced,
+    Refused(ApiError),
+}
+
+impl From<diesel::result::Error> for Lease {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => Lease::Raced,
+            other => Lease::Refused(other.into()),
+        }
+    }
 }
 
 fn delete(conn: &mut DbConnection, principal: &str, key: &str) -> QueryResult<usize> {
