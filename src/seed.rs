@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::model::AccountResponse;
 use crate::accounts::store::{self as accounts, NewAccount};
-use crate::audit::{self, Actor, Tx};
+use crate::audit::{self, Actor};
 use crate::auth::{Role, password};
 use crate::departments::model::DepartmentResponse;
 use crate::departments::store::{self as departments, NewDepartment};
@@ -23,6 +23,7 @@ use crate::events::store::{self as events, EventData};
 use crate::plans::store::{self as plans, ItemData};
 use crate::store::schema::events as e;
 use crate::store::{self, DbConnection};
+use crate::write;
 
 /// The seeded departments: code, Kazakh name, Russian name.
 pub const DEPARTMENTS: [(&str, &str, &str); 6] = [
@@ -120,14 +121,13 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz) -> anyhow::Result<Vec<DemoAcco
         people.push((DemoAccount { username: username.into(), role, password: secret }, hash, dept));
     }
     let actor = Actor::system();
-    store::write_tx(conn, |conn| -> Result<(), ApiError> {
-        let mut tx = Tx::new(conn, &actor, "");
+    write::transaction(conn, &actor, "", |tx| -> Result<(), ApiError> {
         let mut ids = std::collections::HashMap::new();
         for (code, kk, ru) in DEPARTMENTS {
-            let row = match departments::find_by_code(tx.conn, code)? {
+            let row = match departments::find_by_code(tx.conn(), code)? {
                 Some(row) => row,
                 None => {
-                    let row = departments::insert(tx.conn, &NewDepartment { code, name_kk: kk, name_ru: ru, parent_id: None })?;
+                    let row = departments::insert(tx.conn(), &NewDepartment { code, name_kk: kk, name_ru: ru, parent_id: None })?;
                     let d = DepartmentResponse::from(row.clone());
                     tx.audit("department.create", "department", Some(&d.id), audit::changes(None::<&Value>, Some(&d)))?;
                     row
@@ -138,13 +138,13 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz) -> anyhow::Result<Vec<DemoAcco
         let dept = |code: &str| ids.get(code).cloned().unwrap_or_default();
         for (account, hash, code) in &people {
             let row = accounts::insert(
-                tx.conn,
+                tx.conn(),
                 &NewAccount { username: &account.username, display_name: &account.username, department_id: &dept(code), role: account.role.as_str(), password_hash: hash },
             )?;
             let a = AccountResponse::from(row);
             tx.audit("account.create", "account", Some(&a.id), audit::changes(None::<&Value>, Some(&a)))?;
         }
-        let plan = plans::insert_plan(tx.conn, 2024, "2024 жылға арналған сыбайлас жемқорлыққа қарсы іс-шаралар жоспары", &dept("internal-policy"))?;
+        let plan = plans::insert_plan(tx.conn(), 2024, "2024 жылға арналған сыбайлас жемқорлыққа қарсы іс-шаралар жоспары", &dept("internal-policy"))?;
         tx.audit("plan.create", "plan", Some(&plan.id), json!({"year": {"from": null, "to": 2024}}))?;
         let date = |m, d| NaiveDate::from_ymd_opt(2024, m, d).expect("a 2024 date");
         let item_specs = [
@@ -156,7 +156,7 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz) -> anyhow::Result<Vec<DemoAcco
         let mut items = std::collections::HashMap::new();
         for (number, title, code, due, target_events, target_participants) in item_specs {
             let row = plans::insert_item(
-                tx.conn,
+                tx.conn(),
                 &plan.id,
                 &ItemData { number, title, responsible_department_id: &dept(code), due_date: due, target_events, target_participants },
             )?;
@@ -209,8 +209,8 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz) -> anyhow::Result<Vec<DemoAcco
                 status: EventStatus::Held,
             };
             let id = store::new_id();
-            events::insert(tx.conn, &id, &data, Some(&attendance), "seed-demo", store::now())?;
-            let event = events::find(tx.conn, &id)?.ok_or(ApiError::NotFound)?;
+            events::insert(tx.conn(), &id, &data, Some(&attendance), "seed-demo", store::now())?;
+            let event = events::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
             tx.audit("event.create", "event", Some(&id), audit::changes(None::<&Value>, Some(&event)))?;
         }
         Ok(())

@@ -8,9 +8,6 @@ pub mod store;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use crate::store::DbConnection;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActorKind {
@@ -53,35 +50,6 @@ impl Actor {
     /// Whose idempotency keys these are: a key is only ever matched against its own principal's.
     pub fn idempotency_scope(&self) -> String {
         format!("{}:{}", self.kind.as_str(), self.id.as_deref().unwrap_or("-"))
-    }
-}
-
-/// The demonstration seed's transaction, until it moves to the one write path.
-pub struct Tx<'a> {
-    pub conn: &'a mut DbConnection,
-    pub actor: &'a Actor,
-    request_id: &'a str,
-}
-
-impl<'a> Tx<'a> {
-    pub fn new(conn: &'a mut DbConnection, actor: &'a Actor, request_id: &'a str) -> Self {
-        Tx { conn, actor, request_id }
-    }
-
-    /// Appends an audit entry for this transaction's change.
-    pub fn audit(
-        &mut self,
-        action: &str,
-        entity: &str,
-        entity_id: Option<&str>,
-        changes: Value,
-    ) -> Result<(), ApiError> {
-        let request_id = (!self.request_id.is_empty()).then_some(self.request_id);
-        store::append(
-            self.conn,
-            &store::NewEntry { actor: self.actor, action, entity, entity_id, request_id, changes },
-        )?;
-        Ok(())
     }
 }
 

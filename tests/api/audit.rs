@@ -183,8 +183,8 @@ async fn a_failing_write_leaves_no_entry(app: TestApp) {
     // with it.
     let mut conn = app.store.connect();
     let actor = adal::audit::Actor::system();
-    let result: Result<(), adal::error::ApiError> = adal::store::write_tx(&mut conn, |conn| {
-        adal::audit::Tx::new(conn, &actor, "t").audit("department.update", "department", None, json!({}))?;
+    let result: Result<(), adal::error::ApiError> = adal::write::transaction(&mut conn, &actor, "t", |tx| {
+        tx.audit("department.update", "department", None, json!({}))?;
         Err(adal::error::ApiError::conflict("fails after the append"))
     });
     assert!(result.is_err());
