@@ -14,7 +14,7 @@ use crate::events::{World, create, event, world};
 use crate::helpers::{JWT_SECRET, TestApp};
 
 /// The fixture whose figures are computed by hand in each test below.
-async fn fixture(app: &TestApp, w: &World) {
+pub async fn fixture(app: &TestApp, w: &World) {
     let t = &w.youth_organiser;
     // A: held, youth leads, policy partners; 50 on a sign-in sheet, 30 of them youth.
     create(
@@ -124,13 +124,13 @@ async fn the_department_filter_keeps_what_it_leads_or_partners(app: TestApp) {
 }
 both_stores!(the_department_filter_keeps_what_it_leads_or_partners);
 
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 with BOM");
     let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[3..]);
     r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect()
 }
 
-fn xlsx_sheet(bytes: Vec<u8>, name: &str) -> Vec<Vec<calamine::Data>> {
+pub fn xlsx_sheet(bytes: Vec<u8>, name: &str) -> Vec<Vec<calamine::Data>> {
     let mut book = calamine::Xlsx::new(Cursor::new(bytes)).expect("a real workbook");
     let range = book.worksheet_range(name).expect("the sheet");
     range.rows().map(|r| r.to_vec()).collect()
@@ -169,14 +169,19 @@ async fn csv_and_xlsx_carry_the_same_figures_as_json(app: TestApp) {
     assert_eq!(figure("participants_total"), calamine::Data::Float(77.0));
     let months = xlsx_sheet(bytes.clone(), "month");
     assert_eq!(
-        months[0],
+        months[0][0],
+        calamine::Data::String("Summary of events: 2024-03-01 – 2024-04-30".into()),
+        "a title row"
+    );
+    assert_eq!(
+        months[1],
         vec![
             calamine::Data::String("month".into()),
             calamine::Data::String("events_held".into()),
             calamine::Data::String("participants_total".into())
         ]
     );
-    assert_eq!(months[1][2], calamine::Data::Float(70.0));
+    assert_eq!(months[2][2], calamine::Data::Float(70.0));
     let departments = xlsx_sheet(bytes, "department");
     assert!(
         departments
@@ -246,7 +251,7 @@ async fn the_departments_view_shows_idle_departments_too(app: TestApp) {
         .await
         .unwrap();
     let sheet = xlsx_sheet(xlsx.bytes().await.unwrap().to_vec(), "departments");
-    assert_eq!(sheet.len(), 5, "a header and a row per active department");
+    assert_eq!(sheet.len(), 6, "a title, a header and a row per active department");
 }
 both_stores!(the_departments_view_shows_idle_departments_too);
 
@@ -326,7 +331,7 @@ async fn the_demo_registry_tells_the_story(app: TestApp) {
 both_stores!(the_demo_registry_tells_the_story);
 
 /// A valid IIN made by the control-digit algorithm: born 1995-05-17, serial `serial`.
-fn iin(serial: u32) -> String {
+pub fn iin(serial: u32) -> String {
     (serial..)
         .find_map(|s| {
             let first: Vec<u8> = format!("9505173{:04}", s % 10_000).bytes().map(|b| b - b'0').collect();
