@@ -177,9 +177,16 @@ pub fn xlsx_bytes(tables: &[Table], render: &Render) -> Result<Vec<u8>, ApiError
                     Cell::Int(n) => {
                         sheet.write_number(r, c, *n as f64).map_err(fail)?;
                     }
-                    Cell::Date(d) => {
-                        sheet.write_datetime_with_format(r, c, date(*d).map_err(fail)?, &date_format).map_err(fail)?;
-                    }
+                    // A spreadsheet's dates begin in 1900: a compared period may reach before it
+                    // (from=1900-01-01 with previous_year), and such a day is written as text.
+                    Cell::Date(d) => match date(*d) {
+                        Ok(at) => {
+                            sheet.write_datetime_with_format(r, c, at, &date_format).map_err(fail)?;
+                        }
+                        Err(_) => {
+                            sheet.write_string(r, c, d.to_string()).map_err(fail)?;
+                        }
+                    },
                     Cell::Instant(t) => {
                         let l = render.local(*t);
                         let at = date(l.date())
@@ -248,6 +255,24 @@ mod tests {
             assert_eq!(n, "-5", "numbers are not text cells and keep their sign");
         }
         assert_eq!(cells.len(), 7);
+    }
+
+    #[test]
+    fn a_workbook_types_dates_and_writes_a_day_before_1900_as_text() {
+        use calamine::{Data, Reader};
+        let day = |y, m, d| Cell::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        let t = Table::new("t", &["from"], vec![vec![day(2024, 2, 29)], vec![day(1899, 1, 1)]]);
+        let bytes = xlsx_bytes(&[t], &Render { title: "T".into(), ..machines() }).unwrap();
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let rows: Vec<Vec<Data>> = book.worksheet_range("t").unwrap().rows().map(|r| r.to_vec()).collect();
+        match &rows[2][0] {
+            Data::DateTime(d) => {
+                let (y, m, day, ..) = d.to_ymd_hms_milli();
+                assert_eq!((y, m, day), (2024, 2, 29));
+            }
+            other => panic!("not a date cell: {other:?}"),
+        }
+        assert_eq!(rows[3][0], Data::String("1899-01-01".into()));
     }
 
     #[test]
