@@ -202,7 +202,8 @@ pub struct ReportQuery {
     pub compare: Option<String>,
     /// CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
     /// `Accept-Language`), departments by name and code, instants in the registry's time zone.
-    /// Without it the files say keys, codes and ids, as machines read them. JSON ignores it.
+    /// Without it the files say keys, codes and ids, as machines read them. JSON keeps codes and
+    /// ids whatever it says; any other value is 422.
     #[param(value_type = Option<LangParam>, inline)]
     pub lang: Option<String>,
 }
@@ -291,7 +292,8 @@ pub struct FulfilmentQuery {
     #[param(inline)]
     pub format: Option<Format>,
     /// CSV and XLSX for people: headers, values and statuses in `kk`, `ru` or `en` (`auto`: from
-    /// `Accept-Language`), departments by name and code. Without it, keys, codes and ids.
+    /// `Accept-Language`), departments by name and code. Without it, keys, codes and ids; any other
+    /// value is 422.
     #[param(value_type = Option<LangParam>, inline)]
     pub lang: Option<String>,
 }

@@ -5731,7 +5731,8 @@ export interface operations {
                 /**
                  * @description CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
                  *     `Accept-Language`), departments by name and code, instants in the registry's time zone.
-                 *     Without it the files say keys, codes and ids, as machines read them. JSON ignores it.
+                 *     Without it the files say keys, codes and ids, as machines read them. JSON keeps codes and
+                 *     ids whatever it says; any other value is 422.
                  */
                 lang?: "kk" | "ru" | "en" | "auto";
             };
@@ -5813,7 +5814,8 @@ export interface operations {
                 format?: "json" | "csv" | "xlsx";
                 /**
                  * @description CSV and XLSX for people: headers, values and statuses in `kk`, `ru` or `en` (`auto`: from
-                 *     `Accept-Language`), departments by name and code. Without it, keys, codes and ids.
+                 *     `Accept-Language`), departments by name and code. Without it, keys, codes and ids; any other
+                 *     value is 422.
                  */
                 lang?: "kk" | "ru" | "en" | "auto";
             };
@@ -5913,7 +5915,8 @@ export interface operations {
                 /**
                  * @description CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
                  *     `Accept-Language`), departments by name and code, instants in the registry's time zone.
-                 *     Without it the files say keys, codes and ids, as machines read them. JSON ignores it.
+                 *     Without it the files say keys, codes and ids, as machines read them. JSON keeps codes and
+                 *     ids whatever it says; any other value is 422.
                  */
                 lang?: "kk" | "ru" | "en" | "auto";
             };
