@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-CVOy5Iap.js","/assets/AttendanceFields-Dm0Z1Ary.js","/assets/EventForm-DiaFeJLW.js","/assets/EventPage-C34VHGrv.js","/assets/OutboxPage-B_fgzSt1.js","/assets/Plans-WodUi8QY.js","/assets/index-DOw6BJMO.js","/assets/index-DWlxMN3B.css","/assets/plans-DxnaV-1G.js"];
-const CACHE = 'adal-shell-' + "65353350fbb7629c";
+const SHELL = ["/","/favicon.svg","/assets/Admin-DxzIVG0A.js","/assets/AttendanceFields-Cl-QewZI.js","/assets/Dashboard-C0DDHRcH.js","/assets/EventForm-r8n0NCx3.js","/assets/EventPage-BDiU4Lb7.js","/assets/OutboxPage-BkQGNqmf.js","/assets/Plans-Ch5Vscn9.js","/assets/index--kD3Y3JD.js","/assets/index-DLT2ZtKe.css","/assets/plans-cgmO8-kQ.js"];
+const CACHE = 'adal-shell-' + "9fea6cdc093499fb";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
