@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-DxzIVG0A.js","/assets/AttendanceFields-Cl-QewZI.js","/assets/Dashboard-C0DDHRcH.js","/assets/EventForm-r8n0NCx3.js","/assets/EventPage-BDiU4Lb7.js","/assets/OutboxPage-BkQGNqmf.js","/assets/Plans-Ch5Vscn9.js","/assets/index--kD3Y3JD.js","/assets/index-DLT2ZtKe.css","/assets/plans-cgmO8-kQ.js"];
-const CACHE = 'adal-shell-' + "9fea6cdc093499fb";
+const SHELL = ["/","/favicon.svg","/assets/Admin-Cgh-zK5v.js","/assets/AttendanceFields-FIFQSRe8.js","/assets/Dashboard-CO1vW0_l.js","/assets/EventForm-0myROvtN.js","/assets/EventPage-r5TaA_jc.js","/assets/OutboxPage-BgjOMTYv.js","/assets/Plans-CTZykz0x.js","/assets/index-Brd6uUq1.js","/assets/index-DLT2ZtKe.css","/assets/plans-BeuD_Zw8.js"];
+const CACHE = 'adal-shell-' + "04a1cd45e02931f5";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -4,6 +4,7 @@
 // number in a table, opens the events list filtered to the events it counts. The page sets
 // `data-ready` once every request has answered and every chart is drawn.
 import { useEffect, useState } from 'preact/hooks';
+import '../../i18n/dashboard';
 import { api, loadRegistry, type Schemas } from '../../api/client';
 import { enumLabel, formatNumber, t, type MessageKey } from '../../i18n';
 import { departmentName, go, hashLink, useApp, useDepartments, useHashQuery } from '../../state';
