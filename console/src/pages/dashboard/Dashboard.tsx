@@ -71,6 +71,8 @@ export function Dashboard(props: { print?: boolean }) {
   useEffect(() => {
     let live = true;
     setError(null);
+    // Another view: nothing of the last one is shown (or linked) while this one loads.
+    setData(null);
     loadData(q)
       .then((d) => {
         if (!live) return;
