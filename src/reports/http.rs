@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::compute::{self, Period};
+use super::compute::{self, Compare, Period};
 use super::export::{self, CSV_TYPE, XLSX_TYPE};
 use super::model::{DepartmentsReport, PlanFulfilment, Summary};
 use crate::auth::{Principal, Scope};
@@ -108,6 +108,23 @@ pub struct ReportQuery {
     /// `json` (default), `csv` or `xlsx`.
     #[param(inline)]
     pub format: Option<Format>,
+    /// Compare with `previous_year` (the same dates one year earlier; 29 February maps to
+    /// 28 February) or `previous_period` (the same number of days just before `from`). Any other
+    /// value is 422.
+    #[param(value_type = Option<Compare>, inline)]
+    pub compare: Option<String>,
+}
+
+/// `compare=` as asked: 422 naming it, with the allowed values, when it is none of them.
+fn compare(asked: Option<&str>) -> Result<Option<Compare>, ApiError> {
+    asked
+        .map(|v| {
+            Compare::parse(v).ok_or_else(|| {
+                let allowed: Vec<&str> = Compare::ALL.iter().map(|c| c.as_str()).collect();
+                ApiError::field("compare", "enum", format!("must be one of: {}", allowed.join(", ")))
+            })
+        })
+        .transpose()
 }
 
 /// Summary of a period
@@ -115,6 +132,7 @@ pub struct ReportQuery {
 /// Held events and their participants, with planned and cancelled events counted beside them,
 /// by department, kind, audience, month and basis. CSV is long-format
 /// (`section,key,events_held,events_partnered,participants_total`); XLSX has a sheet per section.
+/// With `compare`, `previous` is the same summary of the compared dates (its own `from` and `to`).
 #[utoipa::path(
     tag = "reports",
     params(ReportQuery),
@@ -126,7 +144,7 @@ pub struct ReportQuery {
         )),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -140,11 +158,26 @@ pub async fn summary(
     principal.require(Scope::ReportsRead)?;
     let q = query.into_inner();
     let now = today(&state);
-    let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
+    let (period, compare) = asked(&state, &q, now)?;
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
-    let report = state.store.run(move |conn| compute::summary(conn, &period, dept)).await?;
+    let report = state.store.run(move |conn| compute::summary(conn, &period, dept, compare)).await?;
     answer(format, "summary", &report, report.from, report.to, || report.long_table(), || report.sheets())
+}
+
+/// A `summary` or `departments` query's period and comparison, every rule it breaks named in one
+/// 422.
+fn asked(state: &AppState, q: &ReportQuery, now: NaiveDate) -> Result<(Period, Option<Compare>), ApiError> {
+    let period = period(state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now));
+    let compare = compare(q.compare.as_deref());
+    match (period, compare) {
+        (Ok(p), Ok(c)) => Ok((p, c)),
+        (Err(ApiError::Validation(mut a)), Err(ApiError::Validation(b))) => {
+            a.extend(b);
+            Err(ApiError::Validation(a))
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -165,7 +198,9 @@ pub struct FulfilmentQuery {
 /// Plan fulfilment
 ///
 /// Each item of the plan with the held events linked to it in the period, their participants
-/// (seats filled, not unique people) against its targets, and its status.
+/// (seats filled, not unique people) against its targets, and its status. It has no comparison:
+/// an item's targets are for its plan's year, so `compare` is not among its parameters and is
+/// ignored, as any parameter not listed is.
 #[utoipa::path(
     tag = "reports",
     params(FulfilmentQuery),
@@ -214,7 +249,9 @@ pub async fn plan_fulfilment(
 ///
 /// One row per active department, idle ones included: the events it led and partnered in, their
 /// participants, its plan items due in the period and how many are done or overdue, and when it
-/// last held an event — the view that shows which departments are not doing the work.
+/// last held an event — the view that shows which departments are not doing the work. With
+/// `compare`, `previous` names the compared dates and each item's `previous` holds its held,
+/// partnered and participant figures over them.
 #[utoipa::path(
     tag = "reports",
     params(ReportQuery),
@@ -226,7 +263,7 @@ pub async fn plan_fulfilment(
         )),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -240,9 +277,9 @@ pub async fn departments(
     principal.require(Scope::ReportsRead)?;
     let q = query.into_inner();
     let now = today(&state);
-    let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
+    let (period, compare) = asked(&state, &q, now)?;
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
-    let report = state.store.run(move |conn| compute::departments(conn, &period, dept, now)).await?;
+    let report = state.store.run(move |conn| compute::departments(conn, &period, dept, compare, now)).await?;
     answer(format, "departments", &report, report.from, report.to, || report.table(), || vec![report.table()])
 }

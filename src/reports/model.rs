@@ -84,6 +84,11 @@ pub struct Summary {
     pub by_audience: Vec<AudienceRow>,
     /// By the local month of `starts_at`.
     pub by_month: Vec<MonthRow>,
+    /// With `compare`: the same summary of the compared dates, with their own `from` and `to`
+    /// (and no `previous` of its own). Absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion, nullable = false)]
+    pub previous: Option<Box<Summary>>,
 }
 
 fn n(v: i64) -> Cell {
@@ -312,6 +317,27 @@ pub struct DepartmentActivity {
     pub plan_items_overdue: i64,
     /// The start of the latest held event it led in the period.
     pub last_held_at: Option<DateTime<Utc>>,
+    /// With `compare`: its figures over the compared dates. Absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub previous: Option<ActivityFigures>,
+}
+
+/// A department's figures over the compared dates.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ActivityFigures {
+    /// Held events it led.
+    pub events_held: i64,
+    pub events_partnered: i64,
+    /// Participants of the held events it led.
+    pub participants_total: i64,
+}
+
+/// The dates a report is compared with.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ComparedPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
 }
 
 /// One row per active department, idle ones included: who is not doing the work.
@@ -319,6 +345,11 @@ pub struct DepartmentActivity {
 pub struct DepartmentsReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// With `compare`: the compared dates, whose figures each item carries in its `previous`.
+    /// Absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub previous: Option<ComparedPeriod>,
     pub items: Vec<DepartmentActivity>,
 }
 

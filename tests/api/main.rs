@@ -18,3 +18,4 @@ mod plans;
 mod process;
 mod registry;
 mod reports;
+mod reports_compare;
