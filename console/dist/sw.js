@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-Cgh-zK5v.js","/assets/AttendanceFields-FIFQSRe8.js","/assets/Dashboard-CO1vW0_l.js","/assets/EventForm-0myROvtN.js","/assets/EventPage-r5TaA_jc.js","/assets/OutboxPage-BgjOMTYv.js","/assets/Plans-CTZykz0x.js","/assets/index-Brd6uUq1.js","/assets/index-DLT2ZtKe.css","/assets/plans-BeuD_Zw8.js"];
-const CACHE = 'adal-shell-' + "04a1cd45e02931f5";
+const SHELL = ["/","/favicon.svg","/assets/Admin-DvV0KDHv.js","/assets/AttendanceFields-BDwPfnaE.js","/assets/Dashboard-DCr6P5iJ.js","/assets/EventForm-B1-KnOjX.js","/assets/EventPage-DzKbZcrC.js","/assets/OutboxPage-C9b64JdN.js","/assets/Plans-VfLdV2yD.js","/assets/index-Bl-qLeMs.js","/assets/index-DLT2ZtKe.css","/assets/plans-COLec3sx.js"];
+const CACHE = 'adal-shell-' + "47ef4588060017fe";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

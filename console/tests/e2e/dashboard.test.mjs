@@ -185,6 +185,14 @@ for (const store of stores()) {
           for (const row of departments.items) {
             const cell = page.locator(`[data-chart="department"] tr[data-department="${row.code}"] td.now`);
             assert.equal(digits(await cell.textContent()), row.events_held, `${row.code} led`);
+            const before = page.locator(`[data-chart="department"] tr[data-department="${row.code}"] td.before`);
+            assert.equal(digits(await before.textContent()), row.previous.events_held, `${row.code} led a year before`);
+          }
+          assert.ok(summary.previous, 'the API answers the compared period');
+          for (const month of ['2023-02', '2023-03']) {
+            const want = summary.previous.by_month.find((m) => m.month === month)?.events_held ?? 0;
+            const cell = page.locator(`[data-chart="month-events"] tr[data-previous-month="${month}"] td.before`);
+            assert.equal(digits(await cell.textContent()), want, `events held in ${month}`);
           }
           const idleLine = await page.locator('[data-figure="idle"]').textContent();
           assert.ok(idleLine.includes(data.idle.name_kk), `the idle department is named: ${idleLine}`);

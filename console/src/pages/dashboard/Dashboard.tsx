@@ -14,7 +14,7 @@ import { AUDIENCES, BASES, KINDS } from '../../enums';
 import { COMPARES, change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, type DashboardQuery, type PlanCounts } from '../../dashboard';
 import { BarChart, type Series } from './BarChart';
 
-type Summary = Schemas['Summary'] & { previous?: Schemas['Summary'] | null };
+type Summary = Schemas['Summary'];
 type DepartmentActivity = Schemas['DepartmentActivity'];
 
 interface Data {
@@ -38,12 +38,10 @@ function eventsLink(q: DashboardQuery, within: Period, extra: Record<string, str
 async function loadData(q: DashboardQuery): Promise<Data | { status: number; problem: unknown }> {
   const base = { from: q.from, to: q.to, department_id: q.department || undefined };
   const compare = q.compare === 'none' ? undefined : q.compare;
-  const summaryQuery = { ...base, compare };
-  const departmentsQuery = { from: q.from, to: q.to, compare };
   const [summary, departments, registry] = await Promise.all([
-    api.GET('/api/v1/reports/summary', { params: { query: summaryQuery } }),
+    api.GET('/api/v1/reports/summary', { params: { query: { ...base, compare } } }),
     // Every active department, idle ones included; the view's department narrows the events, not the rows.
-    api.GET('/api/v1/reports/departments', { params: { query: departmentsQuery } }),
+    api.GET('/api/v1/reports/departments', { params: { query: { from: q.from, to: q.to, compare } } }),
     loadRegistry(),
   ]);
   // The reports also answer CSV; asked without `format`, they answer JSON.
@@ -363,7 +361,7 @@ function MonthSection(props: {
           headers={previous ? ['dashboard.col.month', 'dashboard.col.current', 'dashboard.col.previous_month', 'dashboard.col.previous'] : ['dashboard.col.month', 'dashboard.col.current']}
         >
           {Array.from({ length: rows }, (_, i) => (
-            <tr key={i} data-month={months[i]}>
+            <tr key={i} data-month={months[i]} data-previous-month={before[i]}>
               <th scope="row">{months[i] ? formatMonth(months[i], lang) : ''}</th>
               <td class="num now">{months[i] ? <Count n={now[i] ?? 0} href={link(months[i], summary)} print={props.print} /> : ''}</td>
               {previous && <td>{before[i] ? formatMonth(before[i], lang) : ''}</td>}
@@ -419,7 +417,7 @@ function DepartmentSection(props: {
           ]}
         >
           {rows.map((r) => {
-            const before = (r as DepartmentActivity & { previous?: { events_held: number } | null }).previous;
+            const before = r.previous;
             return (
               <tr key={r.department_id} data-department={r.code}>
                 <th scope="row">{props.print || r.events_held + r.events_partnered === 0 ? props.name(r) : <a href={href(r)}>{props.name(r)}</a>}</th>
