@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-DvV0KDHv.js","/assets/AttendanceFields-BDwPfnaE.js","/assets/Dashboard-DCr6P5iJ.js","/assets/EventForm-B1-KnOjX.js","/assets/EventPage-DzKbZcrC.js","/assets/OutboxPage-C9b64JdN.js","/assets/Plans-VfLdV2yD.js","/assets/index-Bl-qLeMs.js","/assets/index-DLT2ZtKe.css","/assets/plans-COLec3sx.js"];
-const CACHE = 'adal-shell-' + "47ef4588060017fe";
+const SHELL = ["/","/favicon.svg","/assets/Admin-C18J9qYY.js","/assets/AttendanceFields-C-ngkhKO.js","/assets/Dashboard-CaprmTMo.js","/assets/EventForm-CZWLJ-m9.js","/assets/EventPage-mmV9NWjX.js","/assets/OutboxPage-BFVErXU8.js","/assets/Plans-CyyJ3bgJ.js","/assets/index-3rN9UFiX.js","/assets/index-Cn-gxCNo.css","/assets/plans--ol84Jg9.js"];
+const CACHE = 'adal-shell-' + "63acf716d3559eb4";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
