@@ -13,6 +13,7 @@ use super::model::{
     FulfilmentItem, FulfilmentTotals, KindRow, MonthRow, PlanFulfilment, Summary,
 };
 use super::store::{self, Scope};
+use super::tables::DepartmentName;
 use crate::error::ApiError;
 use crate::events::model::{Audience, EventKind};
 use crate::plans::model::{ItemStatus, item_status};
@@ -92,9 +93,11 @@ fn year_before(d: NaiveDate) -> NaiveDate {
     d.checked_sub_months(Months::new(12)).unwrap_or(d)
 }
 
-fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, (String, String)>> {
-    let rows: Vec<(String, String, String)> = d::table.select((d::id, d::code, d::name_kk)).load(conn)?;
-    Ok(rows.into_iter().map(|(id, code, name)| (id, (code, name))).collect())
+/// Every department's code and names, by id.
+pub fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, DepartmentName>> {
+    let rows: Vec<(String, String, String, String)> =
+        d::table.select((d::id, d::code, d::name_kk, d::name_ru)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, code, name_kk, name_ru)| (id, DepartmentName { code, name_kk, name_ru })).collect())
 }
 
 /// The summary of `period`, and with `compare` the same summary of the compared dates in
@@ -152,7 +155,7 @@ fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid:
     s.by_department = ids
         .into_iter()
         .map(|id| {
-            let (code, name_kk) = names.get(id).cloned().unwrap_or_default();
+            let DepartmentName { code, name_kk, .. } = names.get(id).cloned().unwrap_or_default();
             let (held, participants) = led.get(id).copied().unwrap_or((0, 0));
             DepartmentRow {
                 department_id: id.clone(),

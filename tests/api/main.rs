@@ -19,3 +19,4 @@ mod process;
 mod registry;
 mod reports;
 mod reports_compare;
+mod reports_exports;

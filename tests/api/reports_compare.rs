@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::both_stores;
 use crate::events::{World, create, event, world};
 use crate::helpers::TestApp;
+use crate::reports::iin;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Lead {
@@ -98,16 +99,6 @@ fn specs() -> Vec<Spec> {
         // 31 March 2024, 20:30Z: 1 April in Almaty.
         held("2024-03-31T20:30:00Z", Youth, "lecture", "headcount", 7),
     ]
-}
-
-/// A valid IIN made by the control-digit algorithm: born 1995-05-17, serial `serial`.
-fn iin(serial: u32) -> String {
-    (serial..)
-        .find_map(|s| {
-            let first: Vec<u8> = format!("9505173{:04}", s % 10_000).bytes().map(|b| b - b'0').collect();
-            adal::attendees::iin::control_digit(&first).map(|c| format!("9505173{:04}{c}", s % 10_000))
-        })
-        .unwrap()
 }
 
 async fn load(app: &TestApp, w: &World) {

@@ -5728,6 +5728,12 @@ export interface operations {
                  *     value is 422.
                  */
                 compare?: "previous_year" | "previous_period";
+                /**
+                 * @description CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
+                 *     `Accept-Language`), departments by name and code, instants in the registry's time zone.
+                 *     Without it the files say keys, codes and ids, as machines read them. JSON ignores it.
+                 */
+                lang?: "kk" | "ru" | "en" | "auto";
             };
             header?: never;
             path?: never;
@@ -5805,6 +5811,11 @@ export interface operations {
                 /** @description Only items this department is responsible for. */
                 department_id?: string;
                 format?: "json" | "csv" | "xlsx";
+                /**
+                 * @description CSV and XLSX for people: headers, values and statuses in `kk`, `ru` or `en` (`auto`: from
+                 *     `Accept-Language`), departments by name and code. Without it, keys, codes and ids.
+                 */
+                lang?: "kk" | "ru" | "en" | "auto";
             };
             header?: never;
             path?: never;
@@ -5899,6 +5910,12 @@ export interface operations {
                  *     value is 422.
                  */
                 compare?: "previous_year" | "previous_period";
+                /**
+                 * @description CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
+                 *     `Accept-Language`), departments by name and code, instants in the registry's time zone.
+                 *     Without it the files say keys, codes and ids, as machines read them. JSON ignores it.
+                 */
+                lang?: "kk" | "ru" | "en" | "auto";
             };
             header?: never;
             path?: never;
