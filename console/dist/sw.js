@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-C18J9qYY.js","/assets/AttendanceFields-C-ngkhKO.js","/assets/Dashboard-CaprmTMo.js","/assets/EventForm-CZWLJ-m9.js","/assets/EventPage-mmV9NWjX.js","/assets/OutboxPage-BFVErXU8.js","/assets/Plans-CyyJ3bgJ.js","/assets/index-3rN9UFiX.js","/assets/index-Cn-gxCNo.css","/assets/plans--ol84Jg9.js"];
-const CACHE = 'adal-shell-' + "63acf716d3559eb4";
+const SHELL = ["/","/favicon.svg","/assets/Admin-CoEslIh-.js","/assets/AttendanceFields-C1lfDy2E.js","/assets/Dashboard-sTJOLpKg.js","/assets/EventForm-CkzkmIUL.js","/assets/EventPage-Ctjsh_-n.js","/assets/OutboxPage-RisK1SJt.js","/assets/Plans-DLDrJ3TS.js","/assets/index-Cm0-A7ea.js","/assets/index-Cn-gxCNo.css","/assets/plans-CnbEkBuW.js"];
+const CACHE = 'adal-shell-' + "91f17b3b91f791e1";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

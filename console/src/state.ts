@@ -36,15 +36,20 @@ export function hashQuery(): URLSearchParams {
   return new URLSearchParams(at < 0 ? '' : location.hash.slice(at + 1));
 }
 
-/** The hash's query, updated when the hash changes. */
-export function useHashQuery(): URLSearchParams {
-  const [query, setQuery] = useState(hashQuery);
+/** What `read` makes of the hash, read again whenever the hash changes. */
+function useFromHash<T>(read: () => T): T {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const on = () => setQuery(hashQuery());
+    const on = () => setValue(read());
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
-  return query;
+  return value;
+}
+
+/** The hash's query, updated when the hash changes. */
+export function useHashQuery(): URLSearchParams {
+  return useFromHash(hashQuery);
 }
 
 /** `path` with `params` as its hash query, empty values left out. */
@@ -56,13 +61,7 @@ export function hashLink(path: string, params: Record<string, string | undefined
 }
 
 export function useRoute(): string[] {
-  const [route, setRoute] = useState(parseHash);
-  useEffect(() => {
-    const on = () => setRoute(parseHash());
-    addEventListener('hashchange', on);
-    return () => removeEventListener('hashchange', on);
-  }, []);
-  return route;
+  return useFromHash(parseHash);
 }
 
 export function go(path: string): void {

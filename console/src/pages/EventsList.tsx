@@ -7,7 +7,7 @@ import { enumLabel, formatNumber, t } from '../i18n';
 import { departmentName, useApp, useDepartments, useHashQuery, useOutboxEntries } from '../state';
 import { formatInstant } from '../time';
 import { hasScope } from '../session';
-import { Notice, problemText } from '../components/ui';
+import { DepartmentOptions, Notice, problemText } from '../components/ui';
 import { AUDIENCES, KINDS, STATUSES } from '../enums';
 
 type EventRecord = Schemas['EventResponse'];
@@ -149,11 +149,7 @@ export function EventsList() {
           >
             <option value="mine">{t('events.mine')}</option>
             <option value="all">{t('events.all')}</option>
-            {departments.map((d) => (
-              <option key={d.id} value={d.id}>
-                {departmentName(d, lang)}
-              </option>
-            ))}
+            <DepartmentOptions departments={departments} lang={lang} />
           </select>
         </label>
         <label class="field">

@@ -141,6 +141,18 @@ async function apiTitles(server, admin, query) {
   return body.items.map((e) => e.title).sort();
 }
 
+/** A click with the mouse on the middle of bar `index` of the first series, where Chart.js drew it. */
+async function clickBar(page, chart, index) {
+  const canvas = page.locator(`[data-chart="${chart}"] canvas`);
+  await canvas.scrollIntoViewIfNeeded();
+  const at = await canvas.evaluate((el, i) => {
+    const bar = el.chart.getDatasetMeta(0).data[i];
+    return { x: bar.x, y: (bar.y + bar.base) / 2 };
+  }, index);
+  const box = await canvas.boundingBox();
+  await page.mouse.click(box.x + at.x, box.y + at.y);
+}
+
 for (const store of stores()) {
   describe(`the dashboard on ${store}`, { concurrency: false }, () => {
     let server;
@@ -207,14 +219,7 @@ for (const store of stores()) {
           const march = await apiTitles(server, data.admin, 'from=2024-03-01&to=2024-03-31');
           assert.equal(march.length, 2, 'two events were held in March 2024');
           if (size.name === 'desktop') {
-            const canvas = page.locator('[data-chart="month-events"] canvas');
-            await canvas.scrollIntoViewIfNeeded();
-            const at = await canvas.evaluate((el) => {
-              const bar = el.chart.getDatasetMeta(0).data[2];
-              return { x: bar.x, y: (bar.y + bar.base) / 2 };
-            });
-            const box = await canvas.boundingBox();
-            await page.mouse.click(box.x + at.x, box.y + at.y);
+            await clickBar(page, 'month-events', 2);
           } else {
             await page.locator('[data-chart="month-events"] summary').click();
             await page.locator('[data-chart="month-events"] tr[data-month="2024-03"] td.now a').click();
@@ -234,14 +239,7 @@ for (const store of stores()) {
           // A kind's bar (the round table), clicked where it is drawn.
           if (size.name === 'desktop') {
             await openView(page, server, `#/dashboard?${VIEW}`);
-            const canvas = page.locator('[data-chart="kind"] canvas');
-            await canvas.scrollIntoViewIfNeeded();
-            const at = await canvas.evaluate((el) => {
-              const bar = el.chart.getDatasetMeta(0).data[2];
-              return { x: bar.x, y: (bar.y + bar.base) / 2 };
-            });
-            const box = await canvas.boundingBox();
-            await page.mouse.click(box.x + at.x, box.y + at.y);
+            await clickBar(page, 'kind', 2);
             assert.deepEqual(await listedTitles(page), ['Студенттермен дөңгелек үстел']);
           }
           assert.deepEqual(problems(), [], 'no request to another origin, no script error, no CSP violation');

@@ -9,7 +9,7 @@ import { api, loadRegistry, type Schemas } from '../../api/client';
 import { enumLabel, formatNumber, t, type MessageKey } from '../../i18n';
 import { departmentName, go, hashLink, useApp, useDepartments, useHashQuery } from '../../state';
 import { formatDate, formatMonth, todayIn } from '../../time';
-import { DataTable, Notice, problemText } from '../../components/ui';
+import { DataTable, DepartmentOptions, Notice, problemText } from '../../components/ui';
 import { AUDIENCES, BASES, KINDS } from '../../enums';
 import { COMPARES, change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, type DashboardQuery, type PlanCounts } from '../../dashboard';
 import { BarChart, type Series } from './BarChart';
@@ -133,11 +133,7 @@ function Filters({ q }: { q: DashboardQuery }) {
           <span>{t('dashboard.department')}</span>
           <select value={draft.department} onChange={set('department')}>
             <option value="">{t('events.all')}</option>
-            {departments.map((d) => (
-              <option key={d.id} value={d.id}>
-                {departmentName(d, lang)}
-              </option>
-            ))}
+            <DepartmentOptions departments={departments} lang={lang} />
           </select>
         </label>
         <label class="field">
@@ -200,6 +196,7 @@ function Report({ q, data, print, onDrawn }: { q: DashboardQuery; data: Data; pr
   const idle = idleDepartments(data.departments);
   const plan = planCounts(data.departments);
   const nav = print ? undefined : (href: string) => go(href.slice(1));
+  const shared = { print, onDrawn, nav };
   const cur = t('dashboard.series.current');
   const prev = t('dashboard.series.previous');
 
@@ -210,62 +207,42 @@ function Report({ q, data, print, onDrawn }: { q: DashboardQuery; data: Data; pr
         <h2 id="idle-h">{t('dashboard.idle')}</h2>
         <p data-figure="idle">{idle.length ? idle.map(name).join('; ') : t('dashboard.idle_none')}</p>
       </section>
-      <MonthSection
-        id="month-events"
-        title={t('dashboard.chart.month_events')}
-        field="events_held"
-        q={q}
-        summary={summary}
-        previous={previous}
-        labels={[cur, prev]}
-        print={print}
-        onDrawn={onDrawn}
-        nav={nav}
-      />
-      <MonthSection
-        id="month-people"
-        title={t('dashboard.chart.month_people')}
-        field="participants_total"
-        q={q}
-        summary={summary}
-        previous={previous}
-        labels={[cur, prev]}
-        print={print}
-        onDrawn={onDrawn}
-        nav={nav}
-      />
-      <DepartmentSection q={q} rows={data.departments} name={name} comparing={!!previous} print={print} onDrawn={onDrawn} nav={nav} />
+      {MONTH_CHARTS.map(([id, title, field]) => (
+        <MonthSection key={id} id={id} title={t(title)} field={field} q={q} summary={summary} previous={previous} labels={[cur, prev]} {...shared} />
+      ))}
+      <DepartmentSection q={q} rows={data.departments} name={name} comparing={!!previous} {...shared} />
       <CategorySection
         id="kind"
         title={t('dashboard.chart.kind')}
         head="event.kind"
-        print={print}
-        onDrawn={onDrawn}
-        nav={nav}
+        peopleHead="dashboard.col.participants"
         rows={KINDS.map((k) => {
           const r = summary.by_kind.find((x) => x.kind === k);
           return { label: enumLabel('kind', k), events: r?.events_held ?? 0, people: r?.participants_total ?? 0, href: eventsLink(q, summary, { kind: k }) };
         })}
-        peopleHead="dashboard.col.participants"
+        {...shared}
       />
       <CategorySection
         id="audience"
         title={t('dashboard.chart.audience')}
         head="event.audiences"
-        print={print}
-        onDrawn={onDrawn}
-        nav={nav}
+        peopleHead="dashboard.col.counted"
         rows={AUDIENCES.map((a) => {
           const r = summary.by_audience.find((x) => x.audience === a);
           return { label: enumLabel('audience', a), events: r?.events_held ?? 0, people: r?.participants_counted ?? 0, href: eventsLink(q, summary, { audience: a }) };
         })}
-        peopleHead="dashboard.col.counted"
+        {...shared}
       />
       <BasisSection summary={summary} print={print} onDrawn={onDrawn} />
       <PlanSection plan={plan} print={print} onDrawn={onDrawn} />
     </>
   );
 }
+
+const MONTH_CHARTS = [
+  ['month-events', 'dashboard.chart.month_events', 'events_held'],
+  ['month-people', 'dashboard.chart.month_people', 'participants_total'],
+] as const;
 
 const HEADLINE = ['events_held', 'participants_total', 'unique_people', 'events_planned', 'events_cancelled'] as const;
 
