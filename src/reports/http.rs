@@ -1,5 +1,8 @@
 //! Report routes (`reports:read`): summary, plan fulfilment and departments, each as JSON, CSV
-//! (`?format=csv` or `Accept: text/csv`) or XLSX (`?format=xlsx`).
+//! (`?format=csv` or `Accept: text/csv`) or XLSX (`?format=xlsx`); summary and departments
+//! compared with another period (`compare=`), the files written for people in a language (`lang=`).
+
+use std::collections::HashMap;
 
 use crate::http::query::Query;
 use actix_web::http::header;
@@ -8,8 +11,6 @@ use actix_web::{HttpRequest, HttpResponse, get};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-
-use std::collections::HashMap;
 
 use super::compute::{self, Compare, Period};
 use super::export::{self, CSV_TYPE, Render, XLSX_TYPE};
