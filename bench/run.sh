@@ -61,6 +61,9 @@ endpoints=(
   "create|/api/v1/events|create"
   "reports/summary (2024)|/api/v1/reports/summary?from=2024-01-01&to=2024-12-31|auth"
   "reports/summary (March 2024)|/api/v1/reports/summary?from=2024-03-01&to=2024-03-31|auth"
+  "reports/summary (2024, compare=previous_year)|/api/v1/reports/summary?from=2024-01-01&to=2024-12-31&compare=previous_year|auth"
+  "reports/summary (2024, compare=previous_year, XLSX lang=ru)|/api/v1/reports/summary?from=2024-01-01&to=2024-12-31&compare=previous_year&format=xlsx&lang=ru|auth"
+  "reports/departments (2024, compare=previous_year)|/api/v1/reports/departments?from=2024-01-01&to=2024-12-31&compare=previous_year|auth"
 )
 rounds=${BENCH_ROUNDS:-1}
 echo "| endpoint | req/s | ratio to /health/live | p50 ms | p99 ms | errors |" > "$out/table.md"

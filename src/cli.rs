@@ -112,7 +112,8 @@ pub fn run() -> anyhow::Result<()> {
             let pool = open_store(&config)?;
             let mut conn = pool.get()?;
             store::run_migrations(&mut conn)?;
-            for account in crate::seed::seed_demo(&mut conn, config.timezone)? {
+            let keys = crate::auth::keys::resolve(&config)?;
+            for account in crate::seed::seed_demo(&mut conn, config.timezone, &keys.iin_key)? {
                 println!("{}\t{}\t{}", account.username, account.role.as_str(), account.password);
             }
             Ok(())

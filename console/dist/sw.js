@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-CVOy5Iap.js","/assets/AttendanceFields-Dm0Z1Ary.js","/assets/EventForm-DiaFeJLW.js","/assets/EventPage-C34VHGrv.js","/assets/OutboxPage-B_fgzSt1.js","/assets/Plans-WodUi8QY.js","/assets/index-DOw6BJMO.js","/assets/index-DWlxMN3B.css","/assets/plans-DxnaV-1G.js"];
-const CACHE = 'adal-shell-' + "65353350fbb7629c";
+const SHELL = ["/","/favicon.svg","/assets/Admin-CoEslIh-.js","/assets/AttendanceFields-C1lfDy2E.js","/assets/Dashboard-sTJOLpKg.js","/assets/EventForm-CkzkmIUL.js","/assets/EventPage-Ctjsh_-n.js","/assets/OutboxPage-RisK1SJt.js","/assets/Plans-DLDrJ3TS.js","/assets/index-Cm0-A7ea.js","/assets/index-Cn-gxCNo.css","/assets/plans-CnbEkBuW.js"];
+const CACHE = 'adal-shell-' + "91f17b3b91f791e1";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -44,6 +44,7 @@ function Header(props: { me: Me; lang: Lang; onLang: (l: Lang) => void; onSignOu
         {link('#/events', t('nav.events'), at === 'events' && props.route[1] !== 'new')}
         {hasScope(props.me, 'events:write') && link('#/events/new', t('nav.new_event'), at === 'events' && props.route[1] === 'new')}
         {link('#/plans', t('nav.plans'), at === 'plans')}
+        {hasScope(props.me, 'reports:read') && link('#/dashboard', t('nav.dashboard'), at === 'dashboard')}
         {hasScope(props.me, 'admin') && link('#/admin', t('nav.admin'), at === 'admin')}
         <span class="spacer" />
         <span class="who">{t('nav.signed_in_as', { name: props.me.username ?? props.me.client_id ?? '' })}</span>
@@ -116,6 +117,10 @@ export function App() {
     () => import('./pages/EventForm').then((m) => m.EventForm),
     !!me && route[0] === 'events' && (route[1] === 'new' || route[2] === 'edit'),
   );
+  const LazyDashboard = useLazy(
+    () => import('./pages/dashboard/Dashboard').then((m) => m.Dashboard),
+    !!me && route[0] === 'dashboard' && hasScope(me, 'reports:read'),
+  );
   const LazyOutbox = useLazy(() => import('./pages/OutboxPage').then((m) => m.OutboxPage), !!me && route[0] === 'outbox');
 
   if (!me) {
@@ -149,6 +154,7 @@ export function App() {
   const loading = <p class="loading">{t('app.loading')}</p>;
   if (section === 'plans') page = LazyPlans ? <LazyPlans id={id} /> : loading;
   else if (section === 'admin') page = LazyAdmin ? <LazyAdmin tab={id} /> : loading;
+  else if (section === 'dashboard' && hasScope(me, 'reports:read')) page = LazyDashboard ? <LazyDashboard print={id === 'print'} /> : loading;
   else if (section === 'outbox') page = LazyOutbox ? <LazyOutbox /> : loading;
   else if (section === 'events' && id === 'new') page = LazyForm ? <LazyForm /> : loading;
   else if (section === 'events' && id && sub === 'edit') page = LazyForm ? <LazyForm id={id} /> : loading;

@@ -24,18 +24,44 @@ export function useApp(): AppState {
   return s;
 }
 
+/** The hash's path (`#/events/ID`) as segments; a query after `?` is not part of it. */
 function parseHash(): string[] {
-  return location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const path = location.hash.replace(/^#\/?/, '').split('?')[0] ?? '';
+  return path.split('/').filter(Boolean).map(decodeURIComponent);
 }
 
-export function useRoute(): string[] {
-  const [route, setRoute] = useState(parseHash);
+/** The hash's query (`#/events?kind=lecture&from=2024-03-01`), so a link reproduces a view. */
+export function hashQuery(): URLSearchParams {
+  const at = location.hash.indexOf('?');
+  return new URLSearchParams(at < 0 ? '' : location.hash.slice(at + 1));
+}
+
+/** What `read` makes of the hash, read again whenever the hash changes. */
+function useFromHash<T>(read: () => T): T {
+  const [value, setValue] = useState(read);
   useEffect(() => {
-    const on = () => setRoute(parseHash());
+    const on = () => setValue(read());
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
-  return route;
+  return value;
+}
+
+/** The hash's query, updated when the hash changes. */
+export function useHashQuery(): URLSearchParams {
+  return useFromHash(hashQuery);
+}
+
+/** `path` with `params` as its hash query, empty values left out. */
+export function hashLink(path: string, params: Record<string, string | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+  const text = q.toString();
+  return `#${path}${text ? `?${text}` : ''}`;
+}
+
+export function useRoute(): string[] {
+  return useFromHash(parseHash);
 }
 
 export function go(path: string): void {

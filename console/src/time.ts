@@ -117,6 +117,22 @@ export function intlHasKazakh(): boolean {
   return kazakhData;
 }
 
+/** A month (`YYYY-MM`) named in the chosen language: `наурыз 2024`, `март 2024 г.`, `Mar 2024`. */
+export function formatMonth(month: string, lang?: Lang, withYear = true): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(month);
+  if (!m) return month;
+  const [y, mo] = [Number(m[1]), Number(m[2])];
+  if (locale(lang) === 'kk-KZ' && !intlHasKazakh()) {
+    const name = KK_MONTHS[mo - 1] ?? '';
+    return withYear ? `${y} ж. ${name}` : name;
+  }
+  return new Intl.DateTimeFormat(locale(lang), {
+    timeZone: 'UTC',
+    month: withYear ? 'short' : 'long',
+    ...(withYear ? { year: 'numeric' } : {}),
+  }).format(new Date(Date.UTC(y, mo - 1, 1)));
+}
+
 /** A Kazakh date as Kazakh writes it: `2024 ж. 14 наурыз`, the time after a comma. */
 export function kazakhDate(date: string, time?: string): string {
   const d = DATE_RE.exec(date);

@@ -2,15 +2,18 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::model::{
-    AudienceRow, ByBasis, DepartmentActivity, DepartmentRow, DepartmentsReport, FulfilmentItem, FulfilmentTotals,
-    KindRow, MonthRow, PlanFulfilment, Summary,
+    ActivityFigures, AudienceRow, ByBasis, ComparedPeriod, DepartmentActivity, DepartmentRow, DepartmentsReport,
+    FulfilmentItem, FulfilmentTotals, KindRow, MonthRow, PlanFulfilment, Summary,
 };
 use super::store::{self, Scope};
+use super::tables::DepartmentName;
 use crate::error::ApiError;
 use crate::events::model::{Audience, EventKind};
 use crate::plans::model::{ItemStatus, item_status};
@@ -27,7 +30,45 @@ pub struct Period {
     pub tz: Tz,
 }
 
+/// What a report's period is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Compare {
+    /// The same dates one year earlier (29 February maps to 28 February).
+    PreviousYear,
+    /// The same number of days just before `from`.
+    PreviousPeriod,
+}
+
+impl Compare {
+    pub const ALL: [Compare; 2] = [Compare::PreviousYear, Compare::PreviousPeriod];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compare::PreviousYear => "previous_year",
+            Compare::PreviousPeriod => "previous_period",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Compare::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
 impl Period {
+    /// The dates `compare` sets beside this period.
+    pub fn compared(&self, compare: Compare) -> Period {
+        let (from, to) = match compare {
+            // chrono clamps to the month's last day, so 29 February becomes 28 February.
+            Compare::PreviousYear => (year_before(self.from), year_before(self.to)),
+            Compare::PreviousPeriod => {
+                let days = (self.to - self.from).num_days() + 1;
+                (self.from - chrono::Duration::days(days), self.from - chrono::Duration::days(1))
+            }
+        };
+        Period { from, to, tz: self.tz }
+    }
+
     pub fn scope(&self, department: Option<uuid::Uuid>) -> Scope {
         Scope {
             from: local_day_start(self.from, self.tz),
@@ -48,12 +89,33 @@ impl Period {
     }
 }
 
-fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, (String, String)>> {
-    let rows: Vec<(String, String, String)> = d::table.select((d::id, d::code, d::name_kk)).load(conn)?;
-    Ok(rows.into_iter().map(|(id, code, name)| (id, (code, name))).collect())
+fn year_before(d: NaiveDate) -> NaiveDate {
+    d.checked_sub_months(Months::new(12)).unwrap_or(d)
 }
 
-pub fn summary(conn: &mut DbConnection, period: &Period, department: Option<uuid::Uuid>) -> Result<Summary, ApiError> {
+/// Every department's code and names, by id.
+pub fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, DepartmentName>> {
+    let rows: Vec<(String, String, String, String)> =
+        d::table.select((d::id, d::code, d::name_kk, d::name_ru)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, code, name_kk, name_ru)| (id, DepartmentName { code, name_kk, name_ru })).collect())
+}
+
+/// The summary of `period`, and with `compare` the same summary of the compared dates in
+/// `previous`.
+pub fn summary(
+    conn: &mut DbConnection,
+    period: &Period,
+    department: Option<uuid::Uuid>,
+    compare: Option<Compare>,
+) -> Result<Summary, ApiError> {
+    let mut s = summary_of(conn, period, department)?;
+    if let Some(c) = compare {
+        s.previous = Some(Box::new(summary_of(conn, &period.compared(c), department)?));
+    }
+    Ok(s)
+}
+
+fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid::Uuid>) -> Result<Summary, ApiError> {
     let scope = period.scope(department);
     let mut s = Summary {
         from: period.from,
@@ -68,6 +130,7 @@ pub fn summary(conn: &mut DbConnection, period: &Period, department: Option<uuid
         by_kind: Vec::new(),
         by_audience: Vec::new(),
         by_month: Vec::new(),
+        previous: None,
     };
     for ((status, basis), (count, participants)) in store::by_status(conn, &scope)? {
         match status.as_str() {
@@ -92,7 +155,7 @@ pub fn summary(conn: &mut DbConnection, period: &Period, department: Option<uuid
     s.by_department = ids
         .into_iter()
         .map(|id| {
-            let (code, name_kk) = names.get(id).cloned().unwrap_or_default();
+            let DepartmentName { code, name_kk, .. } = names.get(id).cloned().unwrap_or_default();
             let (held, participants) = led.get(id).copied().unwrap_or((0, 0));
             DepartmentRow {
                 department_id: id.clone(),
@@ -181,13 +244,23 @@ pub fn plan_fulfilment(
     Ok(PlanFulfilment { plan_id: plan_id.to_string(), from: period.from, to: period.to, items, totals })
 }
 
-/// One row per active department, idle ones included.
+/// One row per active department, idle ones included; with `compare`, each row's held, partnered
+/// and participant figures of the compared dates beside its own.
 pub fn departments(
     conn: &mut DbConnection,
     period: &Period,
     department: Option<uuid::Uuid>,
+    compare: Option<Compare>,
     today: NaiveDate,
 ) -> Result<DepartmentsReport, ApiError> {
+    let compared = compare.map(|c| period.compared(c));
+    let before = match &compared {
+        Some(p) => {
+            let scope = p.scope(None);
+            Some((store::held_by(conn, &scope, "lead_department_id")?, store::partnered(conn, &scope)?))
+        }
+        None => None,
+    };
     let scope = period.scope(None);
     let led = store::held_by(conn, &scope, "lead_department_id")?;
     let partnered = store::partnered(conn, &scope)?;
@@ -220,11 +293,24 @@ pub fn departments(
                 plan_items_done: plan.done,
                 plan_items_overdue: plan.overdue,
                 last_held_at: last.get(&id).copied().map(to_utc),
+                previous: before.as_ref().map(|(led, partnered)| {
+                    let (held, participants) = led.get(&id).copied().unwrap_or((0, 0));
+                    ActivityFigures {
+                        events_held: held,
+                        events_partnered: partnered.get(&id).map(|p| p.0).unwrap_or(0),
+                        participants_total: participants,
+                    }
+                }),
                 department_id: id,
                 code,
                 name_kk,
             }
         })
         .collect();
-    Ok(DepartmentsReport { from: period.from, to: period.to, items })
+    Ok(DepartmentsReport {
+        from: period.from,
+        to: period.to,
+        previous: compared.map(|p| ComparedPeriod { from: p.from, to: p.to }),
+        items,
+    })
 }

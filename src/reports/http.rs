@@ -1,5 +1,8 @@
 //! Report routes (`reports:read`): summary, plan fulfilment and departments, each as JSON, CSV
-//! (`?format=csv` or `Accept: text/csv`) or XLSX (`?format=xlsx`).
+//! (`?format=csv` or `Accept: text/csv`) or XLSX (`?format=xlsx`); summary and departments
+//! compared with another period (`compare=`), the files written for people in a language (`lang=`).
+
+use std::collections::HashMap;
 
 use crate::http::query::Query;
 use actix_web::http::header;
@@ -9,9 +12,11 @@ use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::compute::{self, Period};
-use super::export::{self, CSV_TYPE, XLSX_TYPE};
+use super::compute::{self, Compare, Period};
+use super::export::{self, CSV_TYPE, Render, XLSX_TYPE};
 use super::model::{DepartmentsReport, PlanFulfilment, Summary};
+use super::tables::{DepartmentName, Wording};
+use super::words::{self, Lang, LangParam};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::plans::store as plans;
@@ -69,22 +74,104 @@ fn period(
     Ok(Period { from, to, tz: state.config.timezone })
 }
 
-/// A report in the format asked for, files named after the report and its period.
-fn answer(
-    format: Format,
-    report_name: &str,
-    report: &impl serde::Serialize,
+/// What a file says beside its figures: the report, its period and the compared one, and who
+/// reads it (a language, or none for machines).
+struct FileSpec {
+    report: &'static str,
     from: NaiveDate,
     to: NaiveDate,
-    csv: impl FnOnce() -> export::Table,
-    sheets: impl FnOnce() -> Vec<export::Table>,
+    previous: Option<(NaiveDate, NaiveDate)>,
+    lang: Option<Lang>,
+    names: HashMap<String, DepartmentName>,
+}
+
+impl FileSpec {
+    /// The title row: the report and its period, and the compared period.
+    fn title(&self) -> String {
+        let lang = self.lang.unwrap_or(Lang::En);
+        let day = |d: NaiveDate| match self.lang {
+            Some(Lang::Kk | Lang::Ru) => d.format("%d.%m.%Y").to_string(),
+            _ => d.to_string(),
+        };
+        let report = words::word(lang, "report", self.report).unwrap_or(self.report);
+        let mut title = format!("{report}: {} – {}", day(self.from), day(self.to));
+        if let Some((from, to)) = self.previous {
+            let with = words::word(lang, "compare", "with").unwrap_or("compared with");
+            title.push_str(&format!(" ({with}: {} – {})", day(from), day(to)));
+        }
+        title
+    }
+}
+
+/// A report in the format asked for, files named after the report and its period.
+fn answer(
+    state: &AppState,
+    format: Format,
+    report: &impl serde::Serialize,
+    spec: FileSpec,
+    csv: impl FnOnce(&Wording) -> export::Table,
+    sheets: impl FnOnce(&Wording) -> Vec<export::Table>,
 ) -> Result<HttpResponse, ApiError> {
-    let name = format!("adal-{report_name}-{from}-{to}");
+    let name = format!("adal-{}-{}-{}", spec.report, spec.from, spec.to);
+    let wording = Wording { lang: spec.lang, names: &spec.names };
+    let render = Render { lang: spec.lang, tz: state.config.timezone, title: spec.title() };
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(report)),
-        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&csv())?)),
-        Format::Xlsx => Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&sheets())?)),
+        Format::Csv => Ok(export::file(CSV_TYPE, &format!("{name}.csv"), export::csv_bytes(&csv(&wording), &render)?)),
+        Format::Xlsx => {
+            Ok(export::file(XLSX_TYPE, &format!("{name}.xlsx"), export::xlsx_bytes(&sheets(&wording), &render)?))
+        }
     }
+}
+
+/// `lang=` as asked: a language, `auto` for the best of `Accept-Language`, or none (the files
+/// machines read); 422 naming it, with the allowed values, when it is none of them.
+fn language(req: &HttpRequest, asked: Option<&str>) -> Result<Option<Lang>, ApiError> {
+    let Some(value) = asked else { return Ok(None) };
+    match LangParam::parse(value) {
+        Some(LangParam::Kk) => Ok(Some(Lang::Kk)),
+        Some(LangParam::Ru) => Ok(Some(Lang::Ru)),
+        Some(LangParam::En) => Ok(Some(Lang::En)),
+        Some(LangParam::Auto) => {
+            let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            Ok(Some(Lang::from_accept_language(header)))
+        }
+        None => Err(ApiError::field("lang", "enum", format!("must be one of: {}", LangParam::ALL.join(", ")))),
+    }
+}
+
+/// Every rule the parameters break in one 422; a parameter that does not parse at all (400)
+/// is answered first.
+fn together<A, B, C>(
+    a: Result<A, ApiError>,
+    b: Result<B, ApiError>,
+    c: Result<C, ApiError>,
+) -> Result<(A, B, C), ApiError> {
+    match (a, b, c) {
+        (Ok(a), Ok(b), Ok(c)) => Ok((a, b, c)),
+        (a, b, c) => {
+            let mut fields = Vec::new();
+            for e in [a.err(), b.err(), c.err()].into_iter().flatten() {
+                match e {
+                    ApiError::Validation(v) => fields.extend(v),
+                    other => return Err(other),
+                }
+            }
+            Err(ApiError::Validation(fields))
+        }
+    }
+}
+
+/// The departments' names, read only for a file in a language (the others name no one).
+fn names_for(
+    conn: &mut crate::store::DbConnection,
+    format: Format,
+    lang: Option<Lang>,
+) -> Result<HashMap<String, DepartmentName>, ApiError> {
+    if format == Format::Json || lang.is_none() {
+        return Ok(HashMap::new());
+    }
+    Ok(compute::department_names(conn)?)
 }
 
 fn today(state: &AppState) -> NaiveDate {
@@ -108,6 +195,29 @@ pub struct ReportQuery {
     /// `json` (default), `csv` or `xlsx`.
     #[param(inline)]
     pub format: Option<Format>,
+    /// Compare with `previous_year` (the same dates one year earlier; 29 February maps to
+    /// 28 February) or `previous_period` (the same number of days just before `from`). Any other
+    /// value is 422.
+    #[param(value_type = Option<Compare>, inline)]
+    pub compare: Option<String>,
+    /// CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
+    /// `Accept-Language`), departments by name and code, instants in the registry's time zone.
+    /// Without it the files say keys, codes and ids, as machines read them. JSON keeps codes and
+    /// ids whatever it says; any other value is 422.
+    #[param(value_type = Option<LangParam>, inline)]
+    pub lang: Option<String>,
+}
+
+/// `compare=` as asked: 422 naming it, with the allowed values, when it is none of them.
+fn compare(asked: Option<&str>) -> Result<Option<Compare>, ApiError> {
+    asked
+        .map(|v| {
+            Compare::parse(v).ok_or_else(|| {
+                let allowed: Vec<&str> = Compare::ALL.iter().map(|c| c.as_str()).collect();
+                ApiError::field("compare", "enum", format!("must be one of: {}", allowed.join(", ")))
+            })
+        })
+        .transpose()
 }
 
 /// Summary of a period
@@ -115,6 +225,7 @@ pub struct ReportQuery {
 /// Held events and their participants, with planned and cancelled events counted beside them,
 /// by department, kind, audience, month and basis. CSV is long-format
 /// (`section,key,events_held,events_partnered,participants_total`); XLSX has a sheet per section.
+/// With `compare`, `previous` is the same summary of the compared dates (its own `from` and `to`).
 #[utoipa::path(
     tag = "reports",
     params(ReportQuery),
@@ -126,7 +237,7 @@ pub struct ReportQuery {
         )),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -140,11 +251,31 @@ pub async fn summary(
     principal.require(Scope::ReportsRead)?;
     let q = query.into_inner();
     let now = today(&state);
-    let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
+    let (period, compare, lang) = asked(&state, &req, &q, now)?;
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
-    let report = state.store.run(move |conn| compute::summary(conn, &period, dept)).await?;
-    answer(format, "summary", &report, report.from, report.to, || report.long_table(), || report.sheets())
+    let (report, names) = state
+        .store
+        .run(move |conn| Ok((compute::summary(conn, &period, dept, compare)?, names_for(conn, format, lang)?)))
+        .await?;
+    let previous = report.previous.as_ref().map(|p| (p.from, p.to));
+    let spec = FileSpec { report: "summary", from: report.from, to: report.to, previous, lang, names };
+    answer(&state, format, &report, spec, |w| report.long_table(w), |w| report.sheets(w))
+}
+
+/// A `summary` or `departments` query's period, comparison and language, every rule it breaks
+/// named in one 422.
+fn asked(
+    state: &AppState,
+    req: &HttpRequest,
+    q: &ReportQuery,
+    now: NaiveDate,
+) -> Result<(Period, Option<Compare>, Option<Lang>), ApiError> {
+    together(
+        period(state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now)),
+        compare(q.compare.as_deref()),
+        language(req, q.lang.as_deref()),
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -160,12 +291,19 @@ pub struct FulfilmentQuery {
     pub department_id: Option<uuid::Uuid>,
     #[param(inline)]
     pub format: Option<Format>,
+    /// CSV and XLSX for people: headers, values and statuses in `kk`, `ru` or `en` (`auto`: from
+    /// `Accept-Language`), departments by name and code. Without it, keys, codes and ids; any other
+    /// value is 422.
+    #[param(value_type = Option<LangParam>, inline)]
+    pub lang: Option<String>,
 }
 
 /// Plan fulfilment
 ///
 /// Each item of the plan with the held events linked to it in the period, their participants
-/// (seats filled, not unique people) against its targets, and its status.
+/// (seats filled, not unique people) against its targets, and its status. It has no comparison:
+/// an item's targets are for its plan's year, so `compare` is not among its parameters and is
+/// ignored, as any parameter not listed is.
 #[utoipa::path(
     tag = "reports",
     params(FulfilmentQuery),
@@ -193,9 +331,10 @@ pub async fn plan_fulfilment(
     let q = query.into_inner();
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
+    let lang = language(&req, q.lang.as_deref())?;
     let now = today(&state);
     let st = state.clone();
-    let report = state
+    let (report, names) = state
         .store
         .run(move |conn| {
             let plan = plans::find_plan(conn, &q.plan_id)?.ok_or(ApiError::NotFound)?;
@@ -204,17 +343,20 @@ pub async fn plan_fulfilment(
                     .ok_or_else(|| ApiError::bad_request("the plan's year is out of range"))
             };
             let period = period(&st, q.from.as_deref(), q.to.as_deref(), (year(1, 1)?, year(12, 31)?))?;
-            compute::plan_fulfilment(conn, &plan.id, &period, dept, now)
+            Ok((compute::plan_fulfilment(conn, &plan.id, &period, dept, now)?, names_for(conn, format, lang)?))
         })
         .await?;
-    answer(format, "plan-fulfilment", &report, report.from, report.to, || report.items_table(), || report.sheets())
+    let spec = FileSpec { report: "plan-fulfilment", from: report.from, to: report.to, previous: None, lang, names };
+    answer(&state, format, &report, spec, |w| report.items_table(w), |w| report.sheets(w))
 }
 
 /// Departments' activity
 ///
 /// One row per active department, idle ones included: the events it led and partnered in, their
 /// participants, its plan items due in the period and how many are done or overdue, and when it
-/// last held an event — the view that shows which departments are not doing the work.
+/// last held an event — the view that shows which departments are not doing the work. With
+/// `compare`, `previous` names the compared dates and each item's `previous` holds its held,
+/// partnered and participant figures over them.
 #[utoipa::path(
     tag = "reports",
     params(ReportQuery),
@@ -226,7 +368,7 @@ pub async fn plan_fulfilment(
         )),
         (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -240,9 +382,14 @@ pub async fn departments(
     principal.require(Scope::ReportsRead)?;
     let q = query.into_inner();
     let now = today(&state);
-    let period = period(&state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now))?;
+    let (period, compare, lang) = asked(&state, &req, &q, now)?;
     let dept = q.department_id;
     let format = negotiate(&req, q.format);
-    let report = state.store.run(move |conn| compute::departments(conn, &period, dept, now)).await?;
-    answer(format, "departments", &report, report.from, report.to, || report.table(), || vec![report.table()])
+    let (report, names) = state
+        .store
+        .run(move |conn| Ok((compute::departments(conn, &period, dept, compare, now)?, names_for(conn, format, lang)?)))
+        .await?;
+    let previous = report.previous.as_ref().map(|p| (p.from, p.to));
+    let spec = FileSpec { report: "departments", from: report.from, to: report.to, previous, lang, names };
+    answer(&state, format, &report, spec, |w| report.table(w), |w| vec![report.table(w)])
 }

@@ -6,3 +6,5 @@ pub mod export;
 pub mod http;
 pub mod model;
 pub mod store;
+pub mod tables;
+pub mod words;

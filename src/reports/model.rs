@@ -1,10 +1,9 @@
-//! Report shapes, exactly as the contract gives them, and their rows for CSV and XLSX.
+//! Report shapes, exactly as the contract gives them (their tables for CSV and XLSX: `tables.rs`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::export::{Cell, Table};
 use crate::events::model::{Audience, EventKind};
 use crate::plans::model::ItemStatus;
 
@@ -84,125 +83,11 @@ pub struct Summary {
     pub by_audience: Vec<AudienceRow>,
     /// By the local month of `starts_at`.
     pub by_month: Vec<MonthRow>,
-}
-
-fn n(v: i64) -> Cell {
-    Cell::Int(v)
-}
-
-fn t(v: &str) -> Cell {
-    Cell::Text(v.to_string())
-}
-
-impl Summary {
-    /// The contract's long format: `section,key,events_held,events_partnered,participants_total`.
-    /// In the `total` section the keys name the figure; a count of events stands in
-    /// `events_held` (`events_planned`, `events_cancelled`) and a count of people in
-    /// `participants_total` (`unique_people`).
-    pub fn long_table(&self) -> Table {
-        let mut rows = vec![
-            vec![t("total"), t("held"), n(self.events_held), Cell::Empty, n(self.participants_total)],
-            vec![t("total"), t("events_planned"), n(self.events_planned), Cell::Empty, Cell::Empty],
-            vec![t("total"), t("events_cancelled"), n(self.events_cancelled), Cell::Empty, Cell::Empty],
-            vec![t("total"), t("unique_people"), Cell::Empty, Cell::Empty, n(self.unique_people)],
-        ];
-        for d in &self.by_department {
-            rows.push(vec![
-                t("department"),
-                t(&d.code),
-                n(d.events_held),
-                n(d.events_partnered),
-                n(d.participants_total),
-            ]);
-        }
-        for k in &self.by_kind {
-            rows.push(vec![t("kind"), t(k.kind.as_str()), n(k.events_held), Cell::Empty, n(k.participants_total)]);
-        }
-        for a in &self.by_audience {
-            rows.push(vec![
-                t("audience"),
-                t(a.audience.as_str()),
-                n(a.events_held),
-                Cell::Empty,
-                n(a.participants_counted),
-            ]);
-        }
-        for m in &self.by_month {
-            rows.push(vec![t("month"), t(&m.month), n(m.events_held), Cell::Empty, n(m.participants_total)]);
-        }
-        let b = &self.participants_by_basis;
-        for (key, v) in [("sign_in_sheet", b.sign_in_sheet), ("headcount", b.headcount), ("estimate", b.estimate)] {
-            rows.push(vec![t("basis"), t(key), Cell::Empty, Cell::Empty, n(v)]);
-        }
-        Table::new("summary", &["section", "key", "events_held", "events_partnered", "participants_total"], rows)
-    }
-
-    /// A sheet per section.
-    pub fn sheets(&self) -> Vec<Table> {
-        let b = &self.participants_by_basis;
-        vec![
-            Table::new(
-                "total",
-                &["figure", "value"],
-                vec![
-                    vec![t("from"), t(&self.from.to_string())],
-                    vec![t("to"), t(&self.to.to_string())],
-                    vec![t("events_held"), n(self.events_held)],
-                    vec![t("participants_total"), n(self.participants_total)],
-                    vec![t("unique_people"), n(self.unique_people)],
-                    vec![t("events_planned"), n(self.events_planned)],
-                    vec![t("events_cancelled"), n(self.events_cancelled)],
-                ],
-            ),
-            Table::new(
-                "department",
-                &["department_id", "code", "name_kk", "events_held", "events_partnered", "participants_total"],
-                self.by_department
-                    .iter()
-                    .map(|d| {
-                        vec![
-                            t(&d.department_id),
-                            t(&d.code),
-                            t(&d.name_kk),
-                            n(d.events_held),
-                            n(d.events_partnered),
-                            n(d.participants_total),
-                        ]
-                    })
-                    .collect(),
-            ),
-            Table::new(
-                "kind",
-                &["kind", "events_held", "participants_total"],
-                self.by_kind
-                    .iter()
-                    .map(|k| vec![t(k.kind.as_str()), n(k.events_held), n(k.participants_total)])
-                    .collect(),
-            ),
-            Table::new(
-                "audience",
-                &["audience", "events_held", "participants_counted"],
-                self.by_audience
-                    .iter()
-                    .map(|a| vec![t(a.audience.as_str()), n(a.events_held), n(a.participants_counted)])
-                    .collect(),
-            ),
-            Table::new(
-                "month",
-                &["month", "events_held", "participants_total"],
-                self.by_month.iter().map(|m| vec![t(&m.month), n(m.events_held), n(m.participants_total)]).collect(),
-            ),
-            Table::new(
-                "basis",
-                &["basis", "participants_total"],
-                vec![
-                    vec![t("sign_in_sheet"), n(b.sign_in_sheet)],
-                    vec![t("headcount"), n(b.headcount)],
-                    vec![t("estimate"), n(b.estimate)],
-                ],
-            ),
-        ]
-    }
+    /// With `compare`: the same summary of the compared dates, with their own `from` and `to`
+    /// (and no `previous` of its own). Absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion, nullable = false)]
+    pub previous: Option<Box<Summary>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -239,63 +124,6 @@ pub struct PlanFulfilment {
     pub totals: FulfilmentTotals,
 }
 
-fn status_text(s: ItemStatus) -> &'static str {
-    match s {
-        ItemStatus::Done => "done",
-        ItemStatus::Open => "open",
-        ItemStatus::Overdue => "overdue",
-    }
-}
-
-impl PlanFulfilment {
-    pub fn items_table(&self) -> Table {
-        Table::new(
-            "items",
-            &[
-                "id",
-                "number",
-                "title",
-                "responsible_department_id",
-                "due_date",
-                "target_events",
-                "target_participants",
-                "events_held",
-                "participants_total",
-                "status",
-            ],
-            self.items
-                .iter()
-                .map(|i| {
-                    vec![
-                        t(&i.id),
-                        t(&i.number),
-                        t(&i.title),
-                        t(&i.responsible_department_id),
-                        t(&i.due_date.to_string()),
-                        n(i.target_events as i64),
-                        n(i.target_participants as i64),
-                        n(i.events_held),
-                        n(i.participants_total),
-                        t(status_text(i.status)),
-                    ]
-                })
-                .collect(),
-        )
-    }
-
-    pub fn sheets(&self) -> Vec<Table> {
-        let x = &self.totals;
-        vec![
-            self.items_table(),
-            Table::new(
-                "totals",
-                &["items", "done", "open", "overdue"],
-                vec![vec![n(x.items), n(x.done), n(x.open), n(x.overdue)]],
-            ),
-        ]
-    }
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct DepartmentActivity {
     pub department_id: String,
@@ -312,6 +140,27 @@ pub struct DepartmentActivity {
     pub plan_items_overdue: i64,
     /// The start of the latest held event it led in the period.
     pub last_held_at: Option<DateTime<Utc>>,
+    /// With `compare`: its figures over the compared dates. Absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub previous: Option<ActivityFigures>,
+}
+
+/// A department's figures over the compared dates.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ActivityFigures {
+    /// Held events it led.
+    pub events_held: i64,
+    pub events_partnered: i64,
+    /// Participants of the held events it led.
+    pub participants_total: i64,
+}
+
+/// The dates a report is compared with.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ComparedPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
 }
 
 /// One row per active department, idle ones included: who is not doing the work.
@@ -319,44 +168,10 @@ pub struct DepartmentActivity {
 pub struct DepartmentsReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// With `compare`: the compared dates, whose figures each item carries in its `previous`.
+    /// Absent without `compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub previous: Option<ComparedPeriod>,
     pub items: Vec<DepartmentActivity>,
-}
-
-impl DepartmentsReport {
-    pub fn table(&self) -> Table {
-        Table::new(
-            "departments",
-            &[
-                "department_id",
-                "code",
-                "name_kk",
-                "events_held",
-                "events_partnered",
-                "participants_total",
-                "plan_items_due",
-                "plan_items_done",
-                "plan_items_overdue",
-                "last_held_at",
-            ],
-            self.items
-                .iter()
-                .map(|d| {
-                    vec![
-                        t(&d.department_id),
-                        t(&d.code),
-                        t(&d.name_kk),
-                        n(d.events_held),
-                        n(d.events_partnered),
-                        n(d.participants_total),
-                        n(d.plan_items_due),
-                        n(d.plan_items_done),
-                        n(d.plan_items_overdue),
-                        d.last_held_at
-                            .map(|a| t(&a.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
-                            .unwrap_or(Cell::Empty),
-                    ]
-                })
-                .collect(),
-        )
-    }
 }

@@ -18,3 +18,5 @@ mod plans;
 mod process;
 mod registry;
 mod reports;
+mod reports_compare;
+mod reports_exports;

@@ -581,7 +581,9 @@ export interface paths {
          * Departments' activity
          * @description One row per active department, idle ones included: the events it led and partnered in, their
          *     participants, its plan items due in the period and how many are done or overdue, and when it
-         *     last held an event — the view that shows which departments are not doing the work.
+         *     last held an event — the view that shows which departments are not doing the work. With
+         *     `compare`, `previous` names the compared dates and each item's `previous` holds its held,
+         *     partnered and participant figures over them.
          */
         get: operations["departments"];
         put?: never;
@@ -602,7 +604,9 @@ export interface paths {
         /**
          * Plan fulfilment
          * @description Each item of the plan with the held events linked to it in the period, their participants
-         *     (seats filled, not unique people) against its targets, and its status.
+         *     (seats filled, not unique people) against its targets, and its status. It has no comparison:
+         *     an item's targets are for its plan's year, so `compare` is not among its parameters and is
+         *     ignored, as any parameter not listed is.
          */
         get: operations["plan_fulfilment"];
         put?: never;
@@ -625,6 +629,7 @@ export interface paths {
          * @description Held events and their participants, with planned and cancelled events counted beside them,
          *     by department, kind, audience, month and basis. CSV is long-format
          *     (`section,key,events_held,events_partnered,participants_total`); XLSX has a sheet per section.
+         *     With `compare`, `previous` is the same summary of the compared dates (its own `from` and `to`).
          */
         get: operations["summary"];
         put?: never;
@@ -755,6 +760,21 @@ export interface components {
             username: string;
             /** Format: int64 */
             version: number;
+        };
+        /** @description A department's figures over the compared dates. */
+        ActivityFigures: {
+            /**
+             * Format: int64
+             * @description Held events it led.
+             */
+            events_held: number;
+            /** Format: int64 */
+            events_partnered: number;
+            /**
+             * Format: int64
+             * @description Participants of the held events it led.
+             */
+            participants_total: number;
         };
         /** @description What an upload added. */
         AddedAttendees: {
@@ -994,6 +1014,13 @@ export interface components {
             /** @description Shown once; only its hash is kept. A replayed answer omits it. */
             client_secret?: string | null;
         };
+        /** @description The dates a report is compared with. */
+        ComparedPeriod: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+        };
         /** @description A deleted event, as a sync walk with `include_deleted=true` lists it. */
         DeletedEvent: {
             /** @description Always true. */
@@ -1032,6 +1059,8 @@ export interface components {
             plan_items_due: number;
             /** Format: int64 */
             plan_items_overdue: number;
+            /** @description With `compare`: its figures over the compared dates. Absent without `compare`. */
+            previous?: components["schemas"]["ActivityFigures"];
         };
         /**
          * @description A department to create.
@@ -1118,6 +1147,11 @@ export interface components {
             /** Format: date */
             from: string;
             items: components["schemas"]["DepartmentActivity"][];
+            /**
+             * @description With `compare`: the compared dates, whose figures each item carries in its `previous`.
+             *     Absent without `compare`.
+             */
+            previous?: components["schemas"]["ComparedPeriod"];
             /** Format: date */
             to: string;
         };
@@ -1889,6 +1923,11 @@ export interface components {
              * @description The sum of the held events' attendance totals (seats filled).
              */
             participants_total: number;
+            /**
+             * @description With `compare`: the same summary of the compared dates, with their own `from` and `to`
+             *     (and no `previous` of its own). Absent without `compare`.
+             */
+            previous?: components["schemas"]["Summary"];
             /** Format: date */
             to: string;
             /**
@@ -5683,6 +5722,19 @@ export interface operations {
                 department_id?: string;
                 /** @description `json` (default), `csv` or `xlsx`. */
                 format?: "json" | "csv" | "xlsx";
+                /**
+                 * @description Compare with `previous_year` (the same dates one year earlier; 29 February maps to
+                 *     28 February) or `previous_period` (the same number of days just before `from`). Any other
+                 *     value is 422.
+                 */
+                compare?: "previous_year" | "previous_period";
+                /**
+                 * @description CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
+                 *     `Accept-Language`), departments by name and code, instants in the registry's time zone.
+                 *     Without it the files say keys, codes and ids, as machines read them. JSON keeps codes and
+                 *     ids whatever it says; any other value is 422.
+                 */
+                lang?: "kk" | "ru" | "en" | "auto";
             };
             header?: never;
             path?: never;
@@ -5728,7 +5780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description from is after to, or the period is longer than 10 years */
+            /** @description from is after to, the period is longer than 10 years, or compare is not one of its values */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5760,6 +5812,12 @@ export interface operations {
                 /** @description Only items this department is responsible for. */
                 department_id?: string;
                 format?: "json" | "csv" | "xlsx";
+                /**
+                 * @description CSV and XLSX for people: headers, values and statuses in `kk`, `ru` or `en` (`auto`: from
+                 *     `Accept-Language`), departments by name and code. Without it, keys, codes and ids; any other
+                 *     value is 422.
+                 */
+                lang?: "kk" | "ru" | "en" | "auto";
             };
             header?: never;
             path?: never;
@@ -5848,6 +5906,19 @@ export interface operations {
                 department_id?: string;
                 /** @description `json` (default), `csv` or `xlsx`. */
                 format?: "json" | "csv" | "xlsx";
+                /**
+                 * @description Compare with `previous_year` (the same dates one year earlier; 29 February maps to
+                 *     28 February) or `previous_period` (the same number of days just before `from`). Any other
+                 *     value is 422.
+                 */
+                compare?: "previous_year" | "previous_period";
+                /**
+                 * @description CSV and XLSX for people: headers, sections and values in `kk`, `ru` or `en` (`auto`: from
+                 *     `Accept-Language`), departments by name and code, instants in the registry's time zone.
+                 *     Without it the files say keys, codes and ids, as machines read them. JSON keeps codes and
+                 *     ids whatever it says; any other value is 422.
+                 */
+                lang?: "kk" | "ru" | "en" | "auto";
             };
             header?: never;
             path?: never;
@@ -5893,7 +5964,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description from is after to, or the period is longer than 10 years */
+            /** @description from is after to, the period is longer than 10 years, or compare is not one of its values */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -2,7 +2,8 @@
 // dialog on the native <dialog> (which traps and returns focus), and the problem of a failed write.
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { errorText, t, type MessageKey } from '../i18n';
+import { errorText, t, type Lang, type MessageKey } from '../i18n';
+import { departmentName, type Department } from '../state';
 import type { FieldError } from '../api/client';
 
 /** Validation errors by the JSON path they name (`organisers[0].full_name`). */
@@ -190,5 +191,18 @@ export function SaveCancel({ onCancel }: { onCancel: () => void }) {
         {t('common.cancel')}
       </button>
     </div>
+  );
+}
+
+/** One `<option>` a department, by its name in the chosen language, its id the value. */
+export function DepartmentOptions({ departments, lang }: { departments: readonly Department[]; lang: Lang }) {
+  return (
+    <>
+      {departments.map((d) => (
+        <option key={d.id} value={d.id}>
+          {departmentName(d, lang)}
+        </option>
+      ))}
+    </>
   );
 }

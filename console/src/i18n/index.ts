@@ -3,9 +3,11 @@
 import kk from './kk.json';
 import ru from './ru.json';
 import en from './en.json';
+import type dashboard from './dashboard/en.json';
 
 export type Lang = 'kk' | 'ru' | 'en';
-export type MessageKey = keyof typeof en;
+/** The shell's messages, and those a lazy page brings with it (added by addMessages). */
+export type MessageKey = keyof typeof en | keyof typeof dashboard;
 export const LANGS: readonly Lang[] = ['kk', 'ru', 'en'];
 export const MESSAGES: Record<Lang, Record<string, string>> = { kk, ru, en };
 
@@ -26,6 +28,11 @@ export function storedLang(): Lang {
   } catch {
     return 'kk';
   }
+}
+
+/** Adds a lazy page's messages (the dashboard's), so the first load does not carry them. */
+export function addMessages(extra: Record<Lang, Record<string, string>>): void {
+  for (const l of LANGS) Object.assign(MESSAGES[l], extra[l]);
 }
 
 export function setLang(lang: Lang): void {
@@ -60,7 +67,7 @@ function interpolate(text: string, params?: Record<string, string | number>): st
 
 /** The message `key` in the chosen language, with `{name}` placeholders filled. */
 export function t(key: MessageKey, params?: Record<string, string | number>): string {
-  return interpolate(MESSAGES[current][key] ?? en[key], params);
+  return interpolate(MESSAGES[current][key] ?? MESSAGES.en[key] ?? key, params);
 }
 
 export type EnumGroup =

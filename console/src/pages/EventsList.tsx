@@ -1,12 +1,13 @@
 // The list staff open on: their department's events (led or partnered), newest first, over all
-// periods, with filters and search; "show more" follows the cursor.
+// periods, with filters and search; "show more" follows the cursor. Filters given in the hash
+// (`#/events?from=…&kind=…`, as the dashboard's bars link) replace the opening ones.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Schemas } from '../api/client';
 import { enumLabel, formatNumber, t } from '../i18n';
-import { departmentName, useApp, useDepartments, useOutboxEntries } from '../state';
+import { departmentName, useApp, useDepartments, useHashQuery, useOutboxEntries } from '../state';
 import { formatInstant } from '../time';
 import { hasScope } from '../session';
-import { Notice, problemText } from '../components/ui';
+import { DepartmentOptions, Notice, problemText } from '../components/ui';
 import { AUDIENCES, KINDS, STATUSES } from '../enums';
 
 type EventRecord = Schemas['EventResponse'];
@@ -14,6 +15,8 @@ type ListItem = Schemas['EventListItem'];
 
 interface Filters {
   mine: boolean;
+  /** One department's events (led or partnered); when set, `mine` is ignored. */
+  department: string;
   from: string;
   to: string;
   kind: string;
@@ -25,7 +28,16 @@ interface Filters {
 /** Filters start folded on a phone, where they would fill the first screen. */
 const WIDE = () => globalThis.matchMedia?.('(min-width: 40rem)').matches ?? true;
 
-const EMPTY: Filters = { mine: true, from: '', to: '', kind: '', status: '', audience: '', q: '' };
+const EMPTY: Filters = { mine: true, department: '', from: '', to: '', kind: '', status: '', audience: '', q: '' };
+
+const LINKED = ['from', 'to', 'department_id', 'kind', 'status', 'audience', 'q'] as const;
+
+/** The filters a link carries in the hash query, or null when it carries none. */
+function linkedFilters(query: URLSearchParams): Filters | null {
+  if (!LINKED.some((k) => query.get(k))) return null;
+  const v = (k: (typeof LINKED)[number]) => query.get(k) ?? '';
+  return { ...EMPTY, mine: false, department: v('department_id'), from: v('from'), to: v('to'), kind: v('kind'), status: v('status'), audience: v('audience'), q: v('q') };
+}
 
 function isEvent(item: ListItem): item is EventRecord {
   return !('deleted' in item && item.deleted);
@@ -36,8 +48,19 @@ export function EventsList() {
   const departments = useDepartments();
   // Organisers open on their own department's work; readers (viewers, coordinators, admins) on all.
   const initial: Filters = { ...EMPTY, mine: hasScope(me, 'events:write') && !hasScope(me, 'admin') };
-  const [draft, setDraft] = useState<Filters>(initial);
-  const [filters, setFilters] = useState<Filters>(initial);
+  const query = useHashQuery();
+  const opening = linkedFilters(query) ?? initial;
+  const [draft, setDraft] = useState<Filters>(opening);
+  const [filters, setFilters] = useState<Filters>(opening);
+  const queryText = query.toString();
+  const [seenQuery, setSeenQuery] = useState(queryText);
+  useEffect(() => {
+    if (queryText === seenQuery) return;
+    setSeenQuery(queryText);
+    const linked = linkedFilters(query) ?? initial;
+    setDraft(linked);
+    setFilters(linked);
+  }, [queryText]);
   const [items, setItems] = useState<EventRecord[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -52,7 +75,7 @@ export function EventsList() {
           query: {
             limit: 50,
             cursor: after ?? undefined,
-            department_id: f.mine ? me.department_id : undefined,
+            department_id: f.department || (f.mine ? me.department_id : undefined),
             from: f.from || undefined,
             to: f.to || undefined,
             kind: (f.kind || undefined) as Schemas['EventKind'] | undefined,
@@ -117,9 +140,16 @@ export function EventsList() {
       >
         <label class="field">
           <span>{t('events.scope')}</span>
-          <select value={draft.mine ? 'mine' : 'all'} onChange={(e) => setDraft({ ...draft, mine: (e.currentTarget as HTMLSelectElement).value === 'mine' })}>
+          <select
+            value={draft.department || (draft.mine ? 'mine' : 'all')}
+            onChange={(e) => {
+              const v = (e.currentTarget as HTMLSelectElement).value;
+              setDraft({ ...draft, mine: v === 'mine', department: v === 'mine' || v === 'all' ? '' : v });
+            }}
+          >
             <option value="mine">{t('events.mine')}</option>
             <option value="all">{t('events.all')}</option>
+            <DepartmentOptions departments={departments} lang={lang} />
           </select>
         </label>
         <label class="field">

@@ -16,7 +16,9 @@ const repo = resolve(here, '../../..');
 
 /** The console's messages in `lang` (its own src/i18n files, so a changed label moves the tests). */
 export function messages(lang) {
-  return JSON.parse(readFileSync(resolve(here, `../../src/i18n/${lang}.json`), 'utf8'));
+  const read = (path) => JSON.parse(readFileSync(resolve(here, `../../src/i18n/${path}`), 'utf8'));
+  // With the messages the dashboard's chunk adds.
+  return { ...read(`${lang}.json`), ...read(`dashboard/${lang}.json`) };
 }
 
 export const kk = messages('kk');
@@ -78,8 +80,12 @@ function psql(url, sql) {
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
-/** The real server over a fresh store; `stop()` ends it and removes the store. */
-export async function startServer(store) {
+/**
+ * The real server over a fresh store; `stop()` ends it and removes the store. `setup({ env, bin,
+ * dir })`, when given, runs before the server starts, with the server's environment (a benchmark
+ * fills the store there: `adal seed-demo`, bench-fill).
+ */
+export async function startServer(store, { setup } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'adal-e2e-'));
   const adminPassword = `e2e-${randomBytes(12).toString('hex')}`;
   let database;
@@ -107,6 +113,15 @@ export async function startServer(store) {
     ADAL_ADMIN_PASSWORD: adminPassword,
     ADAL_LOG: 'warn',
   });
+  if (setup) {
+    try {
+      await setup({ env, bin: binary(), dir });
+    } catch (e) {
+      dropDatabase();
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
   const log = [];
   const child = spawn(binary(), ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (d) => log.push(String(d)));

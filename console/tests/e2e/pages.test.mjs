@@ -92,6 +92,8 @@ describe('every page of the console', { concurrency: false }, () => {
     ['admin-clients', '#/admin/clients', kk['admin.title']],
     ['admin-audit', '#/admin/audit', kk['admin.title']],
     ['outbox', '#/outbox', kk['outbox.title']],
+    ['dashboard', '#/dashboard', kk['dashboard.title']],
+    ['brief', '#/dashboard/print', kk['brief.title']],
   ];
 
   for (const size of SIZES) {

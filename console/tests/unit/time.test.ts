@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatSpan, formatInstant, instantToLocal, kazakhDate, localToInstant, offsetMinutes, todayIn } from '../../src/time';
+import { formatDate, formatMonth, formatSpan, formatInstant, instantToLocal, kazakhDate, localToInstant, offsetMinutes, todayIn } from '../../src/time';
 
 const ALMATY = 'Asia/Almaty';
 
@@ -90,5 +90,14 @@ describe('an instant to the local date and time of the registry', () => {
     const span = formatSpan('2024-03-14T05:00:00Z', '2024-03-14T07:00:00Z', ALMATY, 'en');
     expect(span.endsWith('10:00–12:00')).toBe(true);
     expect(span.match(/2024/g)).toHaveLength(1);
+  });
+});
+
+describe('months named in the chosen language', () => {
+  it('Kazakh, Russian and English name March 2024 each in their own words', () => {
+    expect(formatMonth('2024-03', 'kk')).toMatch(/2024.*нау/i);
+    expect(formatMonth('2024-03', 'ru')).toMatch(/^мар/i);
+    expect(formatMonth('2024-03', 'en')).toBe('Mar 2024');
+    expect(formatMonth('2024-03', 'en', false)).toBe('March');
   });
 });

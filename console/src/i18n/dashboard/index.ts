@@ -1,0 +1,8 @@
+// The dashboard's and the brief's messages, in the dashboard's chunk rather than the first load;
+// importing this module adds them to the console's (the translation test imports it too).
+import { addMessages } from '..';
+import kk from './kk.json';
+import ru from './ru.json';
+import en from './en.json';
+
+addMessages({ kk, ru, en });

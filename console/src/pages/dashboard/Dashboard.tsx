@@ -1,0 +1,503 @@
+// The dashboard (`#/dashboard?from=…&to=…&department_id=…&compare=…`) and the commission's brief,
+// its print view (`#/dashboard/print?…`): the figures of reports/summary for a period beside the
+// compared period's, and one chart a section with its numbers as a table under it. A bar, or a
+// number in a table, opens the events list filtered to the events it counts. The page sets
+// `data-ready` once every request has answered and every chart is drawn.
+import { useEffect, useState } from 'preact/hooks';
+import '../../i18n/dashboard';
+import { api, loadRegistry, type Schemas } from '../../api/client';
+import { enumLabel, formatNumber, t, type MessageKey } from '../../i18n';
+import { departmentName, go, hashLink, useApp, useDepartments, useHashQuery } from '../../state';
+import { formatDate, formatMonth, todayIn } from '../../time';
+import { DataTable, DepartmentOptions, Notice, problemText } from '../../components/ui';
+import { AUDIENCES, BASES, KINDS } from '../../enums';
+import { COMPARES, change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, type DashboardQuery, type PlanCounts } from '../../dashboard';
+import { BarChart, type Series } from './BarChart';
+
+type Summary = Schemas['Summary'];
+type DepartmentActivity = Schemas['DepartmentActivity'];
+
+interface Data {
+  summary: Summary;
+  previous: Summary | null;
+  departments: DepartmentActivity[];
+  registry: string;
+}
+
+type Period = { from: string; to: string };
+
+function period(from: string, to: string, lang: Parameters<typeof formatDate>[1]): string {
+  return `${formatDate(from, lang)} – ${formatDate(to, lang)}`;
+}
+
+/** The events a bar counts: held, in `within`, of the department the view is narrowed to. */
+function eventsLink(q: DashboardQuery, within: Period, extra: Record<string, string> = {}): string {
+  return hashLink('/events', { status: 'held', from: within.from, to: within.to, department_id: q.department, ...extra });
+}
+
+async function loadData(q: DashboardQuery): Promise<Data | { status: number; problem: unknown }> {
+  const base = { from: q.from, to: q.to, department_id: q.department || undefined };
+  const compare = q.compare === 'none' ? undefined : q.compare;
+  const [summary, departments, registry] = await Promise.all([
+    api.GET('/api/v1/reports/summary', { params: { query: { ...base, compare } } }),
+    // Every active department, idle ones included; the view's department narrows the events, not the rows.
+    api.GET('/api/v1/reports/departments', { params: { query: { from: q.from, to: q.to, compare } } }),
+    loadRegistry(),
+  ]);
+  // The reports also answer CSV; asked without `format`, they answer JSON.
+  if (!summary.data || typeof summary.data === 'string') return { status: summary.response.status, problem: summary.error };
+  if (!departments.data || typeof departments.data === 'string') return { status: departments.response.status, problem: departments.error };
+  const s: Summary = summary.data;
+  return {
+    summary: s,
+    previous: s.previous ?? null,
+    departments: departments.data.items,
+    registry: registry?.name ?? t('app.name'),
+  };
+}
+
+export function Dashboard(props: { print?: boolean }) {
+  const { tz } = useApp();
+  const query = useHashQuery();
+  const q = readQuery(query, todayIn(tz));
+  const key = JSON.stringify(q);
+  const [data, setData] = useState<Data | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [drawn, setDrawn] = useState<{ key: string; n: number }>({ key: '', n: 0 });
+  const [loadedKey, setLoadedKey] = useState('');
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    // Another view: nothing of the last one is shown (or linked) while this one loads.
+    setData(null);
+    loadData(q)
+      .then((d) => {
+        if (!live) return;
+        if ('status' in d) setError(problemText(d.status, d.problem));
+        else {
+          setData(d);
+          setLoadedKey(key);
+        }
+      })
+      .catch(() => live && setError(t('common.network_error')));
+    return () => {
+      live = false;
+    };
+  }, [key]);
+
+  const onDrawn = () => setDrawn((d) => (d.key === key ? { key, n: d.n + 1 } : { key, n: 1 }));
+  const ready = !!data && loadedKey === key && drawn.key === key && drawn.n >= CHART_COUNT;
+
+  return (
+    <section class={props.print ? 'brief' : 'dashboard'} data-ready={ready ? 'true' : undefined}>
+      {props.print ? <BriefHead q={q} data={data} /> : <Filters q={q} />}
+      {error && <Notice kind="error">{error}</Notice>}
+      {!data && !error && <p class="loading">{t('app.loading')}</p>}
+      {data && <Report q={q} data={data} print={!!props.print} onDrawn={onDrawn} />}
+    </section>
+  );
+}
+
+function Filters({ q }: { q: DashboardQuery }) {
+  const { lang } = useApp();
+  const departments = useDepartments();
+  const [draft, setDraft] = useState(q);
+  useEffect(() => setDraft(q), [JSON.stringify(q)]);
+  const set = (k: keyof DashboardQuery) => (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
+  return (
+    <>
+      <div class="page-head">
+        <h1>{t('dashboard.title')}</h1>
+        <a class="button" href={hashLink('/dashboard/print', queryParams(q))}>
+          {t('dashboard.print_view')}
+        </a>
+      </div>
+      <form
+        class="filters"
+        aria-label={t('dashboard.view')}
+        onSubmit={(e) => {
+          e.preventDefault();
+          go(hashLink('/dashboard', queryParams(draft)).slice(1));
+        }}
+      >
+        <label class="field">
+          <span>{t('events.from')}</span>
+          <input type="date" required value={draft.from} onInput={set('from')} />
+        </label>
+        <label class="field">
+          <span>{t('events.to')}</span>
+          <input type="date" required value={draft.to} onInput={set('to')} />
+        </label>
+        <label class="field">
+          <span>{t('dashboard.department')}</span>
+          <select value={draft.department} onChange={set('department')}>
+            <option value="">{t('events.all')}</option>
+            <DepartmentOptions departments={departments} lang={lang} />
+          </select>
+        </label>
+        <label class="field">
+          <span>{t('dashboard.compare')}</span>
+          <select value={draft.compare} onChange={set('compare')}>
+            {COMPARES.map((c) => (
+              <option key={c} value={c}>
+                {t(`dashboard.compare.${c}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div class="filter-actions">
+          <button type="submit" class="primary">
+            {t('common.apply')}
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+function BriefHead({ q, data }: { q: DashboardQuery; data: Data | null }) {
+  const { lang, tz } = useApp();
+  const departments = useDepartments();
+  const dept = departments.find((d) => d.id === q.department);
+  return (
+    <>
+      <div class="page-head no-print">
+        <a href={hashLink('/dashboard', queryParams(q))}>{t('dashboard.back')}</a>
+        <button type="button" class="primary" onClick={() => print()}>
+          {t('dashboard.print')}
+        </button>
+      </div>
+      <p class="brief-registry">{data?.registry ?? ''}</p>
+      <h1>{t('brief.title')}</h1>
+      <dl class="details">
+        <dt>{t('brief.period')}</dt>
+        <dd data-brief="period">{period(q.from, q.to, lang)}</dd>
+        <dt>{t('brief.compared')}</dt>
+        <dd data-brief="compared">{data?.previous ? period(data.previous.from, data.previous.to, lang) : t('dashboard.compare.none')}</dd>
+        <dt>{t('dashboard.department')}</dt>
+        <dd>{dept ? departmentName(dept, lang) : t('events.all')}</dd>
+        <dt>{t('brief.printed')}</dt>
+        <dd data-brief="printed">{formatDate(todayIn(tz), lang)}</dd>
+      </dl>
+    </>
+  );
+}
+
+/** How many charts the report draws; `data-ready` waits for all of them. */
+const CHART_COUNT = 7;
+
+function Report({ q, data, print, onDrawn }: { q: DashboardQuery; data: Data; print: boolean; onDrawn: () => void }) {
+  const { lang } = useApp();
+  const departments = useDepartments();
+  const byId = new Map(departments.map((d) => [d.id, d]));
+  const { summary, previous } = data;
+  const name = (row: { department_id: string; name_kk: string }) => departmentName(byId.get(row.department_id), lang) || row.name_kk;
+  const idle = idleDepartments(data.departments);
+  const plan = planCounts(data.departments);
+  const nav = print ? undefined : (href: string) => go(href.slice(1));
+  const shared = { print, onDrawn, nav };
+  const cur = t('dashboard.series.current');
+  const prev = t('dashboard.series.previous');
+
+  return (
+    <>
+      <Headline summary={summary} previous={previous} />
+      <section class="idle" aria-labelledby="idle-h">
+        <h2 id="idle-h">{t('dashboard.idle')}</h2>
+        <p data-figure="idle">{idle.length ? idle.map(name).join('; ') : t('dashboard.idle_none')}</p>
+      </section>
+      {MONTH_CHARTS.map(([id, title, field]) => (
+        <MonthSection key={id} id={id} title={t(title)} field={field} q={q} summary={summary} previous={previous} labels={[cur, prev]} {...shared} />
+      ))}
+      <DepartmentSection q={q} rows={data.departments} name={name} comparing={!!previous} {...shared} />
+      <CategorySection
+        id="kind"
+        title={t('dashboard.chart.kind')}
+        head="event.kind"
+        peopleHead="dashboard.col.participants"
+        rows={KINDS.map((k) => {
+          const r = summary.by_kind.find((x) => x.kind === k);
+          return { label: enumLabel('kind', k), events: r?.events_held ?? 0, people: r?.participants_total ?? 0, href: eventsLink(q, summary, { kind: k }) };
+        })}
+        {...shared}
+      />
+      <CategorySection
+        id="audience"
+        title={t('dashboard.chart.audience')}
+        head="event.audiences"
+        peopleHead="dashboard.col.counted"
+        rows={AUDIENCES.map((a) => {
+          const r = summary.by_audience.find((x) => x.audience === a);
+          return { label: enumLabel('audience', a), events: r?.events_held ?? 0, people: r?.participants_counted ?? 0, href: eventsLink(q, summary, { audience: a }) };
+        })}
+        {...shared}
+      />
+      <BasisSection summary={summary} print={print} onDrawn={onDrawn} />
+      <PlanSection plan={plan} print={print} onDrawn={onDrawn} />
+    </>
+  );
+}
+
+const MONTH_CHARTS = [
+  ['month-events', 'dashboard.chart.month_events', 'events_held'],
+  ['month-people', 'dashboard.chart.month_people', 'participants_total'],
+] as const;
+
+const HEADLINE = ['events_held', 'participants_total', 'unique_people', 'events_planned', 'events_cancelled'] as const;
+
+function Headline({ summary, previous }: { summary: Summary; previous: Summary | null }) {
+  return (
+    <section aria-labelledby="headline-h">
+      <h2 id="headline-h">{t('dashboard.figures')}</h2>
+      <DataTable
+        label={t('dashboard.figures')}
+        headers={previous ? ['dashboard.col.figure', 'dashboard.col.current', 'dashboard.col.previous', 'dashboard.col.change'] : ['dashboard.col.figure', 'dashboard.col.current']}
+      >
+        {HEADLINE.map((f) => {
+          const diff = previous ? change(summary[f], previous[f]) : null;
+          return (
+            <tr key={f} data-figure={f}>
+              <th scope="row">{t(`dashboard.figure.${f}`)}</th>
+              <td class="num now">{formatNumber(summary[f])}</td>
+              {previous && <td class="num before">{formatNumber(previous[f])}</td>}
+              {previous && <td class="num">{diff === null ? t('common.none') : `${diff > 0 ? '+' : ''}${formatNumber(diff)} %`}</td>}
+            </tr>
+          );
+        })}
+      </DataTable>
+    </section>
+  );
+}
+
+/** A chart's section: heading, the chart, and its numbers as a table (open in the brief). */
+function ChartSection(props: { id: string; title: string; print: boolean; chart: preact.ComponentChildren; table: preact.ComponentChildren }) {
+  return (
+    <section class="chart-section" data-chart={props.id} aria-labelledby={`${props.id}-h`}>
+      <h2 id={`${props.id}-h`}>{props.title}</h2>
+      <figure>
+        {props.chart}
+        <figcaption>{props.title}</figcaption>
+      </figure>
+      <details open={props.print}>
+        <summary>{t('dashboard.as_table')}</summary>
+        {props.table}
+      </details>
+    </section>
+  );
+}
+
+/** A number that opens the events it counts (a plain number in the brief, or when 0). */
+function Count({ n, href, print }: { n: number; href?: string; print: boolean }) {
+  if (print || !href || n === 0) return <>{formatNumber(n)}</>;
+  return <a href={href}>{formatNumber(n)}</a>;
+}
+
+function MonthSection(props: {
+  id: string;
+  title: string;
+  field: 'events_held' | 'participants_total';
+  q: DashboardQuery;
+  summary: Summary;
+  previous: Summary | null;
+  labels: [string, string];
+  print: boolean;
+  onDrawn: () => void;
+  nav?: (href: string) => void;
+}) {
+  const { lang } = useApp();
+  const { q, summary, previous, field } = props;
+  const months = monthsOf(summary.from, summary.to);
+  const before = previous ? monthsOf(previous.from, previous.to) : [];
+  const now = monthSeries(summary.by_month, months, field);
+  const then = previous ? monthSeries(previous.by_month, before, field) : [];
+  const rows = Math.max(months.length, before.length);
+  const series: Series[] = [{ label: `${props.labels[0]} (${period(summary.from, summary.to, lang)})`, data: now, fill: 'solid' }];
+  if (previous) series.push({ label: `${props.labels[1]} (${period(previous.from, previous.to, lang)})`, data: then.slice(0, months.length), fill: 'hatched' });
+  const link = (month: string | undefined, p: Period) => (month ? eventsLink(q, monthWithin(month, p.from, p.to)) : undefined);
+  return (
+    <ChartSection
+      id={props.id}
+      title={props.title}
+      print={props.print}
+      chart={
+        <BarChart
+          label={props.title}
+          labels={months.map((m) => formatMonth(m, lang, months[0]?.slice(0, 4) !== months[months.length - 1]?.slice(0, 4)))}
+          series={series}
+          onDrawn={props.onDrawn}
+          onBar={props.nav && ((i, s) => {
+            const href = s === 0 ? link(months[i], summary) : previous && link(before[i], previous);
+            if (href) props.nav?.(href);
+          })}
+        />
+      }
+      table={
+        <DataTable
+          label={props.title}
+          headers={previous ? ['dashboard.col.month', 'dashboard.col.current', 'dashboard.col.previous_month', 'dashboard.col.previous'] : ['dashboard.col.month', 'dashboard.col.current']}
+        >
+          {Array.from({ length: rows }, (_, i) => (
+            <tr key={i} data-month={months[i]} data-previous-month={before[i]}>
+              <th scope="row">{months[i] ? formatMonth(months[i], lang) : ''}</th>
+              <td class="num now">{months[i] ? <Count n={now[i] ?? 0} href={link(months[i], summary)} print={props.print} /> : ''}</td>
+              {previous && <td>{before[i] ? formatMonth(before[i], lang) : ''}</td>}
+              {previous && <td class="num before">{before[i] ? <Count n={then[i] ?? 0} href={link(before[i], previous)} print={props.print} /> : ''}</td>}
+            </tr>
+          ))}
+        </DataTable>
+      }
+    />
+  );
+}
+
+function DepartmentSection(props: {
+  q: DashboardQuery;
+  rows: DepartmentActivity[];
+  name: (row: DepartmentActivity) => string;
+  comparing: boolean;
+  print: boolean;
+  onDrawn: () => void;
+  nav?: (href: string) => void;
+}) {
+  const { q, rows } = props;
+  const title = t('dashboard.chart.department');
+  const href = (r: DepartmentActivity) => eventsLink({ ...q, department: r.department_id }, q);
+  return (
+    <ChartSection
+      id="department"
+      title={title}
+      print={props.print}
+      chart={
+        <BarChart
+          label={title}
+          horizontal
+          labels={rows.map(props.name)}
+          series={[
+            { label: t('dashboard.col.led'), data: rows.map((r) => r.events_held), fill: 'solid' },
+            { label: t('dashboard.col.partnered'), data: rows.map((r) => r.events_partnered), fill: 'dotted' },
+          ]}
+          onDrawn={props.onDrawn}
+          onBar={props.nav && ((i) => rows[i] && props.nav?.(href(rows[i])))}
+        />
+      }
+      table={
+        <DataTable
+          label={title}
+          headers={[
+            'dashboard.department',
+            'dashboard.col.led',
+            'dashboard.col.partnered',
+            'dashboard.col.participants',
+            ...(props.comparing ? (['dashboard.col.led_previous'] as const) : []),
+            'dashboard.col.plan_done_due',
+          ]}
+        >
+          {rows.map((r) => {
+            const before = r.previous;
+            return (
+              <tr key={r.department_id} data-department={r.code}>
+                <th scope="row">{props.print || r.events_held + r.events_partnered === 0 ? props.name(r) : <a href={href(r)}>{props.name(r)}</a>}</th>
+                <td class="num now">{formatNumber(r.events_held)}</td>
+                <td class="num">{formatNumber(r.events_partnered)}</td>
+                <td class="num">{formatNumber(r.participants_total)}</td>
+                {props.comparing && <td class="num before">{before ? formatNumber(before.events_held) : t('common.none')}</td>}
+                <td class="num">
+                  {formatNumber(r.plan_items_done)}/{formatNumber(r.plan_items_due)}
+                </td>
+              </tr>
+            );
+          })}
+        </DataTable>
+      }
+    />
+  );
+}
+
+function CategorySection(props: {
+  id: string;
+  title: string;
+  head: MessageKey;
+  peopleHead: MessageKey;
+  rows: { label: string; events: number; people: number; href: string }[];
+  print: boolean;
+  onDrawn: () => void;
+  nav?: (href: string) => void;
+}) {
+  return (
+    <ChartSection
+      id={props.id}
+      title={props.title}
+      print={props.print}
+      chart={
+        <BarChart
+          label={props.title}
+          labels={props.rows.map((r) => r.label)}
+          series={[{ label: t('dashboard.col.events'), data: props.rows.map((r) => r.events), fill: 'solid' }]}
+          onDrawn={props.onDrawn}
+          onBar={props.nav && ((i) => props.rows[i] && props.rows[i].events > 0 && props.nav?.(props.rows[i].href))}
+        />
+      }
+      table={
+        <DataTable label={props.title} headers={[props.head, 'dashboard.col.events', props.peopleHead]}>
+          {props.rows.map((r) => (
+            <tr key={r.label}>
+              <th scope="row">{r.label}</th>
+              <td class="num now">
+                <Count n={r.events} href={r.href} print={props.print} />
+              </td>
+              <td class="num">{formatNumber(r.people)}</td>
+            </tr>
+          ))}
+        </DataTable>
+      }
+    />
+  );
+}
+
+function BasisSection({ summary, print, onDrawn }: { summary: Summary; print: boolean; onDrawn: () => void }) {
+  const title = t('dashboard.chart.basis');
+  const total = BASES.reduce((s, b) => s + summary.participants_by_basis[b], 0);
+  return (
+    <ChartSection
+      id="basis"
+      title={title}
+      print={print}
+      chart={<BarChart label={title} labels={BASES.map((b) => enumLabel('basis', b))} series={[{ label: t('dashboard.col.participants'), data: BASES.map((b) => summary.participants_by_basis[b]), fill: 'solid' }]} onDrawn={onDrawn} />}
+      table={
+        <DataTable label={title} headers={['dashboard.col.basis', 'dashboard.col.participants', 'dashboard.col.share']}>
+          {BASES.map((b) => (
+            <tr key={b} data-basis={b}>
+              <th scope="row">{enumLabel('basis', b)}</th>
+              <td class="num now">{formatNumber(summary.participants_by_basis[b])}</td>
+              <td class="num">{total ? `${formatNumber(Math.round((summary.participants_by_basis[b] / total) * 100))} %` : t('common.none')}</td>
+            </tr>
+          ))}
+        </DataTable>
+      }
+    />
+  );
+}
+
+function PlanSection({ plan, print, onDrawn }: { plan: PlanCounts; print: boolean; onDrawn: () => void }) {
+  const title = t('dashboard.chart.plan');
+  const statuses = ['done', 'open', 'overdue'] as const;
+  return (
+    <ChartSection
+      id="plan"
+      title={title}
+      print={print}
+      chart={<BarChart label={title} labels={statuses.map((s) => enumLabel('item_status', s))} series={[{ label: t('dashboard.col.plan_items'), data: statuses.map((s) => plan[s]), fill: 'solid' }]} onDrawn={onDrawn} />}
+      table={
+        <DataTable label={title} headers={['item.status', 'dashboard.col.plan_items']}>
+          {statuses.map((s) => (
+            <tr key={s} data-status={s}>
+              <th scope="row">{enumLabel('item_status', s)}</th>
+              <td class="num now">{formatNumber(plan[s])}</td>
+            </tr>
+          ))}
+        </DataTable>
+      }
+    />
+  );
+}
