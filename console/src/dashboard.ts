@@ -10,30 +10,51 @@ export const COMPARES: readonly Compare[] = ['previous_year', 'previous_period',
 export interface DashboardQuery {
   from: string;
   to: string;
-  /** One department's (and its subtree's) events; '' for all. */
+  /** One department's events; '' for all. */
   department: string;
   compare: Compare;
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A calendar day (`YYYY-MM-DD`, not 2024-02-30) in the years the API takes, 1900 to 2100. */
+export function isDay(v: string): boolean {
+  if (!DATE_RE.test(v)) return false;
+  const y = Number(v.slice(0, 4));
+  const m = Number(v.slice(5, 7));
+  const d = Number(v.slice(8, 10));
+  return y >= 1900 && y <= 2100 && m >= 1 && m <= 12 && d >= 1 && d <= lastDay(y, m);
+}
 
 function isCompare(v: string | null): v is Compare {
   return v === 'none' || v === 'previous_year' || v === 'previous_period';
 }
 
+/** The parameters of the hash query a view reads. */
+export type QueryParam = 'from' | 'to' | 'department_id' | 'compare';
+
 /**
  * The dashboard's view from its hash query; what is missing or malformed falls back to the start
- * of this year to today, all departments, compared with the year before.
+ * of this year to today, all departments, compared with the year before. `rejected` names the
+ * parameters that were given but malformed, so the page can say it shows the default instead.
  */
-export function readQuery(query: URLSearchParams, today: string): DashboardQuery {
-  const from = query.get('from') ?? '';
-  const to = query.get('to') ?? '';
+export function readQuery(query: URLSearchParams, today: string): DashboardQuery & { rejected: QueryParam[] } {
+  const from = query.get('from');
+  const to = query.get('to');
+  const department = query.get('department_id');
   const compare = query.get('compare');
+  const rejected: QueryParam[] = [];
+  if (from !== null && !isDay(from)) rejected.push('from');
+  if (to !== null && !isDay(to)) rejected.push('to');
+  if (department !== null && department !== '' && !UUID_RE.test(department)) rejected.push('department_id');
+  if (compare !== null && !isCompare(compare)) rejected.push('compare');
   return {
-    from: DATE_RE.test(from) ? from : `${today.slice(0, 4)}-01-01`,
-    to: DATE_RE.test(to) ? to : today,
-    department: query.get('department_id') ?? '',
+    from: from !== null && isDay(from) ? from : `${today.slice(0, 4)}-01-01`,
+    to: to !== null && isDay(to) ? to : today,
+    department: department !== null && UUID_RE.test(department) ? department : '',
     compare: isCompare(compare) ? compare : 'previous_year',
+    rejected,
   };
 }
 
@@ -85,6 +106,11 @@ export function monthSeries(rows: readonly MonthRow[], months: readonly string[]
 }
 
 type DepartmentRow = Schemas['DepartmentActivity'];
+
+/** The departments report's rows a view covers: every row, or the chosen department's alone. */
+export function rowsOf<T extends Pick<DepartmentRow, 'department_id'>>(rows: readonly T[], department: string): T[] {
+  return department ? rows.filter((r) => r.department_id === department) : [...rows];
+}
 
 /** Departments that neither led nor partnered in a held event of the period. */
 export function idleDepartments<T extends Pick<DepartmentRow, 'events_held' | 'events_partnered'>>(rows: readonly T[]): T[] {

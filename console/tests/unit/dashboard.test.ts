@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery } from '../../src/dashboard';
+import { change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, rowsOf } from '../../src/dashboard';
 
 describe('the dashboard view in the hash query', () => {
   test('missing or malformed values fall back to this year so far, all departments, the year before', () => {
@@ -8,11 +8,22 @@ describe('the dashboard view in the hash query', () => {
       to: '2026-12-02',
       department: '',
       compare: 'previous_year',
+      rejected: ['from', 'compare'],
     });
   });
+  test('a day that does not exist, a year outside 1900 to 2100 or a department that is no UUID is refused by name', () => {
+    const q = readQuery(new URLSearchParams('from=2024-02-30&to=2101-01-01&department_id=abc&compare=none'), '2026-12-02');
+    expect(q).toEqual({ from: '2026-01-01', to: '2026-12-02', department: '', compare: 'none', rejected: ['from', 'to', 'department_id'] });
+    expect(readQuery(new URLSearchParams('from=2024-02-29&to=1900-01-01'), '2026-12-02')).toMatchObject({ from: '2024-02-29', to: '1900-01-01', rejected: [] });
+  });
   test('a view written to the query reads back the same', () => {
-    const q = { from: '2024-01-01', to: '2024-08-31', department: 'abc', compare: 'none' as const };
-    expect(readQuery(new URLSearchParams(queryParams(q)), '2026-12-02')).toEqual(q);
+    const q = { from: '2024-01-01', to: '2024-08-31', department: '0b6f2c1e-7d4a-4c8e-9f3b-2a1d5e6c7b80', compare: 'none' as const };
+    expect(readQuery(new URLSearchParams(queryParams(q)), '2026-12-02')).toEqual({ ...q, rejected: [] });
+  });
+  test("a chosen department's row alone, or every row", () => {
+    const rows = [{ department_id: 'a' }, { department_id: 'b' }];
+    expect(rowsOf(rows, 'b')).toEqual([{ department_id: 'b' }]);
+    expect(rowsOf(rows, '')).toEqual(rows);
   });
 });
 
