@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-CoEslIh-.js","/assets/AttendanceFields-C1lfDy2E.js","/assets/Dashboard-sTJOLpKg.js","/assets/EventForm-CkzkmIUL.js","/assets/EventPage-Ctjsh_-n.js","/assets/OutboxPage-RisK1SJt.js","/assets/Plans-DLDrJ3TS.js","/assets/index-Cm0-A7ea.js","/assets/index-Cn-gxCNo.css","/assets/plans-CnbEkBuW.js"];
-const CACHE = 'adal-shell-' + "91f17b3b91f791e1";
+const SHELL = ["/","/favicon.svg","/assets/Admin-BPx9X_be.js","/assets/AttendanceFields-B4LvO1Jy.js","/assets/Dashboard-C1u1QYYd.js","/assets/EventForm-JI6rpfCI.js","/assets/EventPage-_YoR5sWs.js","/assets/OutboxPage-CQVoDjrB.js","/assets/Plans-Dx0kajeS.js","/assets/index-CiF8mW8e.js","/assets/index-Cn-gxCNo.css","/assets/plans-CjsNefxz.js"];
+const CACHE = 'adal-shell-' + "f6871b3d8b6d267f";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

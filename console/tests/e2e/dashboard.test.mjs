@@ -16,6 +16,7 @@ import {
   assertAccessible,
   expectStatus,
   kk,
+  kkText,
   launchBrowser,
   login,
   openPage,
@@ -28,10 +29,17 @@ const STEP = { timeout: 20000 };
 const FROM = '2024-01-01';
 const TO = '2024-06-30';
 const VIEW = `from=${FROM}&to=${TO}&compare=previous_year`;
+/** The period of VIEW as the console writes it in Kazakh (Chromium's ICU has no Kazakh months). */
+const PERIOD_KK = '2024 ж. 1 қаңтар – 2024 ж. 30 маусым';
 const FIGURES = ['events_held', 'participants_total', 'unique_people', 'events_planned', 'events_cancelled'];
 
-/** The digits of a number as the console formats it (`1 812`, `1,812`): its value. */
-const digits = (text) => Number(String(text).replace(/\D/g, ''));
+/** The digits of a number as the console formats it (`1 812`, `1,812`): its value. Text with no
+ * digit at all (`—`, nothing) is no number: it throws rather than read as 0. */
+const digits = (text) => {
+  const s = String(text ?? '');
+  if (!/\d/.test(s)) throw new Error(`no number in ${JSON.stringify(s)}`);
+  return Number(s.replace(/\D/g, ''));
+};
 
 /** Departments, a plan and events in 2023 and 2024, as an admin would log them through the API. */
 async function seed(server) {
@@ -249,6 +257,73 @@ for (const store of stores()) {
       });
     }
 
+    test("a chosen department's plan items and idle line, a refused period, a malformed link, a longer compared period", { timeout: 180000 }, async () => {
+      const { context, page, problems } = await openPage(browser, server, SIZES[0]);
+      try {
+        await signInAsAdmin(page, server);
+        const plan = (status) => page.locator(`[data-chart="plan"] tr[data-status="${status}"] td.now`).textContent();
+        // Only youth is responsible for plan items: policy's view has none, youth's has its own.
+        for (const dept of [data.policy, data.youth, data.idle]) {
+          await openView(page, server, `#/dashboard?${VIEW}&department_id=${dept.id}`);
+          const row = departments.items.find((d) => d.department_id === dept.id);
+          assert.equal(digits(await plan('done')), row.plan_items_done, `${dept.code}: plan items done`);
+          assert.equal(digits(await plan('overdue')), row.plan_items_overdue, `${dept.code}: plan items overdue`);
+          assert.equal(digits(await plan('open')), row.plan_items_due - row.plan_items_done - row.plan_items_overdue, `${dept.code}: plan items open`);
+          const idleLine = await page.locator('[data-figure="idle"]').textContent();
+          const idle = row.events_held + row.events_partnered === 0;
+          assert.equal(idleLine, idle ? dept.name_kk : kkText('dashboard.idle_active', { name: dept.name_kk }), `${dept.code}: the idle line is its own`);
+        }
+        assert.ok(departments.items.find((d) => d.department_id === data.youth.id).plan_items_due > 0, 'the seed gives youth plan items');
+
+        // A period whose start is after its end: the API's 422, said beside the start field.
+        await page.goto(`${server.base}/#/dashboard?from=2024-05-01&to=2024-04-01`);
+        const fromError = page.locator('#dashboard-from-err');
+        await fromError.waitFor(STEP);
+        assert.equal(await fromError.textContent(), kk['dashboard.error.from.order']);
+        assert.equal(await page.getByLabel(kk['events.from']).getAttribute('aria-invalid'), 'true');
+        assert.equal(await page.getByLabel(kk['events.to']).getAttribute('min'), '2024-05-01');
+        assert.ok(!(await page.locator('.notice').allTextContents()).some((n) => n.includes(kk['common.server_error'])), 'not the generic error');
+
+        // A link with a day that does not exist and a department that is no UUID: the defaults, said so.
+        await openView(page, server, '#/dashboard?from=2024-01-01&to=2024-02-30&department_id=not-a-uuid');
+        const notice = await page.locator('.notice.info').textContent();
+        assert.ok(notice.includes(kk['events.to']) && notice.includes(kk['dashboard.department']), `the notice names the refused values: ${notice}`);
+        assert.ok(!notice.includes(kk['events.from']), 'and not the good one');
+        assert.equal(await page.getByLabel(kk['events.from']).inputValue(), '2024-01-01');
+
+        // previous_period of 2024-03-01..2024-04-30 reaches back over three months: every one has its row and its bar.
+        const longer = 'from=2024-03-01&to=2024-04-30&compare=previous_period';
+        const s = await expectStatus(await server.api('GET', `/api/v1/reports/summary?${longer}`, { token: data.admin }), 200, 'summary');
+        await openView(page, server, `#/dashboard?${longer}`);
+        const compared = page.locator('[data-chart="month-events"] tr[data-previous-month]');
+        const months = await compared.evaluateAll((rows) => rows.map((r) => r.dataset.previousMonth));
+        assert.ok(months.length > 2, `more compared months than current ones: ${months}`);
+        for (const [i, month] of months.entries()) {
+          const want = s.previous.by_month.find((m) => m.month === month)?.events_held ?? 0;
+          assert.equal(digits(await compared.nth(i).locator('td.before').textContent()), want, `events held in ${month}`);
+          assert.ok((await compared.nth(i).locator('th').textContent()).trim() !== '', `row ${i} is named`);
+        }
+        const bars = await page.locator('[data-chart="month-events"] canvas').evaluate((el) => ({ labels: el.chart.data.labels.length, compared: el.chart.data.datasets[1].data.length }));
+        assert.deepEqual(bars, { labels: months.length, compared: months.length }, 'a bar for every compared month');
+        assert.deepEqual(problems(), []);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test('a brief with nothing compared has no compared row', { timeout: 60000 }, async () => {
+      const { context, page, problems } = await openPage(browser, server, SIZES[0]);
+      try {
+        await signInAsAdmin(page, server);
+        await openView(page, server, `#/dashboard/print?from=${FROM}&to=${TO}&compare=none`);
+        assert.equal(await page.locator('[data-brief="compared"]').count(), 0);
+        assert.ok(!(await page.locator('.details').textContent()).includes(kk['brief.compared']), 'no "compared with" label');
+        assert.deepEqual(problems(), []);
+      } finally {
+        await context.close();
+      }
+    });
+
     test('the brief prints to an A4 PDF whose text carries the API figures', { timeout: 180000 }, async () => {
       const { context, page, problems } = await openPage(browser, server, SIZES[0]);
       const dir = mkdtempSync(join(tmpdir(), 'adal-brief-'));
@@ -267,16 +342,21 @@ for (const store of stores()) {
         assert.ok(flat.includes(registry.name), "the registry's name");
         assert.ok(flat.includes(kk['brief.title']), 'the title');
         assert.ok(flat.includes(periodText.replace(/\s+/g, ' ')), `the period ${periodText}`);
-        assert.ok(/2024/.test(periodText) && periodText.includes('30'), 'the period names its dates');
+        assert.equal(periodText, PERIOD_KK, 'the period names both its dates');
         if (summary.previous) assert.ok(/2023/.test(comparedText) && flat.includes(comparedText.replace(/\s+/g, ' ')), 'the compared period');
         assert.ok(flat.includes(data.idle.name_kk), 'the idle department is named');
         for (const f of FIGURES) {
           const label = kk[`dashboard.figure.${f}`];
           const line = text.split('\n').find((l) => l.includes(label));
           assert.ok(line, `the PDF has the line of ${f}`);
-          const numbers = line.slice(line.indexOf(label) + label.length).trim().split(/\s{2,}/).map(digits);
-          assert.equal(numbers[0], summary[f], `${f} printed equals the API's`);
-          if (summary.previous) assert.equal(numbers[1], summary.previous[f], `${f} of the compared period printed`);
+          const cells = line.slice(line.indexOf(label) + label.length).trim().split(/\s{2,}/);
+          assert.equal(digits(cells[0]), summary[f], `${f} printed equals the API's`);
+          if (summary.previous) {
+            assert.equal(digits(cells[1]), summary.previous[f], `${f} of the compared period printed`);
+            // The change: "—" when nothing was before, else a percentage.
+            if (summary.previous[f] === 0) assert.equal(cells[2], kk['common.none'], `${f}: no change where nothing was before`);
+            else assert.match(cells[2], /\d\s*%$/, `${f}: the change is a percentage`);
+          }
         }
         await screenshot(page, `brief-${store}-screen`);
         assert.deepEqual(problems(), []);

@@ -14,6 +14,8 @@ export interface Series {
   label: string;
   data: number[];
   fill: Fill;
+  /** What each bar stands for, when not its category's label (a compared month): the tooltip names it. */
+  names?: string[];
 }
 
 const INK = '#1a1a1a';
@@ -57,6 +59,8 @@ function shorten(label: string, max: number): string {
 export function BarChart(props: {
   /** The chart's accessible name: its caption. */
   label: string;
+  /** The id of the caption that says more of the chart. */
+  describedBy?: string;
   labels: string[];
   series: Series[];
   /** Bars along the vertical axis, for long category names (departments). */
@@ -110,7 +114,12 @@ export function BarChart(props: {
         plugins: {
           legend: { display: props.series.length > 1, labels: { color: INK, boxWidth: 24 } },
           tooltip: {
-            callbacks: { label: (item) => `${item.dataset.label ?? ''}: ${formatNumber(Number(item.raw))}` },
+            callbacks: {
+              label: (item) => {
+                const name = props.series[item.datasetIndex]?.names?.[item.dataIndex];
+                return `${item.dataset.label ?? ''}${name ? `, ${name}` : ''}: ${formatNumber(Number(item.raw))}`;
+              },
+            },
           },
         },
         onClick: (event: ChartEvent, _elements, c) => {
@@ -139,7 +148,7 @@ export function BarChart(props: {
         // CSSOM, which the CSP allows (a style attribute it would refuse).
         if (el && rows) el.style.setProperty('--rows', String(rows));
       }}>
-      <canvas ref={canvas} role="img" aria-label={props.label} />
+      <canvas ref={canvas} role="img" aria-label={props.label} aria-describedby={props.describedBy} />
     </div>
   );
 }

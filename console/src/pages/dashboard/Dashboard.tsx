@@ -5,13 +5,13 @@
 // `data-ready` once every request has answered and every chart is drawn.
 import { useEffect, useState } from 'preact/hooks';
 import '../../i18n/dashboard';
-import { api, loadRegistry, type Schemas } from '../../api/client';
-import { enumLabel, formatNumber, t, type MessageKey } from '../../i18n';
+import { api, isProblem, loadRegistry, type Schemas } from '../../api/client';
+import { enumLabel, errorText, formatNumber, t, type MessageKey } from '../../i18n';
 import { departmentName, go, hashLink, useApp, useDepartments, useHashQuery } from '../../state';
 import { formatDate, formatMonth, todayIn } from '../../time';
-import { DataTable, DepartmentOptions, Notice, problemText } from '../../components/ui';
+import { DataTable, DepartmentOptions, Notice, problemText, type FieldErrors } from '../../components/ui';
 import { AUDIENCES, BASES, KINDS } from '../../enums';
-import { COMPARES, change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, type DashboardQuery, type PlanCounts } from '../../dashboard';
+import { COMPARES, change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, rowsOf, type DashboardQuery, type PlanCounts, type QueryParam } from '../../dashboard';
 import { BarChart, type Series } from './BarChart';
 
 type Summary = Schemas['Summary'];
@@ -25,6 +25,20 @@ interface Data {
 }
 
 type Period = { from: string; to: string };
+
+/** The words of the view's parameters, for a message that names them. */
+const PARAM_LABEL: Record<QueryParam, MessageKey> = { from: 'events.from', to: 'events.to', department_id: 'dashboard.department', compare: 'dashboard.compare' };
+
+/** A period the API refused (422), by the field it names: the dashboard's words for it, the code's, or the API's. */
+function periodErrors(problem: unknown): FieldErrors {
+  const out: FieldErrors = {};
+  for (const e of isProblem(problem) ? (problem.errors ?? []) : []) {
+    const own = `dashboard.error.${e.field}.${e.code}` as MessageKey;
+    const text = t(own);
+    (out[e.field] ??= []).push(text === own ? errorText(e.code, e.message) : text);
+  }
+  return out;
+}
 
 function period(from: string, to: string, lang: Parameters<typeof formatDate>[1]): string {
   return `${formatDate(from, lang)} – ${formatDate(to, lang)}`;
@@ -63,19 +77,26 @@ export function Dashboard(props: { print?: boolean }) {
   const key = JSON.stringify(q);
   const [data, setData] = useState<Data | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [fields, setFields] = useState<FieldErrors>({});
   const [drawn, setDrawn] = useState<{ key: string; n: number }>({ key: '', n: 0 });
   const [loadedKey, setLoadedKey] = useState('');
 
   useEffect(() => {
     let live = true;
     setError(null);
+    setFields({});
     // Another view: nothing of the last one is shown (or linked) while this one loads.
     setData(null);
     loadData(q)
       .then((d) => {
         if (!live) return;
-        if ('status' in d) setError(problemText(d.status, d.problem));
-        else {
+        if ('status' in d) {
+          const marked = d.status === 422 ? periodErrors(d.problem) : {};
+          setFields(marked);
+          // The brief has no fields to mark: its notice says what the period's fields would.
+          const words = Object.entries(marked).map(([f, m]) => `${t(PARAM_LABEL[f as QueryParam] ?? 'dashboard.view')}: ${m.join(' ')}`);
+          setError(words.length && props.print ? words.join(' ') : problemText(d.status, d.problem));
+        } else {
           setData(d);
           setLoadedKey(key);
         }
@@ -91,7 +112,8 @@ export function Dashboard(props: { print?: boolean }) {
 
   return (
     <section class={props.print ? 'brief' : 'dashboard'} data-ready={ready ? 'true' : undefined}>
-      {props.print ? <BriefHead q={q} data={data} /> : <Filters q={q} />}
+      {props.print ? <BriefHead q={q} data={data} /> : <Filters q={q} errors={fields} />}
+      {q.rejected.length > 0 && <Notice kind="info">{t('dashboard.rejected', { params: q.rejected.map((p) => t(PARAM_LABEL[p])).join(', ') })}</Notice>}
       {error && <Notice kind="error">{error}</Notice>}
       {!data && !error && <p class="loading">{t('app.loading')}</p>}
       {data && <Report q={q} data={data} print={!!props.print} onDrawn={onDrawn} />}
@@ -99,7 +121,12 @@ export function Dashboard(props: { print?: boolean }) {
   );
 }
 
-function Filters({ q }: { q: DashboardQuery }) {
+/** A period field's error under it, and the field marked with it. */
+function invalid(errors: string[] | undefined, id: string) {
+  return errors?.length ? { 'aria-invalid': true, 'aria-describedby': id } : {};
+}
+
+function Filters({ q, errors }: { q: DashboardQuery; errors: FieldErrors }) {
   const { lang } = useApp();
   const departments = useDepartments();
   const [draft, setDraft] = useState(q);
@@ -121,14 +148,24 @@ function Filters({ q }: { q: DashboardQuery }) {
           go(hashLink('/dashboard', queryParams(draft)).slice(1));
         }}
       >
-        <label class="field">
-          <span>{t('events.from')}</span>
-          <input type="date" required value={draft.from} onInput={set('from')} />
-        </label>
-        <label class="field">
-          <span>{t('events.to')}</span>
-          <input type="date" required value={draft.to} onInput={set('to')} />
-        </label>
+        <div class={`field${errors.from ? ' invalid' : ''}`}>
+          <label for="dashboard-from">{t('events.from')}</label>
+          <input id="dashboard-from" type="date" required min="1900-01-01" max={draft.to || '2100-12-31'} value={draft.from} onInput={set('from')} {...invalid(errors.from, 'dashboard-from-err')} />
+          {errors.from && (
+            <p class="error" id="dashboard-from-err">
+              {errors.from.join(' ')}
+            </p>
+          )}
+        </div>
+        <div class={`field${errors.to ? ' invalid' : ''}`}>
+          <label for="dashboard-to">{t('events.to')}</label>
+          <input id="dashboard-to" type="date" required min={draft.from || '1900-01-01'} max="2100-12-31" value={draft.to} onInput={set('to')} {...invalid(errors.to, 'dashboard-to-err')} />
+          {errors.to && (
+            <p class="error" id="dashboard-to-err">
+              {errors.to.join(' ')}
+            </p>
+          )}
+        </div>
         <label class="field">
           <span>{t('dashboard.department')}</span>
           <select value={draft.department} onChange={set('department')}>
@@ -173,8 +210,12 @@ function BriefHead({ q, data }: { q: DashboardQuery; data: Data | null }) {
       <dl class="details">
         <dt>{t('brief.period')}</dt>
         <dd data-brief="period">{period(q.from, q.to, lang)}</dd>
-        <dt>{t('brief.compared')}</dt>
-        <dd data-brief="compared">{data?.previous ? period(data.previous.from, data.previous.to, lang) : t('dashboard.compare.none')}</dd>
+        {data?.previous && (
+          <>
+            <dt>{t('brief.compared')}</dt>
+            <dd data-brief="compared">{period(data.previous.from, data.previous.to, lang)}</dd>
+          </>
+        )}
         <dt>{t('dashboard.department')}</dt>
         <dd>{dept ? departmentName(dept, lang) : t('events.all')}</dd>
         <dt>{t('brief.printed')}</dt>
@@ -193,8 +234,10 @@ function Report({ q, data, print, onDrawn }: { q: DashboardQuery; data: Data; pr
   const byId = new Map(departments.map((d) => [d.id, d]));
   const { summary, previous } = data;
   const name = (row: { department_id: string; name_kk: string }) => departmentName(byId.get(row.department_id), lang) || row.name_kk;
-  const idle = idleDepartments(data.departments);
-  const plan = planCounts(data.departments);
+  // A chosen department: its own row of the departments report, not every department's.
+  const own = rowsOf(data.departments, q.department);
+  const idle = idleDepartments(own);
+  const plan = planCounts(own);
   const nav = print ? undefined : (href: string) => go(href.slice(1));
   const shared = { print, onDrawn, nav };
   const cur = t('dashboard.series.current');
@@ -205,7 +248,7 @@ function Report({ q, data, print, onDrawn }: { q: DashboardQuery; data: Data; pr
       <Headline summary={summary} previous={previous} />
       <section class="idle" aria-labelledby="idle-h">
         <h2 id="idle-h">{t('dashboard.idle')}</h2>
-        <p data-figure="idle">{idle.length ? idle.map(name).join('; ') : t('dashboard.idle_none')}</p>
+        <p data-figure="idle">{idle.length ? idle.map(name).join('; ') : q.department && own[0] ? t('dashboard.idle_active', { name: name(own[0]) }) : t('dashboard.idle_none')}</p>
       </section>
       {MONTH_CHARTS.map(([id, title, field]) => (
         <MonthSection key={id} id={id} title={t(title)} field={field} q={q} summary={summary} previous={previous} labels={[cur, prev]} {...shared} />
@@ -270,17 +313,23 @@ function Headline({ summary, previous }: { summary: Summary; previous: Summary |
   );
 }
 
+/** The id of a chart's caption, which its canvas is described by. */
+const captionId = (chart: string) => `${chart}-cap`;
+
 /** A chart's section: heading, the chart, and its numbers as a table (open in the brief). */
-function ChartSection(props: { id: string; title: string; print: boolean; chart: preact.ComponentChildren; table: preact.ComponentChildren }) {
+function ChartSection(props: { id: string; title: string; note?: string; print: boolean; chart: preact.ComponentChildren; table: preact.ComponentChildren }) {
   return (
     <section class="chart-section" data-chart={props.id} aria-labelledby={`${props.id}-h`}>
       <h2 id={`${props.id}-h`}>{props.title}</h2>
       <figure>
         {props.chart}
-        <figcaption>{props.title}</figcaption>
+        <figcaption id={captionId(props.id)}>
+          {props.title}
+          {props.note && <span class="note"> {props.note}</span>}
+        </figcaption>
       </figure>
       <details open={props.print}>
-        <summary>{t('dashboard.as_table')}</summary>
+        <summary>{t('dashboard.as_table', { chart: props.title })}</summary>
         {props.table}
       </details>
     </section>
@@ -311,9 +360,13 @@ function MonthSection(props: {
   const before = previous ? monthsOf(previous.from, previous.to) : [];
   const now = monthSeries(summary.by_month, months, field);
   const then = previous ? monthSeries(previous.by_month, before, field) : [];
+  // The n-th month beside the n-th compared month (previous_period), or the month a year before
+  // (previous_year); a compared period with more months than this one adds positions of its own.
   const rows = Math.max(months.length, before.length);
-  const series: Series[] = [{ label: `${props.labels[0]} (${period(summary.from, summary.to, lang)})`, data: now, fill: 'solid' }];
-  if (previous) series.push({ label: `${props.labels[1]} (${period(previous.from, previous.to, lang)})`, data: then.slice(0, months.length), fill: 'hatched' });
+  const axis = months.map((m) => formatMonth(m, lang, months[0]?.slice(0, 4) !== months[months.length - 1]?.slice(0, 4)));
+  const named = (ms: string[]) => ms.map((m) => formatMonth(m, lang));
+  const series: Series[] = [{ label: `${props.labels[0]} (${period(summary.from, summary.to, lang)})`, data: now, fill: 'solid', names: named(months) }];
+  if (previous) series.push({ label: `${props.labels[1]} (${period(previous.from, previous.to, lang)})`, data: then, fill: 'hatched', names: named(before) });
   const link = (month: string | undefined, p: Period) => (month ? eventsLink(q, monthWithin(month, p.from, p.to)) : undefined);
   return (
     <ChartSection
@@ -323,7 +376,8 @@ function MonthSection(props: {
       chart={
         <BarChart
           label={props.title}
-          labels={months.map((m) => formatMonth(m, lang, months[0]?.slice(0, 4) !== months[months.length - 1]?.slice(0, 4)))}
+          describedBy={captionId(props.id)}
+          labels={Array.from({ length: rows }, (_, i) => axis[i] ?? formatMonth(before[i] ?? '', lang))}
           series={series}
           onDrawn={props.onDrawn}
           onBar={props.nav && ((i, s) => {
@@ -339,7 +393,7 @@ function MonthSection(props: {
         >
           {Array.from({ length: rows }, (_, i) => (
             <tr key={i} data-month={months[i]} data-previous-month={before[i]}>
-              <th scope="row">{months[i] ? formatMonth(months[i], lang) : ''}</th>
+              <th scope="row">{formatMonth(months[i] ?? before[i] ?? '', lang)}</th>
               <td class="num now">{months[i] ? <Count n={now[i] ?? 0} href={link(months[i], summary)} print={props.print} /> : ''}</td>
               {previous && <td>{before[i] ? formatMonth(before[i], lang) : ''}</td>}
               {previous && <td class="num before">{before[i] ? <Count n={then[i] ?? 0} href={link(before[i], previous)} print={props.print} /> : ''}</td>}
@@ -367,10 +421,12 @@ function DepartmentSection(props: {
     <ChartSection
       id="department"
       title={title}
+      note={t('dashboard.chart.department_note')}
       print={props.print}
       chart={
         <BarChart
           label={title}
+          describedBy={captionId('department')}
           horizontal
           labels={rows.map(props.name)}
           series={[
@@ -432,6 +488,7 @@ function CategorySection(props: {
       chart={
         <BarChart
           label={props.title}
+          describedBy={captionId(props.id)}
           labels={props.rows.map((r) => r.label)}
           series={[{ label: t('dashboard.col.events'), data: props.rows.map((r) => r.events), fill: 'solid' }]}
           onDrawn={props.onDrawn}
@@ -463,7 +520,7 @@ function BasisSection({ summary, print, onDrawn }: { summary: Summary; print: bo
       id="basis"
       title={title}
       print={print}
-      chart={<BarChart label={title} labels={BASES.map((b) => enumLabel('basis', b))} series={[{ label: t('dashboard.col.participants'), data: BASES.map((b) => summary.participants_by_basis[b]), fill: 'solid' }]} onDrawn={onDrawn} />}
+      chart={<BarChart label={title} describedBy={captionId('basis')} labels={BASES.map((b) => enumLabel('basis', b))} series={[{ label: t('dashboard.col.participants'), data: BASES.map((b) => summary.participants_by_basis[b]), fill: 'solid' }]} onDrawn={onDrawn} />}
       table={
         <DataTable label={title} headers={['dashboard.col.basis', 'dashboard.col.participants', 'dashboard.col.share']}>
           {BASES.map((b) => (
@@ -487,7 +544,7 @@ function PlanSection({ plan, print, onDrawn }: { plan: PlanCounts; print: boolea
       id="plan"
       title={title}
       print={print}
-      chart={<BarChart label={title} labels={statuses.map((s) => enumLabel('item_status', s))} series={[{ label: t('dashboard.col.plan_items'), data: statuses.map((s) => plan[s]), fill: 'solid' }]} onDrawn={onDrawn} />}
+      chart={<BarChart label={title} describedBy={captionId('plan')} labels={statuses.map((s) => enumLabel('item_status', s))} series={[{ label: t('dashboard.col.plan_items'), data: statuses.map((s) => plan[s]), fill: 'solid' }]} onDrawn={onDrawn} />}
       table={
         <DataTable label={title} headers={['item.status', 'dashboard.col.plan_items']}>
           {statuses.map((s) => (
