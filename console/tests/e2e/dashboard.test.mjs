@@ -3,7 +3,10 @@
 // reports/summary's (and the compared period's); a bar clicked where Chart.js drew it, and a
 // table's link, open the events list with exactly that bar's events; the print view printed to
 // PDF by headless Chromium and read back with pdftotext carries the registry's name, the period,
-// the compared period, the figures and the idle department's name. axe-core on both pages.
+// the compared period, the figures and the idle department's name. A chosen department's plan
+// items and idle line are its own row's; a refused period is said beside its field; a malformed
+// link falls back and says so; a longer compared period charts every month; a brief with nothing
+// compared has no compared row. axe-core on both pages.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
