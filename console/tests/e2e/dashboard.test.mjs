@@ -314,13 +314,18 @@ for (const store of stores()) {
       }
     });
 
-    test('a brief with nothing compared has no compared row', { timeout: 60000 }, async () => {
+    test('a brief with nothing compared has no compared row; a refused period is said in its notice', { timeout: 60000 }, async () => {
       const { context, page, problems } = await openPage(browser, server, SIZES[0]);
       try {
         await signInAsAdmin(page, server);
         await openView(page, server, `#/dashboard/print?from=${FROM}&to=${TO}&compare=none`);
         assert.equal(await page.locator('[data-brief="compared"]').count(), 0);
         assert.ok(!(await page.locator('.details').textContent()).includes(kk['brief.compared']), 'no "compared with" label');
+        // The brief has no fields to mark: its notice names the field and what is wrong with it.
+        await page.goto(`${server.base}/#/dashboard/print?from=2024-05-01&to=2024-04-01`);
+        const notice = page.locator('.notice.error');
+        await notice.waitFor(STEP);
+        assert.equal(await notice.textContent(), `${kk['events.from']}: ${kk['dashboard.error.from.order']}`);
         assert.deepEqual(problems(), []);
       } finally {
         await context.close();
