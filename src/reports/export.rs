@@ -1,7 +1,7 @@
 //! CSV and XLSX from the same tables: CSV in UTF-8 with a BOM (so spreadsheet programs show
 //! Kazakh correctly), `,`-separated with RFC 4180 quoting and CRLF line ends; XLSX with a sheet
-//! per table, numbers typed as numbers and dates as dates. Without a language a file says keys
-//! and codes (for machines); with one, its words (`words.rs`).
+//! per table and numbers typed as numbers. Without a language a file says keys, codes and text
+//! dates (for machines); with one, its words (`words.rs`), a title and typed dates.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -110,7 +110,7 @@ pub fn csv_bytes(table: &Table, render: &Render) -> Result<Vec<u8>, ApiError> {
                 Cell::Int(n) => n.to_string(),
                 Cell::Date(d) => d.to_string(),
                 Cell::Instant(t) => match render.lang {
-                    None => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    None => utc_text(*t),
                     Some(_) => render.local(*t).format("%Y-%m-%d %H:%M").to_string(),
                 },
                 Cell::Empty => String::new(),
@@ -129,19 +129,26 @@ fn neutralised(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 
+/// An instant as machines read it: UTC, RFC 3339, to the second.
+fn utc_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The characters a cell shows, for the column's width.
 fn shown_width(cell: &Cell) -> usize {
     match cell {
         Cell::Text(s) => s.chars().count(),
         Cell::Int(n) => n.to_string().len(),
         Cell::Date(_) => 10,
-        Cell::Instant(_) => 16,
+        Cell::Instant(_) => 20,
         Cell::Empty => 0,
     }
 }
 
-/// A workbook with a sheet per table: the title in the first row, a bold header row frozen
-/// below it, columns as wide as what they hold, numbers as numbers and dates and instants as
+/// A workbook with a sheet per table: a bold frozen header row, columns as wide as what they hold
+/// and numbers as numbers. For machines (no language) the header is the first row and dates and
+/// instants are text as the CSV writes them (`YYYY-MM-DD`, UTC RFC 3339), as the workbook has
+/// always been; for people the title comes first, the header below it, and dates and instants are
 /// date cells (instants in the registry's time zone).
 pub fn xlsx_bytes(tables: &[Table], render: &Render) -> Result<Vec<u8>, ApiError> {
     use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
@@ -159,13 +166,19 @@ pub fn xlsx_bytes(tables: &[Table], render: &Render) -> Result<Vec<u8>, ApiError
         let columns = render.columns(table, true);
         let sheet = book.add_worksheet();
         sheet.set_name(render.sheet_name(table.name)).map_err(fail)?;
-        sheet.write_string_with_format(0, 0, &render.title, &bold).map_err(fail)?;
+        let head: u32 = match render.lang {
+            None => 0,
+            Some(_) => {
+                sheet.write_string_with_format(0, 0, &render.title, &bold).map_err(fail)?;
+                1
+            }
+        };
         let mut widths: Vec<usize> = columns.iter().map(|(h, _)| h.chars().count()).collect();
         for (col, (name, _)) in columns.iter().enumerate() {
-            sheet.write_string_with_format(1, col as u16, name, &bold).map_err(fail)?;
+            sheet.write_string_with_format(head, col as u16, name, &bold).map_err(fail)?;
         }
         for (i, row) in table.rows.iter().enumerate() {
-            let r = (i + 2) as u32;
+            let r = head + 1 + i as u32;
             for (col, (_, at)) in columns.iter().enumerate() {
                 let c = col as u16;
                 let cell = row.get(*at).unwrap_or(&Cell::Empty);
@@ -176,6 +189,12 @@ pub fn xlsx_bytes(tables: &[Table], render: &Render) -> Result<Vec<u8>, ApiError
                     }
                     Cell::Int(n) => {
                         sheet.write_number(r, c, *n as f64).map_err(fail)?;
+                    }
+                    Cell::Date(d) if render.lang.is_none() => {
+                        sheet.write_string(r, c, d.to_string()).map_err(fail)?;
+                    }
+                    Cell::Instant(t) if render.lang.is_none() => {
+                        sheet.write_string(r, c, utc_text(*t)).map_err(fail)?;
                     }
                     // A spreadsheet's dates begin in 1900: a compared period may reach before it
                     // (from=1900-01-01 with previous_year), and such a day is written as text.
@@ -202,7 +221,7 @@ pub fn xlsx_bytes(tables: &[Table], render: &Render) -> Result<Vec<u8>, ApiError
             // A little room beside the text, and no column wider than a screen's third.
             sheet.set_column_width(col as u16, (*width as f64 + 2.0).clamp(6.0, 60.0)).map_err(fail)?;
         }
-        sheet.set_freeze_panes(2, 0).map_err(fail)?;
+        sheet.set_freeze_panes(head + 1, 0).map_err(fail)?;
     }
     book.save_to_buffer().map_err(fail)
 }
@@ -262,7 +281,7 @@ mod tests {
         use calamine::{Data, Reader};
         let day = |y, m, d| Cell::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
         let t = Table::new("t", &["from"], vec![vec![day(2024, 2, 29)], vec![day(1899, 1, 1)]]);
-        let bytes = xlsx_bytes(&[t], &Render { title: "T".into(), ..machines() }).unwrap();
+        let bytes = xlsx_bytes(&[t], &Render { lang: Some(Lang::En), title: "T".into(), ..machines() }).unwrap();
         let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
         let rows: Vec<Vec<Data>> = book.worksheet_range("t").unwrap().rows().map(|r| r.to_vec()).collect();
         match &rows[2][0] {
@@ -273,6 +292,19 @@ mod tests {
             other => panic!("not a date cell: {other:?}"),
         }
         assert_eq!(rows[3][0], Data::String("1899-01-01".into()));
+    }
+
+    #[test]
+    fn a_workbook_for_machines_has_its_header_first_and_dates_as_text() {
+        use calamine::{Data, Reader};
+        let at = DateTime::parse_from_rfc3339("2024-03-31T20:30:00Z").unwrap().with_timezone(&Utc);
+        let day = Cell::Date(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        let t = Table::new("t", &["from", "at"], vec![vec![day, Cell::Instant(at)]]);
+        let bytes = xlsx_bytes(&[t], &Render { title: "T".into(), ..machines() }).unwrap();
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let rows: Vec<Vec<Data>> = book.worksheet_range("t").unwrap().rows().map(|r| r.to_vec()).collect();
+        let text = |s: &str| Data::String(s.into());
+        assert_eq!(rows, vec![vec![text("from"), text("at")], vec![text("2024-02-29"), text("2024-03-31T20:30:00Z")]]);
     }
 
     #[test]
