@@ -5,9 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{Datelike, Months, NaiveDate};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use serde::Deserialize;
-use utoipa::ToSchema;
 
+pub use super::model::Compare;
 use super::model::{
     ActivityFigures, AudienceRow, ByBasis, ComparedPeriod, DepartmentActivity, DepartmentRow, DepartmentsReport,
     FulfilmentItem, FulfilmentTotals, KindRow, MonthRow, PlanFulfilment, Summary,
@@ -28,31 +27,6 @@ pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub tz: Tz,
-}
-
-/// What a report's period is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Compare {
-    /// The same dates one year earlier (29 February maps to 28 February).
-    PreviousYear,
-    /// The same number of days just before `from`.
-    PreviousPeriod,
-}
-
-impl Compare {
-    pub const ALL: [Compare; 2] = [Compare::PreviousYear, Compare::PreviousPeriod];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compare::PreviousYear => "previous_year",
-            Compare::PreviousPeriod => "previous_period",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Compare::ALL.into_iter().find(|c| c.as_str() == s)
-    }
 }
 
 impl Period {

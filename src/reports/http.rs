@@ -260,7 +260,7 @@ pub async fn summary(
         .await?;
     let previous = report.previous.as_ref().map(|p| (p.from, p.to));
     let spec = FileSpec { report: "summary", from: report.from, to: report.to, previous, lang, names };
-    answer(&state, format, &report, spec, |w| report.long_table(w), |w| report.sheets(w))
+    answer(&state, format, &report, spec, |w| report.long_table(w, compare), |w| report.sheets(w, compare))
 }
 
 /// A `summary` or `departments` query's period, comparison and language, every rule it breaks

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{Months, NaiveDate};
 
 use super::export::{Cell, Table};
-use super::model::{DepartmentsReport, PlanFulfilment, Summary};
+use super::model::{Compare, DepartmentsReport, PlanFulfilment, Summary};
 use super::words::{self, Lang};
 use crate::plans::model::ItemStatus;
 
@@ -58,6 +58,15 @@ impl Wording<'_> {
         }
     }
 
+    /// A compared month's key cell, for the row it gets when no month of the period pairs with it:
+    /// distinct from every month of the period, which may be the same calendar month.
+    fn compared_month(&self, month: &str) -> Cell {
+        match self.lang {
+            None => t(&format!("{month}_previous")),
+            Some(l) => t(&format!("{month} ({})", words::word(l, "compare", "previous").unwrap_or("previous"))),
+        }
+    }
+
     /// One cell naming a department: its code for machines, `name (code)` for people.
     fn department_label(&self, id: &str, code: &str) -> Cell {
         match (self.lang, self.names.get(id)) {
@@ -92,8 +101,8 @@ fn absent(figures: &[Cell], zero: bool) -> Vec<Cell> {
     figures.iter().map(|c| if zero && matches!(c, Cell::Int(_)) { Cell::Int(0) } else { Cell::Empty }).collect()
 }
 
-/// Each row with the compared period's figures of the same key; the compared period's rows that
-/// have no partner follow, with this period's figures as absent.
+/// Each row of a section with the compared period's figures of the same key; the compared
+/// period's rows that have no partner follow, with this period's figures as absent.
 fn paired(now: Vec<Line>, before: Option<Vec<Line>>) -> Vec<(Line, Option<Vec<Cell>>)> {
     let Some(mut before) = before else { return now.into_iter().map(|l| (l, None)).collect() };
     let mut out = Vec::with_capacity(now.len());
@@ -140,11 +149,12 @@ fn month_label(month: &str, later: u32) -> String {
         .unwrap_or_else(|| month.to_string())
 }
 
-/// The summary's sections after `total`. `compared` marks the compared period's summary: its
-/// months pair with the months a year after them (March with the March before), so a
-/// `previous_year` comparison lines up month by month and a `previous_period` one lists the
-/// compared months as rows of their own.
-fn sections(s: &Summary, w: &Wording, compared: bool) -> Vec<Section> {
+/// The summary's sections after `total`. `compared` marks the compared period's summary, and
+/// `compare` says how its months pair with the period's: with `previous_year` each with the month
+/// a year after it (March with the March before); with `previous_period` by position, the n-th
+/// month of the period with the n-th compared one, as the console shows them. A compared month
+/// without a partner keeps a row of its own, keyed apart from the period's months.
+fn sections(s: &Summary, w: &Wording, compare: Option<Compare>, compared: bool) -> Vec<Section> {
     let line = |join: String, keys: Vec<Cell>, figures: Vec<Cell>, zero_when_absent| Line {
         join,
         keys,
@@ -189,9 +199,16 @@ fn sections(s: &Summary, w: &Wording, compared: bool) -> Vec<Section> {
         lines: s
             .by_month
             .iter()
-            .map(|m| {
-                let join = format!("month:{}", if compared { month_label(&m.month, 12) } else { m.month.clone() });
-                (line(join, vec![t(&m.month)], vec![n(m.events_held), n(m.participants_total)], false), t(&m.month))
+            .enumerate()
+            .map(|(i, m)| {
+                let join = match compare {
+                    Some(Compare::PreviousYear) if compared => month_label(&m.month, 12),
+                    Some(Compare::PreviousYear) => m.month.clone(),
+                    _ => format!("#{i}"),
+                };
+                let key = if compared { w.compared_month(&m.month) } else { t(&m.month) };
+                let figures = vec![n(m.events_held), n(m.participants_total)];
+                (line(format!("month:{join}"), vec![key.clone()], figures, false), key)
             })
             .collect(),
     };
@@ -281,47 +298,45 @@ fn total_sheet(s: &Summary, w: &Wording) -> Vec<Line> {
 }
 
 impl Summary {
+    /// Each section after `total`, beside the same section of the compared summary.
+    fn section_pairs(&self, w: &Wording, compare: Option<Compare>) -> Vec<(Section, Option<Section>)> {
+        let mut before = self.previous.as_deref().map(|p| sections(p, w, compare, true).into_iter());
+        sections(self, w, compare, false).into_iter().map(|s| (s, before.as_mut().and_then(Iterator::next))).collect()
+    }
+
     /// The contract's long format: `section,key,events_held,events_partnered,participants_total`,
-    /// then with a comparison the same three over the compared dates.
-    pub fn long_table(&self, w: &Wording) -> Table {
-        let long_row = |section: &Section, (line, key): (Line, Cell)| {
-            let figures = section.long.map(|i| i.map(|i| line.figures[i].clone()).unwrap_or(Cell::Empty)).to_vec();
-            Line { keys: vec![w.word("section", section.name), key], figures, ..line }
+    /// then with a comparison the same three over the compared dates. Each section is paired on
+    /// its own, so a compared row without a partner stays in its section.
+    pub fn long_table(&self, w: &Wording, compare: Option<Compare>) -> Table {
+        let long = |section: Section| -> Vec<Line> {
+            let name = section.name;
+            let at = section.long;
+            let row = |(line, key): (Line, Cell)| {
+                let figures = at.map(|i| i.map(|i| line.figures[i].clone()).unwrap_or(Cell::Empty)).to_vec();
+                Line { keys: vec![w.word("section", name), key], figures, ..line }
+            };
+            section.lines.into_iter().map(row).collect()
         };
-        let long = |s: &Summary, compared: bool| -> Vec<Line> {
-            let mut lines = total_long(s, w);
-            for section in sections(s, w, compared) {
-                let keyed: Vec<(Line, Cell)> = section.lines.clone();
-                lines.extend(keyed.into_iter().map(|l| long_row(&section, l)));
-            }
-            lines
-        };
-        let before = self.previous.as_deref().map(|p| long(p, true));
-        table(
-            "summary",
-            vec!["section", "key", "events_held", "events_partnered", "participants_total"],
-            paired(long(self, false), before),
-        )
+        let mut lines = paired(total_long(self, w), self.previous.as_deref().map(|p| total_long(p, w)));
+        for (now, before) in self.section_pairs(w, compare) {
+            lines.extend(paired(long(now), before.map(long)));
+        }
+        table("summary", vec!["section", "key", "events_held", "events_partnered", "participants_total"], lines)
     }
 
     /// A sheet per section, each figure beside its compared one.
-    pub fn sheets(&self, w: &Wording) -> Vec<Table> {
+    pub fn sheets(&self, w: &Wording, compare: Option<Compare>) -> Vec<Table> {
         let before = self.previous.as_deref();
         let mut out = vec![table(
             "total",
             vec!["figure", "value"],
             paired(total_sheet(self, w), before.map(|p| total_sheet(p, w))),
         )];
-        let mut previous: Vec<Option<Section>> = match before {
-            Some(p) => sections(p, w, true).into_iter().map(Some).collect(),
-            None => Vec::new(),
-        };
-        for (i, section) in sections(self, w, false).into_iter().enumerate() {
-            let before =
-                previous.get_mut(i).and_then(Option::take).map(|s| s.lines.into_iter().map(|(l, _)| l).collect());
+        let lines = |s: Section| s.lines.into_iter().map(|(l, _)| l).collect::<Vec<Line>>();
+        for (section, before) in self.section_pairs(w, compare) {
             let header = section.keys.iter().chain(&section.figures).copied().collect();
-            let now = section.lines.into_iter().map(|(l, _)| l).collect();
-            out.push(table(section.name, header, paired(now, before)));
+            let name = section.name;
+            out.push(table(name, header, paired(lines(section), before.map(lines))));
         }
         out
     }

@@ -199,7 +199,7 @@ async fn the_comparison_adds_previous_columns_after_the_existing_ones(app: TestA
     assert_eq!(find(&rows, "department", "youth-centre")[5..], ["0", "0", "0"]);
     assert_eq!(find(&rows, "basis", "estimate")[4..], ["0", "", "", "33"]);
 
-    // previous_period lists the compared months as rows of their own.
+    // previous_period pairs the months by position: April with the 30 days before it, in March.
     let period = csv_rows(
         &bytes(
             &app,
@@ -208,8 +208,8 @@ async fn the_comparison_adds_previous_columns_after_the_existing_ones(app: TestA
         )
         .await,
     );
-    assert_eq!(find(&period, "month", "2024-04")[2..], ["1", "", "7", "", "", ""]);
-    assert_eq!(find(&period, "month", "2024-03")[2..], ["", "", "", "2", "", "70"]);
+    assert_eq!(find(&period, "month", "2024-04")[2..], ["1", "", "7", "2", "", "70"]);
+    assert!(period.iter().all(|r| r[0] != "month" || r[1] == "2024-04"), "one month each: {period:?}");
 
     // The departments view: three compared columns after the existing ten.
     let d = csv_rows(
@@ -226,6 +226,53 @@ async fn the_comparison_adds_previous_columns_after_the_existing_ones(app: TestA
     assert_eq!((policy[3].as_str(), policy[10].as_str(), policy[12].as_str()), ("1", "1", "33"));
 }
 both_stores!(the_comparison_adds_previous_columns_after_the_existing_ones);
+
+/// The compared period of 16 days ending 15 March 2024 begins on 29 February: it touches two months
+/// where the period touches one, and its second month is the period's own March. Its months pair
+/// with the period's by position (March with February); March before, without a partner, gets a
+/// row of its own inside the month section, keyed apart; no (section, key) is written twice.
+async fn a_previous_period_csv_pairs_months_by_position_and_never_repeats_a_key(app: TestApp) {
+    let w = world(&app).await;
+    fixture(&app, &w).await;
+    // Besides the fixture's A (10 March, 50) and B (20 March, 20): 9 people on 29 February.
+    crate::events::create(
+        &app,
+        &w.youth_organiser,
+        &crate::events::event(json!({"starts_at": "2024-02-29T10:00:00+05:00", "ends_at": "2024-02-29T12:00:00+05:00",
+            "attendance": {"total": 9}})),
+    )
+    .await;
+    let path = "/api/v1/reports/summary?from=2024-03-16&to=2024-03-31&compare=previous_period";
+    let json = app.get(path, &w.admin).await.expect(200).json();
+    assert_eq!(
+        (json["previous"]["from"].as_str(), json["previous"]["to"].as_str()),
+        (Some("2024-02-29"), Some("2024-03-15"))
+    );
+    for lang in ["", "&lang=en"] {
+        let rows = csv_rows(&bytes(&app, &format!("{path}&format=csv{lang}"), &w.admin).await);
+        let mut keys = std::collections::BTreeSet::new();
+        for r in &rows[1..] {
+            assert!(keys.insert((r[0].clone(), r[1].clone())), "{lang}: ({}, {}) twice in {rows:?}", r[0], r[1]);
+        }
+        // Each section's rows stand together, in the order of the sections.
+        let mut sections: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        sections.dedup();
+        let distinct: std::collections::BTreeSet<&str> = sections.iter().copied().collect();
+        assert_eq!(sections.len(), distinct.len(), "{lang}: a section split in {rows:?}");
+    }
+    let rows = csv_rows(&bytes(&app, &format!("{path}&format=csv"), &w.admin).await);
+    let months: Vec<&[String]> = rows.iter().filter(|r| r[0] == "month").map(|r| &r[1..]).collect();
+    assert_eq!(
+        months,
+        [["2024-03", "1", "", "20", "1", "", "9"], ["2024-03_previous", "", "", "", "1", "", "50"]],
+        "March (B) beside February (29 February), then March before (A) alone"
+    );
+    assert_eq!(find(&rows, "total", "held")[2..], ["1", "", "20", "2", "", "59"]);
+    let after: Vec<&str> =
+        rows.iter().skip_while(|r| r[1] != "2024-03_previous").skip(1).map(|r| r[0].as_str()).collect();
+    assert_eq!(after, ["basis", "basis", "basis"], "the unpartnered month stays in the month section");
+}
+both_stores!(a_previous_period_csv_pairs_months_by_position_and_never_repeats_a_key);
 
 /// A date cell's local date and time, as `YYYY-MM-DD HH:MM`.
 fn date_cell(cell: &Data) -> String {
