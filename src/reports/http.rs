@@ -97,7 +97,9 @@ impl FileSpec {
         let mut title = format!("{report}: {} – {}", day(self.from), day(self.to));
         if let Some((from, to)) = self.previous {
             let with = words::word(lang, "compare", "with").unwrap_or("compared with");
-            title.push_str(&format!(" ({with}: {} – {})", day(from), day(to)));
+            // "(салыстыру кезеңі: …)", "(период сравнения: …)", but "(compared with …)".
+            let colon = if lang == Lang::En { "" } else { ":" };
+            title.push_str(&format!(" ({with}{colon} {} – {})", day(from), day(to)));
         }
         title
     }

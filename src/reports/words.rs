@@ -112,8 +112,8 @@ const WORDS: &[(&str, [&str; 3])] = &[
     ("figure.events_held", ["Өткізілген іс-шаралар", "Проведённые мероприятия", "Events held"]),
     ("figure.participants_total", ["Қатысушылар", "Участники", "Participants"]),
     ("figure.events_planned", ["Жоспарланған іс-шаралар", "Запланированные мероприятия", "Events planned"]),
-    ("figure.events_cancelled", ["Болдырылмаған іс-шаралар", "Отменённые мероприятия", "Events cancelled"]),
-    ("figure.unique_people", ["Жеке адамдар", "Уникальные участники", "Unique people"]),
+    ("figure.events_cancelled", ["Тоқтатылған іс-шаралар", "Отменено мероприятий", "Events cancelled"]),
+    ("figure.unique_people", ["Қамтылған бірегей адамдар", "Уникальных людей охвачено", "Unique people reached"]),
     ("figure.from", ["Кезең басы", "Начало периода", "From"]),
     ("figure.to", ["Кезең соңы", "Конец периода", "To"]),
     // Column headers.
@@ -126,7 +126,7 @@ const WORDS: &[(&str, [&str; 3])] = &[
     ("header.participants_total", ["Қатысушылар", "Участников", "Participants"]),
     ("header.participants_counted", ["Аудиториядан қатысқандар", "Участников из аудитории", "Participants counted"]),
     ("header.department", ["Бөлім", "Подразделение", "Department"]),
-    ("header.code", ["Коды", "Код", "Code"]),
+    ("header.code", ["Код", "Код", "Code"]),
     ("header.kind", ["Түрі", "Вид", "Kind"]),
     ("header.audience", ["Аудитория", "Аудитория", "Audience"]),
     ("header.month", ["Ай", "Месяц", "Month"]),
@@ -185,6 +185,31 @@ mod tests {
             Lang::En => include_str!("../../console/src/i18n/en.json"),
         };
         serde_json::from_str(text).expect("the console's messages are JSON")
+    }
+
+    fn dashboard(lang: Lang) -> serde_json::Value {
+        let text = match lang {
+            Lang::Kk => include_str!("../../console/src/i18n/dashboard/kk.json"),
+            Lang::Ru => include_str!("../../console/src/i18n/dashboard/ru.json"),
+            Lang::En => include_str!("../../console/src/i18n/dashboard/en.json"),
+        };
+        serde_json::from_str(text).expect("the dashboard's messages are JSON")
+    }
+
+    #[test]
+    fn the_cancelled_and_unique_figures_say_the_dashboards_words() {
+        for lang in Lang::ALL {
+            let messages = dashboard(lang);
+            for figure in ["events_cancelled", "unique_people"] {
+                let theirs = messages[format!("dashboard.figure.{figure}")].as_str();
+                assert_eq!(
+                    word(lang, "figure", figure),
+                    theirs,
+                    "{}: {figure} differs from the dashboard",
+                    lang.code()
+                );
+            }
+        }
     }
 
     fn enum_values() -> Vec<(&'static str, &'static str)> {

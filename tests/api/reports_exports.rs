@@ -312,7 +312,7 @@ async fn the_workbook_for_people_has_a_title_a_frozen_bold_header_and_typed_cell
         header[..6],
         [
             "Бөлім",
-            "Коды",
+            "Код",
             "Өткізілген іс-шаралар",
             "Өткізілген іс-шаралар (салыстыру кезеңі)",
             "Серіктес ретінде",
@@ -351,5 +351,12 @@ async fn the_workbook_for_people_has_a_title_a_frozen_bold_header_and_typed_cell
     assert_eq!(held[1], Data::Float(3.0));
     let kinds = xlsx_sheet(summary, "Виды мероприятий");
     assert!(kinds.iter().any(|r| r[0] == Data::String("Лекция".into()) && r[1] == Data::Float(2.0)));
+
+    // The English title says what it is compared with as English does.
+    let english = bytes(&app, &format!("{BASE}&format=xlsx&lang=en&compare=previous_year"), &w.admin).await;
+    assert_eq!(
+        xlsx_sheet(english, "Total")[0][0],
+        Data::String("Summary of events: 2024-03-01 – 2024-04-30 (compared with 2023-03-01 – 2023-04-30)".into())
+    );
 }
 both_stores!(the_workbook_for_people_has_a_title_a_frozen_bold_header_and_typed_cells);
