@@ -282,8 +282,8 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz, iin_key: &Secret) -> anyhow::R
                 let id = seed_event(tx.conn(), tz, i, demo, title, kind, &youth, &partners, plan_item_id)?;
                 let event = events::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
                 tx.audit("event.create", "event", Some(&id), audit::changes(None::<&Value>, Some(&event)))?;
-                // Every third event keeps its sign-in sheet's names.
-                if i.is_multiple_of(3) {
+                // Every third event keeps its sign-in sheet's names, where it has one.
+                if i.is_multiple_of(3) && on_sign_in_sheet(i) {
                     let start = (i * 7) % PEOPLE;
                     let rows: Vec<NewRow> = (0..LISTED).map(|k| people[(start + k) % PEOPLE].row()).collect();
                     attendees::insert(tx.conn(), &id, &rows, store::now())?;
@@ -297,6 +297,12 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz, iin_key: &Secret) -> anyhow::R
     .map_err(api)
     .context("seeding the demonstration registry")?;
     Ok(people.into_iter().map(|(a, _, _)| a).collect())
+}
+
+/// Whether the `i`-th event of a demo year counted its people on a sign-in sheet (the others by
+/// headcount): only such an event can keep the sheet's names.
+fn on_sign_in_sheet(i: usize) -> bool {
+    i % 4 != 3
 }
 
 /// One demo event's day and attendance total.
@@ -335,7 +341,7 @@ fn seed_event(
     }];
     let total = demo.total;
     let youth_count = total * 3 / 5;
-    let sheet = i % 4 != 3;
+    let sheet = on_sign_in_sheet(i);
     let mut breakdown = vec![BreakdownItem { audience: Audience::Youth, count: youth_count }];
     if sheet {
         // A sign-in sheet names everyone's group, so its breakdown adds up to the total.
