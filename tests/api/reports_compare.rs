@@ -76,6 +76,11 @@ fn specs() -> Vec<Spec> {
         Spec { status: "planned", ..held("2023-02-20T10:00:00+06:00", Youth, "lecture", "headcount", 0) },
         Spec { status: "cancelled", ..held("2023-01-20T10:00:00+06:00", Policy, "lecture", "headcount", 0) },
         Spec { deleted: true, ..held("2023-02-01T10:00:00+06:00", Youth, "lecture", "headcount", 90) },
+        // The 91 days before 2024-01-01..2024-03-31 (previous_period): 2 October to 31 December 2023,
+        // an event on each end and one the day before.
+        held("2023-10-01T23:30:00+06:00", Policy, "lecture", "headcount", 21),
+        Spec { partner: true, ..held("2023-10-02T09:00:00+06:00", Youth, "seminar", "sign_in_sheet", 33) },
+        Spec { partner: true, ..held("2023-12-31T23:00:00+06:00", Policy, "round_table", "headcount", 16) },
         // 2024.
         Spec {
             partner: true,
@@ -346,6 +351,14 @@ async fn the_departments_view_compares_each_department(app: TestApp) {
         .await
         .json();
     assert_eq!(youth(&r)["previous"]["participants_total"], 275, "2023's youth-centre events are really counted");
+    // And the period before it is recounted from real figures too, its two ends in, the day before out.
+    let r = app
+        .get("/api/v1/reports/departments?from=2024-01-01&to=2024-03-31&compare=previous_period", &w.admin)
+        .await
+        .json();
+    assert_eq!(youth(&r)["previous"], json!({"events_held": 1, "events_partnered": 1, "participants_total": 33}));
+    let policy = r["items"].as_array().unwrap().iter().find(|i| i["code"] == "internal-policy").unwrap();
+    assert_eq!(policy["previous"], json!({"events_held": 1, "events_partnered": 1, "participants_total": 16}));
 }
 both_stores!(the_departments_view_compares_each_department);
 
