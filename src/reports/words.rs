@@ -178,22 +178,32 @@ mod tests {
     use super::*;
     use crate::events::model::{AttendanceBasis, Audience, EventKind};
 
-    fn console(lang: Lang) -> serde_json::Value {
+    /// One of the console's message files in `lang`, given its Kazakh, Russian and English texts.
+    fn messages(lang: Lang, [kk, ru, en]: [&str; 3]) -> serde_json::Value {
         let text = match lang {
-            Lang::Kk => include_str!("../../console/src/i18n/kk.json"),
-            Lang::Ru => include_str!("../../console/src/i18n/ru.json"),
-            Lang::En => include_str!("../../console/src/i18n/en.json"),
+            Lang::Kk => kk,
+            Lang::Ru => ru,
+            Lang::En => en,
         };
         serde_json::from_str(text).expect("the console's messages are JSON")
     }
 
+    fn console(lang: Lang) -> serde_json::Value {
+        let texts = [
+            include_str!("../../console/src/i18n/kk.json"),
+            include_str!("../../console/src/i18n/ru.json"),
+            include_str!("../../console/src/i18n/en.json"),
+        ];
+        messages(lang, texts)
+    }
+
     fn dashboard(lang: Lang) -> serde_json::Value {
-        let text = match lang {
-            Lang::Kk => include_str!("../../console/src/i18n/dashboard/kk.json"),
-            Lang::Ru => include_str!("../../console/src/i18n/dashboard/ru.json"),
-            Lang::En => include_str!("../../console/src/i18n/dashboard/en.json"),
-        };
-        serde_json::from_str(text).expect("the dashboard's messages are JSON")
+        let texts = [
+            include_str!("../../console/src/i18n/dashboard/kk.json"),
+            include_str!("../../console/src/i18n/dashboard/ru.json"),
+            include_str!("../../console/src/i18n/dashboard/en.json"),
+        ];
+        messages(lang, texts)
     }
 
     #[test]
