@@ -52,7 +52,7 @@ impl Lang {
     }
 }
 
-/// `lang=` as a query gives it.
+/// The language of an export for people: `kk`, `ru`, `en`, or `auto` (from `Accept-Language`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LangParam {
