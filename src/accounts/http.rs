@@ -14,6 +14,9 @@ use super::store::{self, Filter};
 use crate::auth::{Principal, Role, password};
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, Preconditioned,
+};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -39,9 +42,8 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, BadQuery,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -70,8 +72,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, NoSuchAccount,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -93,11 +94,8 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     responses(
         (status = 201, description = "Created", body = AccountResponse,
             headers(("Location" = String, description = "The new account"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, InvalidFields,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -131,19 +129,12 @@ pub async fn create(
     operation_id = "update_account",
     params(
         ("id" = String, Path, description = "Account id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = AccountPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = AccountResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, IfMatchRefusals, NeedsAdmin, InvalidFields, NoSuchAccount,
     ),
     security(("bearer" = ["admin"])),
 )]

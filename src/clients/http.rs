@@ -14,6 +14,9 @@ use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, Preconditioned,
+};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -38,9 +41,8 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, BadQuery,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -70,8 +72,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Client record id")),
     responses(
         (status = 200, description = "The client (never its secret)", body = ClientResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, NoSuchClient,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -101,11 +102,8 @@ fn with_secret(outcome: Outcome, client: ClientResponse, secret: String) -> Outc
     responses(
         (status = 201, description = "Created", body = ClientWithSecret,
             headers(("Location" = String, description = "The new client"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client_id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, InvalidFields,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -139,19 +137,12 @@ pub async fn create(
     operation_id = "update_client",
     params(
         ("id" = String, Path, description = "Client record id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = ClientPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = ClientResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, IfMatchRefusals, NeedsAdmin, InvalidFields, NoSuchClient,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -188,8 +179,7 @@ pub async fn update(
     ),
     responses(
         (status = 200, description = "The client with its new secret", body = ClientWithSecret, headers(("ETag" = String, description = "The new version"))),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, NoSuchClient,
     ),
     security(("bearer" = ["admin"])),
 )]

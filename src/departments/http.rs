@@ -13,6 +13,9 @@ use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, BodyTooLarge, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchDepartment, Preconditioned,
+};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -41,8 +44,8 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of departments", body = Page<DepartmentResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        BadQuery,
     ),
     security(("bearer" = [])),
 )]
@@ -68,7 +71,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Department id")),
     responses(
         (status = 200, description = "The department", body = DepartmentResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+        NoSuchDepartment,
     ),
     security(("bearer" = [])),
 )]
@@ -89,12 +92,9 @@ pub async fn read(state: Data<AppState>, _principal: Principal, id: Path<String>
     responses(
         (status = 201, description = "Created", body = DepartmentResponse,
             headers(("Location" = String, description = "The new department"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or the key reused for another request", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, BodyTooLarge,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -125,20 +125,15 @@ pub async fn create(
     operation_id = "update_department",
     params(
         ("id" = String, Path, description = "Department id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = DepartmentPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = DepartmentResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The department changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, InvalidFields, NoSuchDepartment,
     ),
     security(("bearer" = ["admin"])),
 )]

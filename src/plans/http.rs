@@ -15,6 +15,10 @@ use super::store::{self, ItemRow};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsEventsRead, NeedsPlansWrite, NoSuchPlan,
+    NoSuchPlanItem, Preconditioned, RetryRace,
+};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch;
@@ -46,9 +50,8 @@ pub struct PlanListQuery {
     params(PlanListQuery),
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, BadQuery,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -78,8 +81,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = PlanResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, NoSuchPlan,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -103,11 +105,7 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     responses(
         (status = 201, description = "Created", body = PlanResponse,
             headers(("Location" = String, description = "The new plan"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, NeedsPlansWrite, RetryRace, InvalidFields,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -136,19 +134,12 @@ pub async fn create(
     operation_id = "update_plan",
     params(
         ("id" = String, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = PlanPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = PlanResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, NeedsPlansWrite, InvalidFields, NoSuchPlan,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -189,10 +180,8 @@ pub struct ItemListQuery {
     params(("id" = String, Path, description = "Plan id"), ItemListQuery),
     responses(
         (status = 200, description = "A page of items", body = Page<ItemResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, BadQuery, NoSuchPlan,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -241,8 +230,7 @@ pub async fn list_items(
     params(("id" = String, Path, description = "Plan id"), ("item_id" = String, Path, description = "Item id")),
     responses(
         (status = 200, description = "The item with its progress", body = ItemResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, NoSuchPlanItem,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -273,12 +261,8 @@ pub async fn read_item(
     responses(
         (status = 201, description = "Created", body = ItemResponse,
             headers(("Location" = String, description = "The new item"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, NeedsPlansWrite, InvalidFields, NoSuchPlan,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -309,20 +293,13 @@ pub async fn create_item(
     params(
         ("id" = String, Path, description = "Plan id"),
         ("item_id" = String, Path, description = "Item id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = ItemPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = ItemResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, NeedsPlansWrite, InvalidFields, NoSuchPlanItem,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -357,16 +334,12 @@ pub async fn update_item(
     params(
         ("id" = String, Path, description = "Plan id"),
         ("item_id" = String, Path, description = "Item id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Events link to the item", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        IfMatchRefusals, NeedsPlansWrite, NoSuchPlanItem,
     ),
     security(("bearer" = ["plans:write"])),
 )]

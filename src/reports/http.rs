@@ -19,6 +19,7 @@ use super::tables::{DepartmentName, Wording};
 use super::words::{self, Lang, LangParam};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
+use crate::http::doc::{BadQuery, NeedsReportsRead, NoSuchPlan};
 use crate::plans::store as plans;
 use crate::state::AppState;
 
@@ -237,9 +238,8 @@ fn compare(asked: Option<&str>) -> Result<Option<Compare>, ApiError> {
             (String = "text/csv"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
+        NeedsReportsRead, BadQuery,
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -316,9 +316,8 @@ pub struct FulfilmentQuery {
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "A parameter does not parse or plan_id is missing", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
+        NeedsReportsRead, NoSuchPlan,
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -368,9 +367,8 @@ pub async fn plan_fulfilment(
             (String = "text/csv"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
+        NeedsReportsRead, BadQuery,
     ),
     security(("bearer" = ["reports:read"])),
 )]
