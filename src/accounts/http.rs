@@ -17,9 +17,9 @@ use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, Preconditioned,
 };
-use crate::http::etag::{IfMatch, etag};
+use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -143,13 +143,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let new_hash = match body.value.get("password") {
         Some(Value::String(p)) => {
             password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
@@ -157,7 +155,6 @@ pub async fn update(
         }
         _ => None,
     };
-    let id = id.into_inner();
     let patch = body.value;
     let account_id = id.clone();
     let caller_id = principal.id.clone();

@@ -5,7 +5,6 @@ use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::domain;
@@ -17,9 +16,9 @@ use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, Preconditioned,
 };
-use crate::http::etag::{IfMatch, etag};
+use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -151,14 +150,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let id = id.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let client_id = id.clone();
     let patch = body.value;
     let res = Write::new(&req, principal.actor(), key, &body.raw)

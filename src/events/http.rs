@@ -5,7 +5,6 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::domain;
@@ -21,6 +20,7 @@ use crate::http::doc::{
 };
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -98,14 +98,12 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     domain::check_patch(&body.value)?;
-    let id = id.into_inner();
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch)?)))

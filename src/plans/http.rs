@@ -6,7 +6,6 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::domain;
@@ -21,7 +20,7 @@ use crate::http::doc::{
 };
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -148,14 +147,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let id = id.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
@@ -308,14 +304,12 @@ pub async fn update_item(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    path: Path<(String, String)>,
-    body: JsonBody<Value>,
+    change: MergePatch<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let (plan_id, item_id) = path.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path, body } = change;
+    let (plan_id, item_id) = path;
     let patch = body.value;
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
