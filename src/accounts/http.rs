@@ -15,7 +15,8 @@ use crate::auth::{Principal, Role, password};
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::doc::{
-    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, Preconditioned,
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, ParamOutOfRange,
+    Preconditioned,
 };
 use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
@@ -42,8 +43,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
-        NeedsAdmin, BadQuery,
+        NeedsAdmin, BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -56,8 +56,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let filter =
         Filter { department_id: q.department_id, role: q.role.map(|r| r.as_str().to_string()), active: q.active };
     let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?)).await?;

@@ -14,7 +14,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::doc::{
-    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, Preconditioned,
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, ParamOutOfRange,
+    Preconditioned,
 };
 use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
@@ -40,8 +41,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
-        NeedsAdmin, BadQuery,
+        NeedsAdmin, BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -54,8 +54,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state
         .store
         .run(move |conn| Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), limit + 1)?))

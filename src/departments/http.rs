@@ -13,7 +13,8 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::doc::{
-    BadQuery, BodyTooLarge, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchDepartment, Preconditioned,
+    BadQuery, BodyTooLarge, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchDepartment, ParamOutOfRange,
+    Preconditioned,
 };
 use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
@@ -43,8 +44,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of departments", body = Page<DepartmentResponse>),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
-        BadQuery,
+        BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = [])),
 )]
@@ -56,8 +56,7 @@ pub async fn list(
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state.store.run(move |conn| Ok(store::list(conn, q.active, after.as_deref(), limit + 1)?)).await?;
     let page = page::paginate(rows, limit, |r| r.code.clone(), DepartmentResponse::from);
     Ok(page::respond(&req, &page))

@@ -54,6 +54,8 @@ problem_set! {
     RetryRace { "409" => "A retry races its original" }
     /// A query parameter that does not parse (`http::query::Query`).
     BadQuery { "400" => "A parameter does not parse" }
+    /// A query parameter that parses and is out of its range (`page::limit`).
+    ParamOutOfRange { "422" => "A parameter is out of range" }
     /// A body whose fields break rules, each named.
     InvalidFields { "422" => "Invalid fields" }
 }

@@ -16,7 +16,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsEventsRead, NeedsPlansWrite, NoSuchPlan,
-    NoSuchPlanItem, Preconditioned, RetryRace,
+    NoSuchPlanItem, ParamOutOfRange, Preconditioned, RetryRace,
 };
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
@@ -49,8 +49,7 @@ pub struct PlanListQuery {
     params(PlanListQuery),
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
-        NeedsEventsRead, BadQuery,
+        NeedsEventsRead, BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -63,8 +62,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<(i32, String)> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<(i32, String)>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state
         .store
         .run(move |conn| Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), after, limit + 1)?))
@@ -176,8 +174,7 @@ pub struct ItemListQuery {
     params(("id" = String, Path, description = "Plan id"), ItemListQuery),
     responses(
         (status = 200, description = "A page of items", body = Page<ItemResponse>),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
-        NeedsEventsRead, BadQuery, NoSuchPlan,
+        NeedsEventsRead, BadQuery, NoSuchPlan, ParamOutOfRange,
     ),
     security(("bearer" = ["events:read"])),
 )]
