@@ -56,6 +56,11 @@ problem_set! {
     BadQuery { "400" => "A parameter does not parse" }
     /// A query parameter that parses and is out of its range (`page::limit`).
     ParamOutOfRange { "422" => "A parameter is out of range" }
+    /// A report's `from`, `to` or `compare` that breaks a rule (`reports::http`'s `summary` and
+    /// `departments`).
+    PeriodRefusals {
+        "422" => "from is after to, the period is longer than 10 years, or compare is not one of its values",
+    }
     /// A body whose fields break rules, each named.
     InvalidFields { "422" => "Invalid fields" }
 }
