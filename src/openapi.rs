@@ -73,20 +73,10 @@ pub fn to_pretty_json(doc: &utoipa::openapi::OpenApi) -> String {
 ///
 /// Responses an annotation already declares are kept as written.
 pub fn add_shared_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use crate::http::doc::problem;
+    use utoipa::openapi::RefOr;
     use utoipa::openapi::path::ParameterIn;
-    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 
-    let problem = |description: &str| {
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-                )
-                .build(),
-        )
-    };
     for item in doc.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for op in operations.into_iter().flatten() {

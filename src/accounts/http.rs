@@ -14,9 +14,13 @@ use super::store::{self, Filter};
 use crate::auth::{Principal, Role, password};
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, ParamOutOfRange,
+    Preconditioned,
+};
+use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -39,9 +43,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -54,8 +56,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let filter =
         Filter { department_id: q.department_id, role: q.role.map(|r| r.as_str().to_string()), active: q.active };
     let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?)).await?;
@@ -70,8 +71,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Account id")),
     responses(
         (status = 200, description = "The account", body = AccountResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, NoSuchAccount,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -93,11 +93,8 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     responses(
         (status = 201, description = "Created", body = AccountResponse,
             headers(("Location" = String, description = "The new account"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The username is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, InvalidFields,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -131,19 +128,12 @@ pub async fn create(
     operation_id = "update_account",
     params(
         ("id" = String, Path, description = "Account id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = AccountPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = AccountResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, IfMatchRefusals, NeedsAdmin, InvalidFields, NoSuchAccount,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -152,13 +142,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let new_hash = match body.value.get("password") {
         Some(Value::String(p)) => {
             password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
@@ -166,7 +154,6 @@ pub async fn update(
         }
         _ => None,
     };
-    let id = id.into_inner();
     let patch = body.value;
     let account_id = id.clone();
     let caller_id = principal.id.clone();

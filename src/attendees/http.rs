@@ -23,6 +23,7 @@ use crate::auth::{Principal, Scope};
 use crate::config::Secret;
 use crate::error::{ApiError, FieldError, Problem};
 use crate::http::body::{self, JsonBody};
+use crate::http::doc::{BodyTooLarge, JsonBodyRefusals, NoSuchEvent, RetryRace};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
@@ -198,9 +199,6 @@ fn keyed_fingerprint(key: &Secret, media: &str, bytes: &[u8]) -> Vec<u8> {
             headers(("Location" = String, description = "The event's attendee list"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
         (status = 415, description = "Neither JSON, CSV nor XLSX", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Nothing added: the rows refused and why, or the sheet, or the event (not started, cancelled)", body = Problem, content_type = PROBLEM,
             example = json!({
@@ -212,6 +210,7 @@ fn keyed_fingerprint(key: &Secret, media: &str, bytes: &[u8]) -> Vec<u8> {
                     {"field": "rows[12].full_name", "code": "required", "message": "a full name is required"}
                 ]
             })),
+        RetryRace, BodyTooLarge, NoSuchEvent,
     ),
     security(("bearer" = ["attendees:write"])),
 )]
@@ -278,8 +277,8 @@ pub struct ListQuery {
         (status = 200, description = "A page of attendees", body = Page<AttendeeResponse>),
         (status = 400, description = "The cursor is not one this list returned", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs attendees:read, and the lead or a partner department", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
         (status = 422, description = "limit outside 1–200", body = Problem, content_type = PROBLEM),
+        NoSuchEvent,
     ),
     security(("bearer" = ["attendees:read"])),
 )]
@@ -293,8 +292,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesRead)?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let id = id.into_inner();
     let rows = state
         .store
@@ -323,7 +321,7 @@ pub async fn list(
         (status = 204, description = "Removed"),
         (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event, or no such attendee of it", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
+        RetryRace,
     ),
     security(("bearer" = ["attendees:write"])),
 )]
@@ -366,11 +364,7 @@ pub struct ErasureBody {
     request_body(content = ErasureRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Erased", body = ErasureResponse),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs admin", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "Not a valid IIN", body = Problem, content_type = PROBLEM,
             example = json!({
                 "type": "https://adal.example/problems/validation", "title": "Validation failed", "status": 422,
@@ -378,6 +372,7 @@ pub struct ErasureBody {
                 "instance": "/api/v1/attendees/erasure", "request_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
                 "errors": [{"field": "iin", "code": "control_digit", "message": "the IIN's control digit does not match; check it for a typo"}]
             })),
+        JsonBodyRefusals, RetryRace, BodyTooLarge,
     ),
     security(("bearer" = ["admin"])),
 )]

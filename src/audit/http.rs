@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 use super::store::{self, AuditEntry, Filter, VerifyReport};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
+use crate::http::doc::BadQuery;
 use crate::http::page::{self, Page};
 use crate::state::AppState;
 use crate::time::parse_bound;
@@ -40,9 +41,9 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of entries", body = Page<AuditEntry>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Needs audit:read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter breaks a rule", body = Problem, content_type = "application/problem+json"),
+        BadQuery,
     ),
     security(("bearer" = ["audit:read"])),
 )]

@@ -5,7 +5,6 @@ use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::domain;
@@ -14,9 +13,13 @@ use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, ParamOutOfRange,
+    Preconditioned,
+};
+use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -38,9 +41,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -53,8 +54,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state
         .store
         .run(move |conn| Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), limit + 1)?))
@@ -70,8 +70,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Client record id")),
     responses(
         (status = 200, description = "The client (never its secret)", body = ClientResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, NoSuchClient,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -101,11 +100,8 @@ fn with_secret(outcome: Outcome, client: ClientResponse, secret: String) -> Outc
     responses(
         (status = 201, description = "Created", body = ClientWithSecret,
             headers(("Location" = String, description = "The new client"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The client_id is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, InvalidFields,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -139,19 +135,12 @@ pub async fn create(
     operation_id = "update_client",
     params(
         ("id" = String, Path, description = "Client record id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = ClientPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = ClientResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, IfMatchRefusals, NeedsAdmin, InvalidFields, NoSuchClient,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -160,14 +149,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let id = id.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let client_id = id.clone();
     let patch = body.value;
     let res = Write::new(&req, principal.actor(), key, &body.raw)
@@ -188,8 +174,7 @@ pub async fn update(
     ),
     responses(
         (status = 200, description = "The client with its new secret", body = ClientWithSecret, headers(("ETag" = String, description = "The new version"))),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        NeedsAdmin, NoSuchClient,
     ),
     security(("bearer" = ["admin"])),
 )]

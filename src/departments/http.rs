@@ -4,7 +4,6 @@ use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::domain;
@@ -13,9 +12,13 @@ use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
-use crate::http::etag::{IfMatch, etag};
+use crate::http::doc::{
+    BadQuery, BodyTooLarge, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchDepartment, ParamOutOfRange,
+    Preconditioned,
+};
+use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -41,8 +44,7 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of departments", body = Page<DepartmentResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = "application/problem+json"),
+        BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = [])),
 )]
@@ -54,8 +56,7 @@ pub async fn list(
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<String> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state.store.run(move |conn| Ok(store::list(conn, q.active, after.as_deref(), limit + 1)?)).await?;
     let page = page::paginate(rows, limit, |r| r.code.clone(), DepartmentResponse::from);
     Ok(page::respond(&req, &page))
@@ -68,7 +69,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Department id")),
     responses(
         (status = 200, description = "The department", body = DepartmentResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
+        NoSuchDepartment,
     ),
     security(("bearer" = [])),
 )]
@@ -89,12 +90,9 @@ pub async fn read(state: Data<AppState>, _principal: Principal, id: Path<String>
     responses(
         (status = 201, description = "Created", body = DepartmentResponse,
             headers(("Location" = String, description = "The new department"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, or the key reused for another request", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, BodyTooLarge,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -125,20 +123,15 @@ pub async fn create(
     operation_id = "update_department",
     params(
         ("id" = String, Path, description = "Department id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = DepartmentPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = DepartmentResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Needs the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such department", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The code is taken, or a retry races its original", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The department changed since it was read", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+        JsonBodyRefusals, NeedsAdmin, InvalidFields, NoSuchDepartment,
     ),
     security(("bearer" = ["admin"])),
 )]
@@ -147,14 +140,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let id = id.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))

@@ -5,7 +5,6 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::domain;
@@ -16,8 +15,12 @@ use super::store::{self, Filter, Sort};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, BodyTooLarge, IfMatchRefusals, JsonBodyRefusals, NeedsEventsRead, NoSuchEvent, Preconditioned, RetryRace,
+};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -43,12 +46,9 @@ const PROBLEM: &str = "application/problem+json";
     responses(
         (status = 201, description = "Created", body = EventResponse,
             headers(("Location" = String, description = "The new event"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Needs events:write, or leads for another department", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 413, description = "Body too large", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A rule is broken; each field is named", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, RetryRace, BodyTooLarge,
     ),
     security(("bearer" = ["events:write"])),
 )]
@@ -82,20 +82,14 @@ pub async fn create(
     operation_id = "update_event",
     params(
         ("id" = String, Path, description = "Event id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = EventPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Not the lead department", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A rule is broken", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, RetryRace, NoSuchEvent,
     ),
     security(("bearer" = ["events:write"])),
 )]
@@ -104,14 +98,12 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     domain::check_patch(&body.value)?;
-    let id = id.into_inner();
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch)?)))
@@ -128,16 +120,12 @@ pub async fn update(
     operation_id = "delete_event",
     params(
         ("id" = String, Path, description = "Event id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not the lead department", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        IfMatchRefusals, RetryRace, NoSuchEvent,
     ),
     security(("bearer" = ["events:write"])),
 )]
@@ -176,14 +164,9 @@ pub async fn remove(
     request_body(content = Attendance, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded; the event as it now is", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
         (status = 403, description = "Neither lead nor partner department", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such event", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A rule is broken (not started, cancelled, counts, total below the attendees)", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, RetryRace, NoSuchEvent,
     ),
     security(("bearer" = ["attendees:write"])),
 )]
@@ -218,8 +201,8 @@ pub async fn record_attendance(
     params(("id" = String, Path, description = "Event id")),
     responses(
         (status = 200, description = "The event", body = EventResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event (or deleted)", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -295,9 +278,8 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of events", body = Page<EventListItem>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
         (status = 422, description = "A parameter breaks a rule (limit, from after to)", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, BadQuery,
     ),
     security(("bearer" = ["events:read"])),
 )]

@@ -1,9 +1,17 @@
 //! JSON Merge Patch (RFC 7386): a `PATCH` body applied to the record's editable fields, so that
 //! the result is checked by the same rules as a create.
 
+use actix_web::dev::Payload;
+use actix_web::web::Path;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::ApiError;
+use crate::http::body::JsonBody;
+use crate::http::etag::IfMatch;
+use crate::http::idempotency::IdempotencyKey;
 
 /// Applies `patch` to `target` as RFC 7386 says: objects merge, `null` removes, anything else
 /// replaces.
@@ -39,6 +47,41 @@ pub fn patched<T: serde::Serialize + serde::de::DeserializeOwned + utoipa::ToSch
 /// A merge patch must be a JSON object.
 pub fn require_object(patch: &Value) -> Result<(), ApiError> {
     if patch.is_object() { Ok(()) } else { Err(ApiError::field("", "type", "a merge patch must be a JSON object")) }
+}
+
+/// What a `PATCH` handler takes after the caller: the idempotency key, the path (`P`, the
+/// resource's id or ids) and the merge patch, extracted in that order as separate arguments would
+/// be, so the same request fails the same way.
+pub struct MergePatch<P = String> {
+    pub key: IdempotencyKey,
+    pub path: P,
+    pub body: JsonBody<Value>,
+}
+
+impl<P> MergePatch<P> {
+    /// The preconditions every merge patch meets once the caller may make it: `If-Match` is
+    /// present (428) and the patch is a JSON object (422). Answers the `If-Match`.
+    pub fn precondition(&self, req: &HttpRequest) -> Result<IfMatch, ApiError> {
+        let if_match = IfMatch::required(req)?;
+        require_object(&self.body.value)?;
+        Ok(if_match)
+    }
+}
+
+impl<P: DeserializeOwned + 'static> FromRequest for MergePatch<P> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = IdempotencyKey::from_request(req, payload);
+        let path = Path::<P>::from_request(req, payload);
+        let body = JsonBody::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let key = key.await?;
+            let path = path.await?.into_inner();
+            Ok(MergePatch { key, path, body: body.await? })
+        })
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! security headers and `HEAD`, and the stalled-body timeout.
 
 pub mod body;
+pub mod doc;
 pub mod etag;
 pub mod explain;
 pub mod headers;

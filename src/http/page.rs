@@ -59,6 +59,12 @@ fn carries_forbidden(value: &serde_json::Value) -> bool {
     }
 }
 
+/// The page a list request asks for: its size (`limit`) and, from `cursor`, the key it starts
+/// after, checked in that order.
+pub fn requested<K: DeserializeOwned>(limit: Option<i64>, cursor: Option<&str>) -> Result<(i64, Option<K>), ApiError> {
+    Ok((self::limit(limit)?, cursor.map(decode_cursor).transpose()?))
+}
+
 /// Cuts a fetched `limit + 1` rows to a page, making the cursor from the last row kept.
 pub fn paginate<R, T, K: Serialize>(
     mut rows: Vec<R>,

@@ -6,7 +6,6 @@ use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::domain;
@@ -15,9 +14,13 @@ use super::store::{self, ItemRow};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsEventsRead, NeedsPlansWrite, NoSuchPlan,
+    NoSuchPlanItem, ParamOutOfRange, Preconditioned, RetryRace,
+};
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::merge_patch;
+use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
@@ -46,9 +49,7 @@ pub struct PlanListQuery {
     params(PlanListQuery),
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, BadQuery, ParamOutOfRange,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -61,8 +62,7 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let after: Option<(i32, String)> = q.cursor.as_deref().map(page::decode_cursor).transpose()?;
+    let (limit, after): (i64, Option<(i32, String)>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state
         .store
         .run(move |conn| Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), after, limit + 1)?))
@@ -78,8 +78,7 @@ pub async fn list(
     params(("id" = String, Path, description = "Plan id")),
     responses(
         (status = 200, description = "The plan", body = PlanResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, NoSuchPlan,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -103,11 +102,7 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     responses(
         (status = 201, description = "Created", body = PlanResponse,
             headers(("Location" = String, description = "The new plan"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "A retry races its original", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, NeedsPlansWrite, RetryRace, InvalidFields,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -136,19 +131,12 @@ pub async fn create(
     operation_id = "update_plan",
     params(
         ("id" = String, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = PlanPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = PlanResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, NeedsPlansWrite, InvalidFields, NoSuchPlan,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -157,14 +145,11 @@ pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-    body: JsonBody<Value>,
+    change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let id = id.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
@@ -189,10 +174,7 @@ pub struct ItemListQuery {
     params(("id" = String, Path, description = "Plan id"), ItemListQuery),
     responses(
         (status = 200, description = "A page of items", body = Page<ItemResponse>),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "A parameter is out of range", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, BadQuery, NoSuchPlan, ParamOutOfRange,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -241,8 +223,7 @@ pub async fn list_items(
     params(("id" = String, Path, description = "Plan id"), ("item_id" = String, Path, description = "Item id")),
     responses(
         (status = 200, description = "The item with its progress", body = ItemResponse, headers(("ETag" = String, description = "The version"))),
-        (status = 403, description = "Needs events:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
+        NeedsEventsRead, NoSuchPlanItem,
     ),
     security(("bearer" = ["events:read"])),
 )]
@@ -273,12 +254,8 @@ pub async fn read_item(
     responses(
         (status = 201, description = "Created", body = ItemResponse,
             headers(("Location" = String, description = "The new item"), ("ETag" = String, description = "The version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, NeedsPlansWrite, InvalidFields, NoSuchPlan,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -309,20 +286,13 @@ pub async fn create_item(
     params(
         ("id" = String, Path, description = "Plan id"),
         ("item_id" = String, Path, description = "Item id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     request_body(content = ItemPatch, content_type = "application/merge-patch+json"),
     responses(
         (status = 200, description = "Changed", body = ItemResponse, headers(("ETag" = String, description = "The new version"))),
-        (status = 400, description = "Malformed body", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "The number is taken in this plan", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 415, description = "Not JSON", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, NeedsPlansWrite, InvalidFields, NoSuchPlanItem,
     ),
     security(("bearer" = ["plans:write"])),
 )]
@@ -331,14 +301,12 @@ pub async fn update_item(
     req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
-    path: Path<(String, String)>,
-    body: JsonBody<Value>,
+    change: MergePatch<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = IfMatch::required(&req)?;
-    merge_patch::require_object(&body.value)?;
-    let (plan_id, item_id) = path.into_inner();
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path, body } = change;
+    let (plan_id, item_id) = path;
     let patch = body.value;
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
@@ -357,16 +325,12 @@ pub async fn update_item(
     params(
         ("id" = String, Path, description = "Plan id"),
         ("item_id" = String, Path, description = "Item id"),
-        ("If-Match" = String, Header, description = "The ETag last read"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+        Preconditioned,
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Needs plans:write", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such item in this plan", body = Problem, content_type = PROBLEM),
         (status = 409, description = "Events link to the item", body = Problem, content_type = PROBLEM),
-        (status = 412, description = "Changed since read", body = Problem, content_type = PROBLEM),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = PROBLEM),
+        IfMatchRefusals, NeedsPlansWrite, NoSuchPlanItem,
     ),
     security(("bearer" = ["plans:write"])),
 )]

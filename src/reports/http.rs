@@ -19,6 +19,7 @@ use super::tables::{DepartmentName, Wording};
 use super::words::{self, Lang, LangParam};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
+use crate::http::doc::{BadQuery, NeedsReportsRead, NoSuchPlan, PeriodRefusals};
 use crate::plans::store as plans;
 use crate::state::AppState;
 
@@ -237,9 +238,7 @@ fn compare(asked: Option<&str>) -> Result<Option<Compare>, ApiError> {
             (String = "text/csv"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
+        NeedsReportsRead, BadQuery, PeriodRefusals,
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -251,11 +250,7 @@ pub async fn summary(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::ReportsRead)?;
-    let q = query.into_inner();
-    let now = today(&state);
-    let (period, compare, lang) = asked(&state, &req, &q, now)?;
-    let dept = q.department_id;
-    let format = negotiate(&req, q.format);
+    let Asked { period, compare, lang, dept, format, .. } = asked(&state, &req, query.into_inner())?;
     let (report, names) = state
         .store
         .run(move |conn| Ok((compute::summary(conn, &period, dept, compare)?, names_for(conn, format, lang)?)))
@@ -265,19 +260,25 @@ pub async fn summary(
     answer(&state, format, &report, spec, |w| report.long_table(w, compare), |w| report.sheets(w, compare))
 }
 
-/// A `summary` or `departments` query's period, comparison and language, every rule it breaks
-/// named in one 422.
-fn asked(
-    state: &AppState,
-    req: &HttpRequest,
-    q: &ReportQuery,
+/// What a `summary` or `departments` query asks for: its period, comparison and language, every
+/// rule they break named in one 422, its department and the file format.
+struct Asked {
     now: NaiveDate,
-) -> Result<(Period, Option<Compare>, Option<Lang>), ApiError> {
-    together(
+    period: Period,
+    compare: Option<Compare>,
+    lang: Option<Lang>,
+    dept: Option<uuid::Uuid>,
+    format: Format,
+}
+
+fn asked(state: &AppState, req: &HttpRequest, q: ReportQuery) -> Result<Asked, ApiError> {
+    let now = today(state);
+    let (period, compare, lang) = together(
         period(state, q.from.as_deref(), q.to.as_deref(), (year_start(now), now)),
         compare(q.compare.as_deref()),
         language(req, q.lang.as_deref()),
-    )
+    )?;
+    Ok(Asked { now, period, compare, lang, dept: q.department_id, format: negotiate(req, q.format) })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -316,9 +317,8 @@ pub struct FulfilmentQuery {
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 400, description = "A parameter does not parse or plan_id is missing", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 404, description = "No such plan", body = Problem, content_type = PROBLEM),
         (status = 422, description = "from is after to, or the period is longer than 10 years", body = Problem, content_type = PROBLEM),
+        NeedsReportsRead, NoSuchPlan,
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -368,9 +368,7 @@ pub async fn plan_fulfilment(
             (String = "text/csv"),
             (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
-        (status = 400, description = "A parameter does not parse", body = Problem, content_type = PROBLEM),
-        (status = 403, description = "Needs reports:read", body = Problem, content_type = PROBLEM),
-        (status = 422, description = "from is after to, the period is longer than 10 years, or compare is not one of its values", body = Problem, content_type = PROBLEM),
+        NeedsReportsRead, BadQuery, PeriodRefusals,
     ),
     security(("bearer" = ["reports:read"])),
 )]
@@ -382,11 +380,7 @@ pub async fn departments(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::ReportsRead)?;
-    let q = query.into_inner();
-    let now = today(&state);
-    let (period, compare, lang) = asked(&state, &req, &q, now)?;
-    let dept = q.department_id;
-    let format = negotiate(&req, q.format);
+    let Asked { now, period, compare, lang, dept, format } = asked(&state, &req, query.into_inner())?;
     let (report, names) = state
         .store
         .run(move |conn| Ok((compute::departments(conn, &period, dept, compare, now)?, names_for(conn, format, lang)?)))
