@@ -8,17 +8,13 @@ use validator::Validate;
 use crate::error::FieldError;
 use crate::text;
 
-/// An enum whose values travel as snake_case strings, in JSON and in the store alike. `$text` is a
+/// An enum whose values travel as snake_case strings, with its `ALL`, `as_str` and `parse`. `$text` is a
 /// `tt`, not a `literal`: utoipa's derive cannot see through a `literal` fragment and would document
 /// the Rust variant names (`Lecture`) instead of the wire values (`lecture`).
-macro_rules! str_enum {
+macro_rules! wire_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-            diesel::AsExpression, diesel::FromSqlRow,
-        )]
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -34,7 +30,19 @@ macro_rules! str_enum {
                 match s { $($text => Some($name::$variant),)+ _ => None }
             }
         }
+    };
+}
+pub(crate) use wire_enum;
 
+/// A `wire_enum!` that is also a stored column, read back strictly (`stored_text!`).
+macro_rules! str_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
+        wire_enum!(
+            $(#[$meta])*
+            #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            $name { $($variant = $text),+ }
+        );
         $crate::stored_text!($name);
     };
 }

@@ -139,7 +139,11 @@ fn language(req: &HttpRequest, asked: Option<&str>) -> Result<Option<Lang>, ApiE
             let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
             Ok(Some(Lang::from_accept_language(header)))
         }
-        None => Err(ApiError::field("lang", "enum", format!("must be one of: {}", LangParam::ALL.join(", ")))),
+        None => Err(ApiError::field(
+            "lang",
+            "enum",
+            format!("must be one of: {}", LangParam::ALL.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")),
+        )),
     }
 }
 

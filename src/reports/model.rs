@@ -1,7 +1,7 @@
 //! Report shapes, exactly as the contract gives them (their tables for CSV and XLSX: `tables.rs`).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::events::model::{Audience, EventKind};
@@ -176,27 +176,7 @@ pub struct DepartmentsReport {
     pub items: Vec<DepartmentActivity>,
 }
 
-/// What a report's period is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Compare {
-    /// The same dates one year earlier (29 February maps to 28 February).
-    PreviousYear,
-    /// The same number of days just before `from`.
-    PreviousPeriod,
-}
-
-impl Compare {
-    pub const ALL: [Compare; 2] = [Compare::PreviousYear, Compare::PreviousPeriod];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compare::PreviousYear => "previous_year",
-            Compare::PreviousPeriod => "previous_period",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Compare::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+crate::events::model::wire_enum!(
+    /// What a report's period is compared with.
+    Compare { PreviousYear = "previous_year", PreviousPeriod = "previous_period" }
+);

@@ -52,30 +52,10 @@ impl Lang {
     }
 }
 
-/// The language of an export for people: `kk`, `ru`, `en`, or `auto` (from `Accept-Language`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum LangParam {
-    Kk,
-    Ru,
-    En,
-    /// From `Accept-Language`.
-    Auto,
-}
-
-impl LangParam {
-    pub const ALL: [&'static str; 4] = ["kk", "ru", "en", "auto"];
-
-    pub fn parse(s: &str) -> Option<LangParam> {
-        match s {
-            "kk" => Some(LangParam::Kk),
-            "ru" => Some(LangParam::Ru),
-            "en" => Some(LangParam::En),
-            "auto" => Some(LangParam::Auto),
-            _ => None,
-        }
-    }
-}
+crate::events::model::wire_enum!(
+    /// The language of an export for people: `kk`, `ru`, `en`, or `auto` (from `Accept-Language`).
+    LangParam { Kk = "kk", Ru = "ru", En = "en", Auto = "auto" }
+);
 
 /// Every word, keyed `group.key`: `[kk, ru, en]`.
 const WORDS: &[(&str, [&str; 3])] = &[
