@@ -1,6 +1,6 @@
 //! Password hashing: Argon2id at OWASP's parameters (19 MiB, t=2, p=1), the crate's defaults.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::Semaphore;
 
@@ -33,23 +33,32 @@ pub fn verify(password: &str, phc: &str) -> bool {
 /// [`hash`] on actix's blocking pool once the gate lets it, for a handler: the async worker and
 /// any pooled connection stay free for Argon2's tens of milliseconds.
 pub async fn hash_off_worker(password: String) -> Result<String, ApiError> {
-    let _permit = gate().acquire().await.map_err(ApiError::internal)?;
-    actix_web::web::block(move || counted(|| hash(&password))).await.map_err(ApiError::internal)?
+    let permit = gate().clone().acquire_owned().await.map_err(ApiError::internal)?;
+    actix_web::web::block(move || gated(permit, || hash(&password))).await.map_err(ApiError::internal)?
 }
 
 /// [`verify`] on actix's blocking pool once the gate lets it (see [`hash_off_worker`]).
 pub async fn verify_off_worker(password: String, phc: String) -> Result<bool, ApiError> {
-    let _permit = gate().acquire().await.map_err(ApiError::internal)?;
-    actix_web::web::block(move || counted(|| verify(&password, &phc))).await.map_err(ApiError::internal)
+    let permit = gate().clone().acquire_owned().await.map_err(ApiError::internal)?;
+    actix_web::web::block(move || gated(permit, || verify(&password, &phc))).await.map_err(ApiError::internal)
 }
 
 /// One Argon2 computation per core at once, for requests. Each holds 19 MiB for about 25 ms;
 /// without a bound a burst of logins would hold one per blocking thread (hundreds), and more at
 /// once than there are cores only makes each slower. The permit is taken on the async side before
-/// the hop, so a waiting login is a parked future, not a blocking-pool thread asleep on a lock.
-fn gate() -> &'static Semaphore {
-    static GATE: OnceLock<Semaphore> = OnceLock::new();
-    GATE.get_or_init(|| Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)))
+/// the hop, so a waiting login is a parked future, not a blocking-pool thread asleep on a lock;
+/// it travels into the blocking closure, so a request dropped mid-hash (a client gone) still
+/// holds its place until Argon2 is done.
+fn gate() -> &'static Arc<Semaphore> {
+    static GATE: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    GATE.get_or_init(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))))
+}
+
+/// Runs `f` (counted) while holding the gate's `permit`, released when `f` returns.
+fn gated<T>(permit: tokio::sync::OwnedSemaphorePermit, f: impl FnOnce() -> T) -> T {
+    let result = counted(f);
+    drop(permit);
+    result
 }
 
 /// Gated Argon2 computations running now, and the most there have been at once.
