@@ -123,7 +123,6 @@ impl ApiError {
         ApiError::Unauthorized { error, detail: detail.into() }
     }
 
-    /// A pool checkout failure: the store is down or every connection is busy.
     /// Seconds a client should wait before retrying a 503.
     pub const RETRY_AFTER_UNAVAILABLE: u64 = 2;
 
@@ -243,7 +242,6 @@ impl ResponseError for ApiError {
     }
 }
 
-/// Whether a store error means the store is unreachable or too busy, rather than a bug.
 /// The store as handlers use it: its work's errors, and its own, are `ApiError`s.
 impl crate::store::Store {
     /// [`Store::run_with`](crate::store::Store::run_with) for work that fails with an `ApiError`.
@@ -280,6 +278,7 @@ impl crate::store::WorkError for ApiError {
     }
 }
 
+/// Whether a store error means the store is unreachable or too busy, rather than a bug.
 fn is_unavailable(kind: &DatabaseErrorKind, message: &str) -> bool {
     match kind {
         DatabaseErrorKind::ClosedConnection => true,

@@ -126,21 +126,20 @@ impl Metrics {
         for (route, h) in self.latency.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             h.render(&mut out, "adal_http_request_duration_seconds", &format!("route=\"{}\"", escape(route)));
         }
-        let state = pool;
         let _ = writeln!(
             out,
             "# HELP adal_db_pool_connections Connections the pool holds.\n# TYPE adal_db_pool_connections gauge\nadal_db_pool_connections {}",
-            state.connections
+            pool.connections
         );
         let _ = writeln!(
             out,
             "# HELP adal_db_pool_idle Idle connections in the pool.\n# TYPE adal_db_pool_idle gauge\nadal_db_pool_idle {}",
-            state.idle
+            pool.idle
         );
         let _ = writeln!(
             out,
             "# HELP adal_db_pool_max Largest pool size.\n# TYPE adal_db_pool_max gauge\nadal_db_pool_max {}",
-            state.max
+            pool.max
         );
         let _ = writeln!(
             out,

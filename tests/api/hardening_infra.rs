@@ -67,7 +67,7 @@ async fn metrics_with_a_token_need_it(app: TestApp) {
 both_stores!(metrics_with_a_token_need_it);
 
 /// Without a token the TCP peer decides; a forwarded address, even from a trusted proxy, does not
-/// (the refusal of a non-loopback peer is `metrics::tests`, since every peer here is loopback).
+/// (the refusal of a non-loopback peer is in `health.rs`'s unit tests, since every peer here is loopback).
 async fn metrics_without_a_token_go_by_the_tcp_peer(app: TestApp) {
     let mut config = app.config.clone();
     config.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
