@@ -65,6 +65,61 @@ pub struct Config {
     pub metrics_token: Option<Secret>,
     /// How long a request body may go without a byte before it is answered 408.
     pub body_idle_timeout: Duration,
+    /// Webhooks: CIDRs that subscription URLs may reach over `http` and despite being private.
+    pub webhook_allowed_networks: Vec<IpNet>,
+    /// Webhooks: the waits between delivery attempts (after the first, the second, …).
+    pub webhook_retry_schedule: Vec<Duration>,
+    /// Webhooks: how long one delivery attempt may take.
+    pub webhook_timeout: Duration,
+    /// Webhooks: how long a subscription may fail without a success before it is disabled.
+    pub webhook_disable_after: Duration,
+    /// Webhooks: how often an instance looks for messages another instance wrote.
+    pub webhook_poll_interval: Duration,
+}
+
+/// A list of CIDRs (a bare address is its own /32 or /128).
+fn parse_networks(source: &Source, name: &'static str) -> Result<Vec<IpNet>, ConfigError> {
+    match source.get(name) {
+        None => Ok(Vec::new()),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| bad(name, format!("not a CIDR: {s:?}")))
+            })
+            .collect(),
+    }
+}
+
+/// One wait of a retry schedule: a whole number and a unit, `ms`, `s`, `m` or `h` (`500ms`, `5m`).
+pub fn parse_wait(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let seconds = match unit {
+        "ms" => return Some(Duration::from_millis(n)),
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+fn parse_schedule(source: &Source, name: &'static str, default: &str) -> Result<Vec<Duration>, ConfigError> {
+    let text = source.get(name).unwrap_or(default);
+    let waits: Vec<Duration> = text
+        .split(',')
+        .map(|w| parse_wait(w).ok_or_else(|| bad(name, format!("{w:?} is not a wait such as 500ms, 5s, 5m or 2h"))))
+        .collect::<Result<_, _>>()?;
+    if waits.len() > 50 || waits.iter().any(|w| *w > Duration::from_secs(7 * 86_400)) {
+        return Err(bad(name, "at most 50 waits, each at most 7 days"));
+    }
+    Ok(waits)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -172,19 +227,7 @@ impl Config {
                 StoreUrl::Postgres { .. } => PathBuf::from("adal.keys"),
             },
         };
-        let trusted_proxies = match source.get("ADAL_TRUSTED_PROXIES") {
-            None => Vec::new(),
-            Some(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    s.parse::<IpNet>()
-                        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-                        .map_err(|_| bad("ADAL_TRUSTED_PROXIES", format!("not a CIDR: {s:?}")))
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let trusted_proxies = parse_networks(source, "ADAL_TRUSTED_PROXIES")?;
         let log_format = match source.get("ADAL_LOG_FORMAT").unwrap_or("text") {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
@@ -240,6 +283,11 @@ impl Config {
                 100,
                 600_000,
             )?),
+            webhook_allowed_networks: parse_networks(source, "ADAL_WEBHOOK_ALLOWED_NETWORKS")?,
+            webhook_retry_schedule: parse_schedule(source, "ADAL_WEBHOOK_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,10h")?,
+            webhook_timeout: Duration::from_secs(15),
+            webhook_disable_after: Duration::from_secs(5 * 86_400),
+            webhook_poll_interval: Duration::from_secs(1),
         })
     }
 
@@ -273,6 +321,38 @@ mod tests {
         assert_eq!(c.key_file, PathBuf::from("adal.keys"));
         assert_eq!(c.metrics_token, None);
         assert_eq!(c.body_idle_timeout, Duration::from_secs(30));
+        assert!(c.webhook_allowed_networks.is_empty());
+        let hours = |h: u64| Duration::from_secs(h * 3600);
+        assert_eq!(
+            c.webhook_retry_schedule,
+            [
+                Duration::from_secs(5),
+                Duration::from_secs(300),
+                Duration::from_secs(1800),
+                hours(2),
+                hours(5),
+                hours(10),
+                hours(10)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_retry_schedule_takes_units_and_refuses_what_it_cannot_read() {
+        let c = load(&[("ADAL_WEBHOOK_RETRY_SCHEDULE", "100ms, 2s,1m")]).unwrap();
+        assert_eq!(
+            c.webhook_retry_schedule,
+            [Duration::from_millis(100), Duration::from_secs(2), Duration::from_secs(60)]
+        );
+        for bad in ["5", "5d", "", "1s,,2s", "-1s"] {
+            let e = load(&[("ADAL_WEBHOOK_RETRY_SCHEDULE", bad)]);
+            // An empty value is the default, like every other variable.
+            if bad.is_empty() {
+                assert!(e.is_ok());
+            } else {
+                assert_eq!(e.unwrap_err().name, "ADAL_WEBHOOK_RETRY_SCHEDULE", "{bad:?}");
+            }
+        }
     }
 
     #[test]

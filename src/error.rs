@@ -27,6 +27,8 @@ pub struct FieldError {
     /// `invalid_characters` (NUL, control characters, bidirectional overrides), `exists`,
     /// `distinct`, `duplicate`, `order`, `duration`, `held`, `cancelled`, `lead`, `self`, `cycle`,
     /// `unknown`, `mismatch`, `sort`, `route`, `reused`, `not_responsible`, `charset`, `slug`;
+    /// for a webhook `address` (a URL whose host is not a public address), `limit` (too many
+    /// subscriptions), `scope` (types its principal may not read), `disabled`;
     /// for an IIN `iin`, `digits`, `birth_date`, `century`, `control_digit`; for a sign-in sheet
     /// `header`, `encoding`, `csv`, `xlsx`, `empty`, `rows`.
     #[schema(example = "length")]

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use sha2::{Digest, Sha256};
 
 use crate::config::Secret;
-use crate::metrics::{Metrics, PoolState};
+use crate::metrics::{Metrics, PoolState, WebhookQueue};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -67,9 +67,14 @@ pub async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     let authorization = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     check_access(state.config.metrics_token.as_ref(), authorization, req.peer_addr().map(|a| a.ip()))?;
+    // The outbox is read from the store; while the store is down the rest still answers.
+    let queue = state.store.run(|conn| Ok(crate::webhooks::store::queue(conn)?)).await.ok().map(|(pending, oldest)| {
+        let oldest_age = oldest.map(|t| (crate::store::now() - t).to_std().unwrap_or_default()).unwrap_or_default();
+        WebhookQueue { pending, oldest_age }
+    });
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(pool_state(state.store.pool()))))
+        .body(metrics.render(pool_state(state.store.pool()), queue)))
 }
 
 fn pool_state(pool: &crate::store::Pool) -> PoolState {

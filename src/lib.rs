@@ -6,6 +6,7 @@ pub mod attendees;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod change;
 pub mod cli;
 pub mod clients;
 pub mod config;
@@ -26,6 +27,8 @@ pub mod state;
 pub mod store;
 pub mod text;
 pub mod time;
+pub mod version;
+pub mod webhooks;
 pub mod write;
 
 #[cfg(test)]

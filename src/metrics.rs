@@ -55,6 +55,26 @@ pub fn pool_checkout(waited: Duration, ok: bool) {
     }
 }
 
+/// Webhook delivery attempts by how they ended; the outcomes are a fixed set.
+const WEBHOOK_OUTCOMES: [&str; 4] = ["delivered", "failed", "gone", "refused"];
+static WEBHOOK_DELIVERIES: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
+/// Counts a webhook delivery attempt that ended in `outcome`, one of [`WEBHOOK_OUTCOMES`].
+pub fn webhook_delivery(outcome: &str) {
+    if let Some(i) = WEBHOOK_OUTCOMES.iter().position(|o| *o == outcome) {
+        WEBHOOK_DELIVERIES[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The webhook outbox at the moment of a scrape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebhookQueue {
+    /// Messages waiting for delivery to active subscriptions, on every instance.
+    pub pending: i64,
+    /// How long the oldest of them has waited.
+    pub oldest_age: Duration,
+}
+
 /// The route label of a request that matched no route: one series, whatever paths are probed.
 pub const UNMATCHED_ROUTE: &str = "unmatched";
 
@@ -109,7 +129,7 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn render(&self, pool: PoolState) -> String {
+    pub fn render(&self, pool: PoolState, queue: Option<WebhookQueue>) -> String {
         let mut out = String::new();
         out.push_str("# HELP adal_http_requests_total Requests served, by method, route template and status.\n");
         out.push_str("# TYPE adal_http_requests_total counter\n");
@@ -160,6 +180,25 @@ impl Metrics {
             out,
             "# HELP adal_store_errors_total Store failures answered 503.\n# TYPE adal_store_errors_total counter\nadal_store_errors_total {}",
             STORE_ERRORS.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP adal_webhook_deliveries_total Webhook delivery attempts by this instance, by outcome.\n");
+        out.push_str("# TYPE adal_webhook_deliveries_total counter\n");
+        for (outcome, n) in WEBHOOK_OUTCOMES.iter().zip(&WEBHOOK_DELIVERIES) {
+            let _ =
+                writeln!(out, "adal_webhook_deliveries_total{{outcome=\"{outcome}\"}} {}", n.load(Ordering::Relaxed));
+        }
+        let Some(queue) = queue else {
+            return out;
+        };
+        let _ = writeln!(
+            out,
+            "# HELP adal_webhook_queue_depth Webhook messages waiting for delivery.\n# TYPE adal_webhook_queue_depth gauge\nadal_webhook_queue_depth {}",
+            queue.pending
+        );
+        let _ = writeln!(
+            out,
+            "# HELP adal_webhook_oldest_pending_seconds Age of the oldest webhook message waiting for delivery.\n# TYPE adal_webhook_oldest_pending_seconds gauge\nadal_webhook_oldest_pending_seconds {}",
+            queue.oldest_age.as_secs_f64()
         );
         out
     }

@@ -28,6 +28,7 @@ Patch and needs `If-Match`. Each operation's security requirement names the scop
         (name = "reports", description = "Figures for a period, as JSON, CSV or XLSX"),
         (name = "attendees", description = "Named attendees of events, by batch or sign-in sheet; IINs kept only as keyed hashes"),
         (name = "audit", description = "The tamper-evident audit trail"),
+        (name = "webhooks", description = "Changes pushed to other city systems, signed as Standard Webhooks"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

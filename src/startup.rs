@@ -29,6 +29,7 @@ use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
 use crate::{
     accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, registry, reports,
+    webhooks,
 };
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
@@ -98,6 +99,18 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(reports::http::departments),
         )
         .service(scope::scope("/api/v1/attendees").service(attendees::http::erase))
+        .service(
+            scope::scope("/api/v1/webhooks")
+                .service(webhooks::http::list)
+                .service(webhooks::http::create)
+                .service(webhooks::http::read)
+                .service(webhooks::http::update)
+                .service(webhooks::http::remove)
+                .service(webhooks::http::rotate_secret)
+                .service(webhooks::http::test)
+                .service(webhooks::http::deliveries)
+                .service(webhooks::http::redeliver),
+        )
         .service(scope::scope("/api/v1/audit").service(audit::http::list).service(audit::http::verify));
 }
 
@@ -144,6 +157,8 @@ impl Application {
         let (store, keys) = prepare(&config).await?;
         let tokens = TokenService::new(&config, keys.jwt_secret.as_ref().map(|s| s.expose()))?;
         let dummy_hash = password::hash("not a password anyone has").map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Every instance delivers webhooks; the outbox shares the work out among them.
+        webhooks::worker::spawn(store.clone(), webhooks::worker::Settings::new(&config, keys.webhook_key()));
         let state = Data::new(AppState {
             store,
             config: Arc::new(config.clone()),
@@ -152,6 +167,7 @@ impl Application {
             throttle: LoginThrottle::default(),
             rotation_key: keys.rotation_key(),
             idempotency_key: keys.idempotency_key(),
+            webhook_key: keys.webhook_key(),
             iin_key: keys.iin_key,
             dummy_hash,
         });

@@ -18,6 +18,8 @@ pub struct AppState {
     pub rotation_key: Secret,
     /// Key of idempotency fingerprints (`Keys::idempotency_key`).
     pub idempotency_key: Secret,
+    /// Key that encrypts webhook secrets (`Keys::webhook_key`).
+    pub webhook_key: Secret,
     /// An Argon2 hash verified when a username is unknown, so a miss costs what a hit costs.
     pub dummy_hash: String,
 }

@@ -3,34 +3,15 @@
 //! the work a [`Tx`], refuses to commit work that wrote no audit entry (unless it says why), and
 //! passes the typed [`Change`]s the work recorded to [`on_commit`], inside the same transaction.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::{self, Actor, store as audit_store};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::store::{self, DbConnection};
+use crate::version::Versioned;
 
-/// What a committed write changed, as later features (the webhooks' outbox) will read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub entity: &'static str,
-    pub id: Option<String>,
-    pub action: &'static str,
-    /// The record's version after the change, when it has one.
-    pub version: Option<i64>,
-}
-
-impl Change {
-    pub fn new(action: &'static str, entity: &'static str, id: Option<&str>) -> Self {
-        Change { entity, id: id.map(str::to_string), action, version: None }
-    }
-
-    pub fn at(mut self, version: i64) -> Self {
-        self.version = Some(version);
-        self
-    }
-}
+pub use crate::change::Change;
 
 /// A write transaction in progress: its connection, who is writing, and what it has recorded.
 /// Only [`transaction`] makes one.
@@ -104,7 +85,7 @@ pub fn transaction<T>(
     request_id: &str,
     work: impl FnOnce(&mut Tx<'_>) -> Result<T, ApiError>,
 ) -> Result<T, ApiError> {
-    store::write_tx(conn, |conn| {
+    let (value, queued) = store::write_tx(conn, |conn| {
         let mut tx = Tx { conn, actor, request_id, changes: Vec::new(), unaudited: None };
         let value = work(&mut tx)?;
         if tx.changes.is_empty() && tx.unaudited.is_none() {
@@ -112,21 +93,21 @@ pub fn transaction<T>(
                 "a write transaction recorded no audit entry and gave no reason; it was rolled back"
             )));
         }
-        on_commit(tx.conn, &tx.changes)?;
-        Ok(value)
-    })
+        let queued = on_commit(tx.conn, &tx.changes)?;
+        Ok((value, queued))
+    })?;
+    if queued {
+        // Committed: this instance's delivery worker need not wait for its next look.
+        crate::webhooks::wake::wake();
+    }
+    Ok(value)
 }
 
 /// Called once per write, inside its transaction, just before it commits, with every change it
-/// recorded: what hangs on a committed change (the webhooks' outbox) is written from here, so it
-/// commits or rolls back with the change itself. Nothing hangs on it yet.
-fn on_commit(_conn: &mut DbConnection, _changes: &[Change]) -> Result<(), ApiError> {
-    Ok(())
-}
-
-/// A record with a version, which `If-Match` names and every change raises.
-pub trait Versioned: Serialize {
-    fn version(&self) -> i64;
+/// recorded: what hangs on a committed change is written from here, so it commits or rolls back
+/// with the change itself. Today that is the webhooks' outbox; answers whether it queued messages.
+fn on_commit(conn: &mut DbConnection, changes: &[Change]) -> Result<bool, ApiError> {
+    crate::webhooks::outbox::enqueue(conn, changes)
 }
 
 /// The conditional change of one record, in the order every `PATCH` and `DELETE` follows: the
@@ -158,7 +139,8 @@ impl Tx<'_> {
         id: &str,
         after: &R,
     ) -> Result<(), ApiError> {
-        self.record(Change::new(action, entity, Some(id)).at(after.version()), audit::changes(None::<&R>, Some(after)))
+        let change = Change::new(action, entity, Some(id)).at(after.version()).with_record(after);
+        self.record(change, audit::changes(None::<&R>, Some(after)))
     }
 
     /// Records the change of `before` into `after`, field by field.
@@ -171,7 +153,7 @@ impl Tx<'_> {
         after: &R,
     ) -> Result<(), ApiError> {
         let details = audit::changes(Some(before), Some(after));
-        self.record(Change::new(action, entity, Some(id)).at(after.version()), details)
+        self.record(Change::new(action, entity, Some(id)).at(after.version()).with_record(after), details)
     }
 
     /// Records the removal of `before`, after the write that removed it (`removed`: 412 when
@@ -234,10 +216,7 @@ mod tests {
         })
         .unwrap();
         let row = departments::find_by_code(&mut conn, "audited").unwrap().expect("committed");
-        assert_eq!(
-            changes,
-            vec![Change { entity: "department", id: Some(row.id), action: "department.create", version: Some(1) }]
-        );
+        assert_eq!(changes, vec![Change::new("department.create", "department", Some(&row.id)).at(1)]);
     }
 
     /// Only the store, this module and idempotency's own lease open a write transaction: every

@@ -135,7 +135,7 @@ pub struct AccountPatch {
     pub password: Option<String>,
 }
 
-impl crate::write::Versioned for AccountResponse {
+impl crate::version::Versioned for AccountResponse {
     fn version(&self) -> i64 {
         self.version
     }

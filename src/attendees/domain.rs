@@ -14,7 +14,7 @@ use crate::events::domain::{self as events, check_attendance_allowed};
 use crate::events::model::{EventResponse, MAX_PARTICIPANTS};
 use crate::events::store as event_store;
 use crate::store::DbConnection;
-use crate::write::Tx;
+use crate::write::{self, Tx};
 
 /// The live event, if the principal acts for its lead or a partner department (or is an admin):
 /// only they see or change its attendees.
@@ -80,7 +80,9 @@ pub fn remove(tx: &mut Tx<'_>, principal: &Principal, id: &str, attendee_id: &st
     }
     let after = store::count_for_event(tx.conn(), id)?;
     let changes = json!({"event_id": id, "attendees": {"from": after + 1, "to": after}});
-    tx.audit("attendees.remove", "attendee", Some(attendee_id), audit::details(changes))
+    let change =
+        write::Change::new("attendees.remove", "attendee", Some(attendee_id)).about_events(vec![id.to_string()]);
+    tx.record(change, audit::details(changes))
 }
 
 /// Removes every attendee row of the person whose IIN hashes to `hash`.
@@ -88,6 +90,7 @@ pub fn erase(tx: &mut Tx<'_>, hash: &str) -> Result<ErasureResponse, ApiError> {
     let event_ids = store::erase(tx.conn(), hash)?;
     let erased = event_ids.len();
     // Only the count and where: the person's identity must not outlive the erasure.
-    tx.audit("attendees.erase", "attendee", None, audit::details(json!({"erased": erased, "event_ids": event_ids})))?;
+    let details = audit::details(json!({"erased": erased, "event_ids": event_ids}));
+    tx.record(write::Change::new("attendees.erase", "attendee", None).about_events(event_ids), details)?;
     Ok(ErasureResponse { erased })
 }

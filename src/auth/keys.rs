@@ -35,10 +35,23 @@ impl Keys {
     /// token-signing secret, or, where Ed25519 keys sign, from the IIN key — both the same on every
     /// instance, so a retry that reaches another instance is still recognised.
     pub fn idempotency_key(&self) -> Secret {
+        self.derived(b"adal idempotency")
+    }
+
+    /// The key that encrypts webhook secrets in the database, derived like
+    /// [`Keys::idempotency_key`] under its own label: kept outside the database, so a dump alone
+    /// cannot sign deliveries.
+    pub fn webhook_key(&self) -> Secret {
+        self.derived(b"adal webhook secrets")
+    }
+
+    /// HKDF-SHA256 with `info` from the token-signing secret, or, where Ed25519 keys sign, from the
+    /// IIN key: the same on every instance.
+    fn derived(&self, info: &[u8]) -> Secret {
         let ikm = self.jwt_secret.as_ref().unwrap_or(&self.iin_key);
         let mut okm = [0u8; 32];
         hkdf::Hkdf::<Sha256>::new(None, ikm.expose())
-            .expand(b"adal idempotency", &mut okm)
+            .expand(info, &mut okm)
             .expect("32 bytes is a valid HKDF-SHA256 length");
         Secret::new(okm.to_vec())
     }

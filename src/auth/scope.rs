@@ -21,12 +21,14 @@ pub enum Scope {
     PlansWrite,
     #[serde(rename = "audit:read")]
     AuditRead,
+    #[serde(rename = "webhooks:manage")]
+    WebhooksManage,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::EventsRead,
         Scope::EventsWrite,
         Scope::AttendeesRead,
@@ -34,6 +36,7 @@ impl Scope {
         Scope::ReportsRead,
         Scope::PlansWrite,
         Scope::AuditRead,
+        Scope::WebhooksManage,
         Scope::Admin,
     ];
 
@@ -46,6 +49,7 @@ impl Scope {
             Scope::ReportsRead => "reports:read",
             Scope::PlansWrite => "plans:write",
             Scope::AuditRead => "audit:read",
+            Scope::WebhooksManage => "webhooks:manage",
             Scope::Admin => "admin",
         }
     }

@@ -137,7 +137,7 @@ pub struct ClientPatch {
     pub active: Option<bool>,
 }
 
-impl crate::write::Versioned for ClientResponse {
+impl crate::version::Versioned for ClientResponse {
     fn version(&self) -> i64 {
         self.version
     }

@@ -135,7 +135,7 @@ impl DepartmentUpdate {
     }
 }
 
-impl crate::write::Versioned for DepartmentResponse {
+impl crate::version::Versioned for DepartmentResponse {
     fn version(&self) -> i64 {
         self.version
     }

@@ -358,7 +358,7 @@ pub enum EventListItem {
     Deleted(DeletedEvent),
 }
 
-impl crate::write::Versioned for EventResponse {
+impl crate::version::Versioned for EventResponse {
     fn version(&self) -> i64 {
         self.version
     }

@@ -46,6 +46,8 @@ problem_set! {
     NeedsPlansWrite { "403" => "Needs plans:write" }
     /// The caller lacks `reports:read`.
     NeedsReportsRead { "403" => "Needs reports:read" }
+    /// The caller lacks `webhooks:manage`.
+    NeedsWebhooksManage { "403" => "Needs webhooks:manage" }
     /// A JSON body that does not parse, or is not JSON (`JsonBody`).
     JsonBodyRefusals { "400" => "Malformed body", "415" => "Not JSON" }
     /// The `If-Match` precondition: stale or missing (`IfMatch::required`).
@@ -80,6 +82,8 @@ problem_set! {
     NoSuchPlan { "404" => "No such plan" }
     /// The plan has no item with the id in the path.
     NoSuchPlanItem { "404" => "No such item in this plan" }
+    /// No subscription the caller may see has the id in the path.
+    NoSuchSubscription { "404" => "No such subscription (or not the caller's)" }
 }
 
 /// `If-Match` (required: `IfMatch::required`) and `Idempotency-Key`, the headers of a change

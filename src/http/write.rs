@@ -16,7 +16,8 @@ use crate::http::idempotency::{self, Begin, Fingerprint, IdempotencyKey, Stored}
 use crate::http::request_ctx;
 use crate::state::AppState;
 use crate::store::Store;
-use crate::write::{self, Tx, Versioned};
+use crate::version::Versioned;
+use crate::write::{self, Tx};
 
 /// What a write answers.
 #[derive(Debug)]
@@ -50,6 +51,16 @@ impl Outcome {
     /// 200 with the record as it now is, and its version as the ETag.
     pub fn changed(record: &impl Versioned) -> Self {
         Outcome::ok(Some(record.version()), record)
+    }
+
+    /// 202: queued, to be done after the answer.
+    pub fn accepted(body: &impl Serialize) -> Self {
+        Outcome {
+            status: StatusCode::ACCEPTED,
+            headers: Vec::new(),
+            body: serde_json::to_value(body).ok(),
+            replay_body: None,
+        }
     }
 
     pub fn no_content() -> Self {

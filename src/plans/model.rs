@@ -226,13 +226,13 @@ pub struct ItemPatch {
     pub target_participants: Option<i32>,
 }
 
-impl crate::write::Versioned for PlanResponse {
+impl crate::version::Versioned for PlanResponse {
     fn version(&self) -> i64 {
         self.version
     }
 }
 
-impl crate::write::Versioned for ItemResponse {
+impl crate::version::Versioned for ItemResponse {
     fn version(&self) -> i64 {
         self.version
     }

@@ -244,6 +244,28 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    transaction(conn, true, f)
+}
+
+/// Runs `f` in a transaction for the delivery worker's bookkeeping (its leases, results and log),
+/// which changes nothing a reader of the registry sees: on SQLite it begins as a writer like every
+/// write (`BEGIN IMMEDIATE`, queued on the same mutex); on PostgreSQL it does not take the
+/// registry's write lock, so deliveries never queue behind writes, nor writes behind deliveries.
+pub fn bookkeeping_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    transaction(conn, false, f)
+}
+
+/// A transaction that begins as a writer; on PostgreSQL holding the cluster-wide write lock when
+/// `write_lock` says so.
+fn transaction<T, E, F>(conn: &mut DbConnection, write_lock: bool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     let _writer = match conn {
         DbConnection::Sqlite(c) => {
             let writer = SQLITE_WRITER.lock().unwrap_or_else(|e| e.into_inner());
@@ -252,7 +274,9 @@ where
         }
         DbConnection::Postgres(c) => {
             AnsiTransactionManager::begin_transaction(c)?;
-            if let Err(e) = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")).execute(c) {
+            if write_lock
+                && let Err(e) = diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")).execute(c)
+            {
                 let _ = AnsiTransactionManager::rollback_transaction(c);
                 return Err(e.into());
             }

@@ -193,6 +193,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        owner_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        description -> Text,
+        active -> Bool,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_messages (seq) {
+        seq -> BigInt,
+        id -> Text,
+        subscription_id -> Text,
+        event_type -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        subscription_id -> Text,
+        message_id -> Text,
+        event_type -> Text,
+        attempt -> Integer,
+        status -> Text,
+        response_status -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(accounts -> departments (department_id));
 diesel::joinable!(clients -> departments (department_id));
 diesel::joinable!(refresh_tokens -> accounts (account_id));
@@ -202,6 +253,8 @@ diesel::joinable!(event_partners -> events (event_id));
 diesel::joinable!(event_organisers -> events (event_id));
 diesel::joinable!(event_breakdown -> events (event_id));
 diesel::joinable!(attendees -> events (event_id));
+diesel::joinable!(webhook_messages -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
@@ -218,4 +271,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_organisers,
     event_breakdown,
     attendees,
+    webhook_subscriptions,
+    webhook_messages,
+    webhook_deliveries,
 );

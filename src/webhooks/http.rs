@@ -1,0 +1,361 @@
+//! Webhook routes, for principals with `webhooks:manage`: a client manages its own subscriptions,
+//! an admin every one. Another principal's subscription is a 404.
+
+use crate::http::query::Query;
+use actix_web::web::{Data, Path};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::domain::{self, NewSubscription};
+use super::model::{
+    DeliveryResponse, RedeliverRequest, RedeliverResponse, SubscriptionCreate, SubscriptionPatch, SubscriptionResponse,
+    SubscriptionWithSecret, TestResponse,
+};
+use super::{ssrf, store};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, FieldError};
+use crate::http::body::JsonBody;
+use crate::http::doc::{
+    BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsWebhooksManage, NoSuchSubscription,
+    ParamOutOfRange, Preconditioned, RetryRace,
+};
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::IdempotencyKey;
+use crate::http::merge_patch::MergePatch;
+use crate::http::page::{self, Page};
+use crate::http::write::{Outcome, Write};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// Where a URL leads, checked before the write: a host that is not a public address (or, for
+/// `http`, not inside the allowed networks) is a 422 naming `url`. A URL that does not even parse
+/// is left to the domain, which names that.
+async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
+    let parsed = ssrf::parse(url).ok()?;
+    let refused = ssrf::resolve(&parsed, &state.config.webhook_allowed_networks).await.err()?;
+    let code = if refused.0.starts_with("must") { "format" } else { "address" };
+    Some(FieldError::new("url", code, refused.0))
+}
+
+/// List subscriptions
+///
+/// The caller's own; an admin sees every principal's.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "list_webhooks",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of subscriptions, by id", body = Page<SubscriptionResponse>),
+        NeedsWebhooksManage, BadQuery, ParamOutOfRange,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[get("")]
+pub async fn list(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let q = query.into_inner();
+    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
+    let owner = (!principal.is_admin()).then(|| principal.id.clone());
+    let rows =
+        state.store.run(move |conn| Ok(store::list(conn, owner.as_deref(), after.as_deref(), limit + 1)?)).await?;
+    let page = page::paginate(rows, limit, |r| r.id.clone(), SubscriptionResponse::from);
+    Ok(page::respond(&req, &page))
+}
+
+/// Read a subscription
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "read_webhook",
+    params(("id" = String, Path, description = "Subscription id")),
+    responses(
+        (status = 200, description = "The subscription (never its secret)", body = SubscriptionResponse, headers(("ETag" = String, description = "The version"))),
+        NeedsWebhooksManage, NoSuchSubscription,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[get("/{id}")]
+pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    let row = state.store.run(move |conn| domain::visible(conn, &principal, &id)).await?;
+    let s = SubscriptionResponse::from(row);
+    Ok(HttpResponse::Ok().insert_header(("etag", etag(s.version))).json(s))
+}
+
+/// `outcome` answering the subscription with its one-time secret, and a replay without it.
+fn with_secret(outcome: Outcome, subscription: SubscriptionResponse, secret: String) -> Outcome {
+    let without = SubscriptionWithSecret { subscription: subscription.clone(), secret: None };
+    let body = SubscriptionWithSecret { subscription, secret: Some(secret) };
+    Outcome { body: serde_json::to_value(body).ok(), ..outcome }.with_replay_body(&without)
+}
+
+/// Subscribe
+///
+/// Answers the subscription with its signing `secret`, shown this once. Deliveries are `POST`s of
+/// `{"type", "timestamp", "data"}` signed as Standard Webhooks (`webhook-id`,
+/// `webhook-timestamp`, `webhook-signature`); `data` is the record as its `GET` answered the
+/// subscription's principal when the change committed, a deletion `{"id", "deleted": true,
+/// "updated_at"}`, and attendees only as `attendees_count`. A principal holds at most 20.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "create_webhook",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe; a replay omits the secret")),
+    request_body(content = SubscriptionCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = SubscriptionWithSecret,
+            headers(("Location" = String, description = "The new subscription"), ("ETag" = String, description = "The version"))),
+        JsonBodyRefusals, NeedsWebhooksManage, InvalidFields,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[post("")]
+pub async fn create(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    body: JsonBody<SubscriptionCreate>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let input = body.value;
+    let refused = refusal(&state, &input.url).await;
+    let new =
+        NewSubscription { url: input.url, event_types: input.event_types, description: input.description, refused };
+    let secret_key = state.webhook_key.clone();
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let (subscription, secret) = domain::create(tx, &principal, &new, &secret_key)?;
+            let outcome = Outcome::created(format!("/api/v1/webhooks/{}", subscription.id), subscription.version, &());
+            Ok(with_secret(outcome, subscription, secret))
+        })
+        .await
+}
+
+/// Change a subscription
+///
+/// JSON Merge Patch of `url`, `event_types`, `description` and `active`. Switching a disabled
+/// subscription on again clears its `disabled_reason` and its record of failures.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "update_webhook",
+    params(("id" = String, Path, description = "Subscription id"), Preconditioned),
+    request_body(content = SubscriptionPatch, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "Changed", body = SubscriptionResponse, headers(("ETag" = String, description = "The new version"))),
+        JsonBodyRefusals, IfMatchRefusals, NeedsWebhooksManage, InvalidFields, NoSuchSubscription,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[patch("/{id}")]
+pub async fn update(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    change: MergePatch,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let if_match = change.precondition(&req)?;
+    let MergePatch { key, path: id, body } = change;
+    let patch = body.value;
+    let refused = match patch.get("url").and_then(Value::as_str) {
+        Some(url) => refusal(&state, url).await,
+        None => None,
+    };
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch, refused)?))
+        })
+        .await
+}
+
+/// Delete a subscription
+///
+/// Its undelivered messages and its delivery log go with it.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "delete_webhook",
+    params(("id" = String, Path, description = "Subscription id"), Preconditioned),
+    responses(
+        (status = 204, description = "Deleted"),
+        IfMatchRefusals, RetryRace, NeedsWebhooksManage, NoSuchSubscription,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[delete("/{id}")]
+pub async fn remove(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let if_match = IfMatch::required(&req)?;
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            domain::remove(tx, &principal, &id, &if_match)?;
+            Ok(Outcome::no_content())
+        })
+        .await
+}
+
+/// Rotate a subscription's secret
+///
+/// Answers the new secret, this once. The old one keeps signing beside it for 24 hours (the
+/// `webhook-signature` header then holds both), so a receiver can move over without a gap.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "rotate_webhook_secret",
+    params(
+        ("id" = String, Path, description = "Subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe; a replay omits the secret"),
+    ),
+    responses(
+        (status = 200, description = "The subscription with its new secret", body = SubscriptionWithSecret, headers(("ETag" = String, description = "The new version"))),
+        RetryRace, NeedsWebhooksManage, NoSuchSubscription,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[post("/{id}/secret")]
+pub async fn rotate_secret(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    let secret_key = state.webhook_key.clone();
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            let (subscription, secret) = domain::rotate_secret(tx, &principal, &id, &secret_key)?;
+            Ok(with_secret(Outcome::ok(Some(subscription.version), &()), subscription, secret))
+        })
+        .await
+}
+
+/// Send a test message
+///
+/// Queues a `webhook.test` message (`data`: `{"subscription_id"}`), whatever the type filter
+/// says; its attempts appear in the delivery log.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "test_webhook",
+    params(
+        ("id" = String, Path, description = "Subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    responses(
+        (status = 202, description = "Queued", body = TestResponse),
+        (status = 422, description = "The subscription is switched off", body = crate::error::Problem, content_type = "application/problem+json"),
+        RetryRace, NeedsWebhooksManage, NoSuchSubscription,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[post("/{id}/test")]
+pub async fn test(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, b"")
+        .perform(&state.store, move |tx| {
+            let message_id = domain::test(tx, &principal, &id)?;
+            Ok(Outcome::accepted(&TestResponse { message_id }))
+        })
+        .await
+}
+
+/// List delivery attempts
+///
+/// Every attempt at the subscription's messages, newest first.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "list_webhook_deliveries",
+    params(("id" = String, Path, description = "Subscription id"), ListQuery),
+    responses(
+        (status = 200, description = "A page of attempts, newest first", body = Page<DeliveryResponse>),
+        NeedsWebhooksManage, NoSuchSubscription, BadQuery, ParamOutOfRange,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[get("/{id}/deliveries")]
+pub async fn deliveries(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    id: Path<String>,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    let q = query.into_inner();
+    let (limit, before): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
+    let rows = state
+        .store
+        .run(move |conn| {
+            domain::visible(conn, &principal, &id)?;
+            Ok(store::deliveries(conn, &id, before.as_deref(), limit + 1)?)
+        })
+        .await?;
+    let page = page::paginate(rows, limit, |r| r.id.clone(), DeliveryResponse::from);
+    Ok(page::respond(&req, &page))
+}
+
+/// Redeliver what gave up
+///
+/// Queues again every message of the subscription created at or after `since` whose attempts
+/// were used up (or that met a 410), each with a fresh schedule.
+#[utoipa::path(
+    tag = "webhooks",
+    operation_id = "redeliver_webhook",
+    params(
+        ("id" = String, Path, description = "Subscription id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = RedeliverRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Queued", body = RedeliverResponse),
+        JsonBodyRefusals, RetryRace, NeedsWebhooksManage, InvalidFields, NoSuchSubscription,
+    ),
+    security(("bearer" = ["webhooks:manage"])),
+)]
+#[post("/{id}/redeliver")]
+pub async fn redeliver(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<RedeliverRequest>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    let since = body.value.since.with_timezone(&chrono::Utc).naive_utc();
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| {
+            let queued = domain::redeliver(tx, &principal, &id, since)?;
+            Ok(Outcome::accepted(&RedeliverResponse { queued }))
+        })
+        .await
+}
