@@ -45,13 +45,12 @@ fn is_global_v6(ip: Ipv6Addr) -> bool {
     let s = ip.segments();
     // Global unicast is 2000::/3; everything else (::, ::1, IPv4-compatible and -mapped forms,
     // NAT64, discard-only, unique-local, link-local, multicast) is not.
-    if s[0] & 0xe000 != 0x2000 {
-        return false;
-    }
-    !((s[0] == 0x2001 && s[1] < 0x0200)  // IETF protocol assignments, 2001::/23 (Teredo, ORCHID, …)
+    let global_unicast = s[0] & 0xe000 == 0x2000;
+    let special = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments, 2001::/23 (Teredo, ORCHID, …)
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || s[0] == 0x2002                      // 6to4, which carries an IPv4 address
-        || (s[0] & 0xfff0) == 0x3ff0) // documentation, 3fff::/20
+        || s[0] == 0x2002 // 6to4, which carries an IPv4 address
+        || (s[0] & 0xfff0) == 0x3ff0; // documentation, 3fff::/20
+    global_unicast && !special
 }
 
 /// Whether a webhook may reach `ip`: inside an allowed network, or global unicast.

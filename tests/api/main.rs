@@ -20,3 +20,4 @@ mod registry;
 mod reports;
 mod reports_compare;
 mod reports_exports;
+mod webhooks;

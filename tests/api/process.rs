@@ -24,6 +24,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `adal serve` on a free port over `store` and waits until it answers.
     pub async fn start(store: &TestStore, name: &str) -> ServerProcess {
+        Self::start_with(store, name, &[]).await
+    }
+
+    /// [`ServerProcess::start`] with more environment variables.
+    pub async fn start_with(store: &TestStore, name: &str, env: &[(&str, &str)]) -> ServerProcess {
         let port = free_port();
         let log = store.dir.path().join(format!("{name}.log"));
         let log_file = std::fs::File::create(&log).expect("create the server log");
@@ -38,6 +43,7 @@ impl ServerProcess {
             .env("ADAL_KEY_FILE", store.dir.path().join("adal.keys"))
             .env("ADAL_WORKERS", "2")
             .env("ADAL_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)
