@@ -640,6 +640,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List subscriptions
+         * @description The caller's own; an admin sees every principal's.
+         */
+        get: operations["list_webhooks"];
+        put?: never;
+        /**
+         * Subscribe
+         * @description Answers the subscription with its signing `secret`, shown this once. Deliveries are `POST`s of
+         *     `{"type", "timestamp", "data"}` signed as Standard Webhooks (`webhook-id`,
+         *     `webhook-timestamp`, `webhook-signature`); `data` is the record as its `GET` answered the
+         *     subscription's principal when the change committed, a deletion `{"id", "deleted": true,
+         *     "updated_at"}`, and attendees only as `attendees_count`. A principal holds at most 20.
+         */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a subscription */
+        get: operations["read_webhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a subscription
+         * @description Its undelivered messages and its delivery log go with it.
+         */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a subscription
+         * @description JSON Merge Patch of `url`, `event_types`, `description` and `active`. Switching a disabled
+         *     subscription on again clears its `disabled_reason` and its record of failures.
+         */
+        patch: operations["update_webhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List delivery attempts
+         * @description Every attempt at the subscription's messages, newest first.
+         */
+        get: operations["list_webhook_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver what gave up
+         * @description Queues again every message of the subscription created at or after `since` whose attempts
+         *     were used up (or that met a 410), each with a fresh schedule.
+         */
+        post: operations["redeliver_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a subscription's secret
+         * @description Answers the new secret, this once. The old one keeps signing beside it for 24 hours (the
+         *     `webhook-signature` header then holds both), so a receiver can move over without a gap.
+         */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test message
+         * @description Queues a `webhook.test` message (`data`: `{"subscription_id"}`), whatever the type filter
+         *     says; its attempts appear in the delivery log.
+         */
+        post: operations["test_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -1029,6 +1166,36 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description One delivery attempt. */
+        DeliveryResponse: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: int32
+             * @description 1 for the first attempt at this message.
+             */
+            attempt: number;
+            /** Format: int64 */
+            duration_ms: number;
+            /** @description What went wrong, when something did. */
+            error?: string | null;
+            id: string;
+            /** @description The message's `webhook-id`. */
+            message_id: string;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            /**
+             * Format: int32
+             * @description The endpoint's HTTP status; null when none came (a timeout, a refused connection).
+             */
+            response_status?: number | null;
+            /**
+             * @description `delivered`, `failed` (retried at `next_attempt_at`, or given up when that is null) or
+             *     `refused` (the address is not one webhooks may reach).
+             */
+            status: string;
+            type: string;
+        };
         DepartmentActivity: {
             code: string;
             department_id: string;
@@ -1336,6 +1503,11 @@ export interface components {
         };
         /** @enum {string} */
         EventStatus: "planned" | "held" | "cancelled";
+        /**
+         * @description What a message tells of.
+         * @enum {string}
+         */
+        EventType: "event.created" | "event.updated" | "event.deleted" | "event.attendance_recorded" | "event.attendees_changed" | "event.verified" | "plan.changed" | "plan_item.changed" | "department.changed" | "webhook.test";
         /** @description One field that failed validation. */
         FieldError: {
             /**
@@ -1344,6 +1516,8 @@ export interface components {
              *     `invalid_characters` (NUL, control characters, bidirectional overrides), `exists`,
              *     `distinct`, `duplicate`, `order`, `duration`, `held`, `cancelled`, `lead`, `self`, `cycle`,
              *     `unknown`, `mismatch`, `sort`, `route`, `reused`, `not_responsible`, `charset`, `slug`;
+             *     for a webhook `address` (a URL whose host is not a public address), `limit` (too many
+             *     subscriptions), `scope` (types its principal may not read), `disabled`;
              *     for an IIN `iin`, `digits`, `birth_date`, `century`, `control_digit`; for a sign-in sheet
              *     `header`, `encoding`, `csv`, `xlsx`, `empty`, `rows`.
              * @example length
@@ -1633,6 +1807,40 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description One page of a list. */
+        Page_DeliveryResponse: {
+            items: {
+                /** Format: date-time */
+                at: string;
+                /**
+                 * Format: int32
+                 * @description 1 for the first attempt at this message.
+                 */
+                attempt: number;
+                /** Format: int64 */
+                duration_ms: number;
+                /** @description What went wrong, when something did. */
+                error?: string | null;
+                id: string;
+                /** @description The message's `webhook-id`. */
+                message_id: string;
+                /** Format: date-time */
+                next_attempt_at?: string | null;
+                /**
+                 * Format: int32
+                 * @description The endpoint's HTTP status; null when none came (a timeout, a refused connection).
+                 */
+                response_status?: number | null;
+                /**
+                 * @description `delivered`, `failed` (retried at `next_attempt_at`, or given up when that is null) or
+                 *     `refused` (the address is not one webhooks may reach).
+                 */
+                status: string;
+                type: string;
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
         Page_DepartmentResponse: {
             items: {
                 active: boolean;
@@ -1708,6 +1916,32 @@ export interface components {
                 version: number;
                 /** Format: int32 */
                 year: number;
+            }[];
+            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /** @description One page of a list. */
+        Page_SubscriptionResponse: {
+            items: {
+                active: boolean;
+                /** Format: date-time */
+                created_at: string;
+                description: string;
+                /**
+                 * @description Why the registry disabled it: the endpoint answered 410, deliveries failed for five days,
+                 *     or its principal was deactivated. Null while active, or when its manager switched it off.
+                 */
+                disabled_reason?: string | null;
+                /** @description The types delivered; empty for every type. */
+                event_types: components["schemas"]["EventType"][];
+                id: string;
+                /** @description The account or client that manages it: deliveries carry only what this principal may read. */
+                principal_id: string;
+                /** Format: date-time */
+                updated_at: string;
+                url: string;
+                /** Format: int64 */
+                version: number;
             }[];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor?: string | null;
@@ -1817,6 +2051,25 @@ export interface components {
             /** @description A URI naming the kind of problem. */
             type: string;
         };
+        /**
+         * @example {
+         *       "since": "2024-03-14T00:00:00+05:00"
+         *     }
+         */
+        RedeliverRequest: {
+            /**
+             * Format: date-time
+             * @description Messages created at or after this instant that gave up are queued again.
+             */
+            since: string;
+        };
+        RedeliverResponse: {
+            /**
+             * Format: int64
+             * @description How many messages were queued again.
+             */
+            queued: number;
+        };
         RegistryInfo: {
             /**
              * @description The service's name.
@@ -1846,7 +2099,85 @@ export interface components {
         /** @enum {string} */
         Role: "admin" | "coordinator" | "organiser" | "viewer";
         /** @enum {string} */
-        Scope: "events:read" | "events:write" | "attendees:read" | "attendees:write" | "reports:read" | "plans:write" | "audit:read" | "admin";
+        Scope: "events:read" | "events:write" | "attendees:read" | "attendees:write" | "reports:read" | "plans:write" | "audit:read" | "webhooks:manage" | "admin";
+        /**
+         * @example {
+         *       "description": "The akimat's document system",
+         *       "event_types": [
+         *         "event.created"
+         *       ],
+         *       "url": "https://edo.akimat.kz/adal/webhooks"
+         *     }
+         */
+        SubscriptionCreate: {
+            /** @description At most 500 characters. */
+            description?: string;
+            /** @description The types to deliver; empty or absent for every type. */
+            event_types?: components["schemas"]["EventType"][];
+            /**
+             * @description An absolute `https` URL whose host is a public address (`http` and private addresses only
+             *     inside `ADAL_WEBHOOK_ALLOWED_NETWORKS`); at most 2000 characters.
+             */
+            url: string;
+        };
+        /**
+         * @description A merge patch for a subscription. Setting `active` to true again clears `disabled_reason`.
+         * @example {
+         *       "active": true
+         *     }
+         */
+        SubscriptionPatch: {
+            active?: boolean | null;
+            description?: string | null;
+            event_types?: components["schemas"]["EventType"][] | null;
+            url?: string | null;
+        };
+        /**
+         * @example {
+         *       "active": true,
+         *       "created_at": "2024-01-09T04:00:00Z",
+         *       "description": "The akimat's document system",
+         *       "disabled_reason": null,
+         *       "event_types": [
+         *         "event.created",
+         *         "event.updated"
+         *       ],
+         *       "id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d71",
+         *       "principal_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d70",
+         *       "updated_at": "2024-01-09T04:00:00Z",
+         *       "url": "https://edo.akimat.kz/adal/webhooks",
+         *       "version": 1
+         *     }
+         */
+        SubscriptionResponse: {
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            description: string;
+            /**
+             * @description Why the registry disabled it: the endpoint answered 410, deliveries failed for five days,
+             *     or its principal was deactivated. Null while active, or when its manager switched it off.
+             */
+            disabled_reason?: string | null;
+            /** @description The types delivered; empty for every type. */
+            event_types: components["schemas"]["EventType"][];
+            id: string;
+            /** @description The account or client that manages it: deliveries carry only what this principal may read. */
+            principal_id: string;
+            /** Format: date-time */
+            updated_at: string;
+            url: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /**
+         * @description A subscription with its signing secret: the answer to a create or a rotation, the only time the
+         *     secret is shown.
+         */
+        SubscriptionWithSecret: components["schemas"]["SubscriptionResponse"] & {
+            /** @description `whsec_` + base64 of 32 random bytes, shown once; a replayed answer omits it. */
+            secret?: string | null;
+        };
         /**
          * @description The summary of a period.
          * @example {
@@ -1936,6 +2267,10 @@ export interface components {
              *     IIN once).
              */
             unique_people: number;
+        };
+        TestResponse: {
+            /** @description The `webhook-id` the test message is delivered with. */
+            message_id: string;
         };
         /**
          * @description A token request, as JSON or form fields.
@@ -5965,6 +6300,876 @@ export interface operations {
                 };
             };
             /** @description from is after to, the period is longer than 10 years, or compare is not one of its values */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_webhooks: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of subscriptions, by id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SubscriptionResponse"];
+                };
+            };
+            /** @description A parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe; a replay omits the secret */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The version */
+                    ETag?: string;
+                    /** @description The new subscription */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionWithSecret"];
+                };
+            };
+            /** @description Malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body stalled: no byte for ADAL_BODY_IDLE_TIMEOUT_MS; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription (never its secret) */
+            200: {
+                headers: {
+                    /** @description The version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag last read */
+                "If-Match": string;
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since read */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_webhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag last read */
+                "If-Match": string;
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["SubscriptionPatch"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    /** @description The new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionResponse"];
+                };
+            };
+            /** @description Malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body stalled: no byte for ADAL_BODY_IDLE_TIMEOUT_MS; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since read */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_webhook_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DeliveryResponse"];
+                };
+            };
+            /** @description A parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliver_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedeliverRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliverResponse"];
+                };
+            };
+            /** @description Malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body stalled: no byte for ADAL_BODY_IDLE_TIMEOUT_MS; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe; a replay omits the secret */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription with its new secret */
+            200: {
+                headers: {
+                    /** @description The new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionWithSecret"];
+                };
+            };
+            /** @description Malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Subscription id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestResponse"];
+                };
+            };
+            /** @description Malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs webhooks:manage */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such subscription (or not the caller's) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The subscription is switched off */
             422: {
                 headers: {
                     [name: string]: unknown;
