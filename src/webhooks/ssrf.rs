@@ -10,6 +10,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use ipnet::IpNet;
 use reqwest::Url;
 
+/// How long a host name may take to resolve.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The longest URL a subscription may name.
 pub const MAX_URL_LENGTH: usize = 2000;
 
@@ -46,10 +49,10 @@ fn is_global_v6(ip: Ipv6Addr) -> bool {
     // Global unicast is 2000::/3; everything else (::, ::1, IPv4-compatible and -mapped forms,
     // NAT64, discard-only, unique-local, link-local, multicast) is not.
     let global_unicast = s[0] & 0xe000 == 0x2000;
-    let special = (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments, 2001::/23 (Teredo, ORCHID, …)
-        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-        || s[0] == 0x2002 // 6to4, which carries an IPv4 address
-        || (s[0] & 0xfff0) == 0x3ff0; // documentation, 3fff::/20
+    // 2001::/23 holds the IETF protocol assignments (Teredo, ORCHID, …), 2001:db8::/32 is for
+    // documentation, 2002::/16 is 6to4 (it carries an IPv4 address), 3fff::/20 documentation.
+    let ietf_or_documentation = s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8);
+    let special = ietf_or_documentation || s[0] == 0x2002 || (s[0] & 0xfff0) == 0x3ff0;
     global_unicast && !special
 }
 
@@ -102,8 +105,9 @@ pub async fn resolve(url: &Url, allowed: &[IpNet]) -> Result<Target, Refusal> {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     let addresses: Vec<SocketAddr> = match literal.parse::<IpAddr>() {
         Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => tokio::net::lookup_host((host.as_str(), port))
+        Err(_) => tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((host.as_str(), port)))
             .await
+            .map_err(|_| Refusal(format!("the host {host} did not resolve within {} s", LOOKUP_TIMEOUT.as_secs())))?
             .map_err(|_| Refusal(format!("the host {host} does not resolve")))?
             .collect(),
     };

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::attendees::iin;
-use crate::both_stores;
 use crate::events::event;
 use crate::helpers::{Backend, TestApp, TestStore};
 use crate::process::ServerProcess;
@@ -110,31 +109,41 @@ pub fn verifies(secret: &str, got: &Received) -> bool {
 
 /// The server with webhooks allowed to reach loopback over http, retried quickly.
 async fn spawn(backend: Backend, retries: usize) -> Option<TestApp> {
+    spawn_allowing(backend, "127.0.0.0/8", retries).await
+}
+
+/// Where a subscription may point when nothing should arrive: allowed (127.0.0.2 alone is), yet
+/// nothing listens there, so no test ever sends a request off this machine.
+const INERT: &str = "http://127.0.0.2:9/hook";
+
+/// The server with webhooks allowed to reach 127.0.0.2 only: the rest of loopback stays refused.
+async fn spawn_inert(backend: Backend) -> Option<TestApp> {
+    spawn_allowing(backend, "127.0.0.2/32", 5).await
+}
+
+async fn spawn_allowing(backend: Backend, network: &str, retries: usize) -> Option<TestApp> {
     let store = TestStore::create(backend)?;
     let mut config = store.config();
-    config.webhook_allowed_networks = vec!["127.0.0.0/8".parse().unwrap()];
+    config.webhook_allowed_networks = vec![network.parse().unwrap()];
     config.webhook_retry_schedule = vec![Duration::from_millis(100); retries];
     config.webhook_poll_interval = Duration::from_millis(100);
     config.webhook_timeout = Duration::from_secs(5);
     Some(TestApp::spawn_with(store, config).await)
 }
 
-/// Runs a test once per store on a server whose webhooks may reach loopback.
-macro_rules! both_stores_hooked {
-    ($name:ident) => {
-        both_stores_hooked!($name, 5);
-    };
-    ($name:ident, $retries:expr) => {
+/// Runs a test once per store on a server made by `$spawn` (with its extra arguments).
+macro_rules! both_stores_with {
+    ($name:ident, $spawn:ident $(, $arg:expr)*) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = super::spawn($crate::helpers::Backend::Sqlite, $retries).await {
+                if let Some(app) = super::$spawn($crate::helpers::Backend::Sqlite $(, $arg)*).await {
                     super::$name(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = super::spawn($crate::helpers::Backend::Postgres, $retries).await {
+                if let Some(app) = super::$spawn($crate::helpers::Backend::Postgres $(, $arg)*).await {
                     super::$name(app).await;
                 }
             }
@@ -173,7 +182,7 @@ async fn subscribe(app: &TestApp, token: &str, url: &str, types: &[&str]) -> Val
 
 const WAIT: Duration = Duration::from_secs(20);
 
-both_stores_hooked!(changes_arrive_signed_as_standard_webhooks_with_the_record_as_get_answered_it);
+both_stores_with!(changes_arrive_signed_as_standard_webhooks_with_the_record_as_get_answered_it, spawn, 5);
 async fn changes_arrive_signed_as_standard_webhooks_with_the_record_as_get_answered_it(app: TestApp) {
     let receiver = Receiver::start().await;
     let admin = app.admin_token().await;
@@ -245,7 +254,7 @@ async fn changes_arrive_signed_as_standard_webhooks_with_the_record_as_get_answe
     );
 }
 
-both_stores_hooked!(a_receiver_that_fails_twice_gets_the_same_webhook_id_three_times);
+both_stores_with!(a_receiver_that_fails_twice_gets_the_same_webhook_id_three_times, spawn, 5);
 async fn a_receiver_that_fails_twice_gets_the_same_webhook_id_three_times(app: TestApp) {
     let receiver = Receiver::start().await;
     receiver.answer(&[500, 503]);
@@ -283,7 +292,7 @@ async fn a_receiver_that_fails_twice_gets_the_same_webhook_id_three_times(app: T
     );
 }
 
-both_stores_hooked!(a_410_disables_the_subscription_at_once);
+both_stores_with!(a_410_disables_the_subscription_at_once, spawn, 5);
 async fn a_410_disables_the_subscription_at_once(app: TestApp) {
     let receiver = Receiver::start().await;
     receiver.answer(&[410]);
@@ -318,14 +327,14 @@ async fn a_410_disables_the_subscription_at_once(app: TestApp) {
     assert_eq!(got[1].json()["data"]["title"], "Үшінші іс-шара");
 }
 
-both_stores!(a_rolled_back_write_sends_nothing_and_a_committed_one_is_queued);
+both_stores_with!(a_rolled_back_write_sends_nothing_and_a_committed_one_is_queued, spawn_inert);
 async fn a_rolled_back_write_sends_nothing_and_a_committed_one_is_queued(app: TestApp) {
     use adal::audit::Actor;
     use adal::store::schema::webhook_messages as wm;
     use adal::write::{Change, transaction};
     let admin = app.admin_token().await;
     // A subscription whose URL no one listens on: nothing here is meant to arrive.
-    subscribe(&app, &admin, "https://8.8.8.8/never", &[]).await;
+    subscribe(&app, &admin, INERT, &[]).await;
     let count = |conn: &mut adal::store::DbConnection| wm::table.count().get_result::<i64>(conn).unwrap();
     let mut conn = app.store.connect();
     let before = count(&mut conn);
@@ -347,12 +356,13 @@ async fn a_rolled_back_write_sends_nothing_and_a_committed_one_is_queued(app: Te
     assert_eq!(count(&mut conn), before + 1, "a committed one queued its message");
 }
 
-both_stores!(urls_that_lead_anywhere_but_public_https_are_refused_naming_the_field);
+both_stores_with!(urls_that_lead_anywhere_but_public_https_are_refused_naming_the_field, spawn_inert);
 async fn urls_that_lead_anywhere_but_public_https_are_refused_naming_the_field(app: TestApp) {
     let admin = app.admin_token().await;
     for (url, code) in [
         ("https://10.0.0.1/hook", "address"),
         ("https://127.0.0.1/hook", "address"),
+        ("http://127.0.0.1:9/hook", "address"),
         ("https://localhost/hook", "address"),
         ("https://[::ffff:127.0.0.1]/hook", "address"),
         ("https://[::1]/hook", "address"),
@@ -360,7 +370,7 @@ async fn urls_that_lead_anywhere_but_public_https_are_refused_naming_the_field(a
         ("https://169.254.169.254/latest/meta-data", "address"),
         ("https://100.64.0.1/hook", "address"),
         ("http://8.8.8.8/hook", "format"),
-        ("ftp://8.8.8.8/hook", "format"),
+        ("ftp://127.0.0.2/hook", "format"),
         ("/relative", "format"),
     ] {
         let r = app.post("/api/v1/webhooks", &admin, &json!({"url": url})).await.expect(422).json();
@@ -376,33 +386,33 @@ async fn urls_that_lead_anywhere_but_public_https_are_refused_naming_the_field(a
     let fields: Vec<&str> = r["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["url", "description"]);
     let r = app
-        .post("/api/v1/webhooks", &admin, &json!({"url": "https://8.8.8.8/", "event_types": ["event.exploded"]}))
+        .post("/api/v1/webhooks", &admin, &json!({"url": INERT, "event_types": ["event.exploded"]}))
         .await
         .expect(422)
         .json();
     assert_eq!(r["errors"][0]["field"], "event_types[0]", "{r}");
     assert!(r["errors"][0]["message"].as_str().unwrap().contains("event.created"), "the allowed values are named: {r}");
     // A PATCH to a private address is refused the same way.
-    let sub = subscribe(&app, &admin, "https://8.8.8.8/hook", &[]).await;
+    let sub = subscribe(&app, &admin, INERT, &[]).await;
     let path = format!("/api/v1/webhooks/{}", sub["id"].as_str().unwrap());
     let etag = app.get(&path, &admin).await.header("etag").unwrap();
     let r = app.patch(&path, &admin, &etag, &json!({"url": "https://192.168.0.10/"})).await.expect(422).json();
     assert_eq!(r["errors"][0]["code"], "address");
     // At most 20 a principal.
     for n in 1..20 {
-        subscribe(&app, &admin, &format!("https://8.8.8.8/hook/{n}"), &[]).await;
+        subscribe(&app, &admin, &format!("{INERT}/{n}"), &[]).await;
     }
-    let r = app.post("/api/v1/webhooks", &admin, &json!({"url": "https://8.8.8.8/hook/21"})).await.expect(422).json();
+    let r = app.post("/api/v1/webhooks", &admin, &json!({"url": format!("{INERT}/21")})).await.expect(422).json();
     assert_eq!(r["errors"][0]["code"], "limit", "{r}");
 }
 
-both_stores!(a_subscription_is_seen_and_changed_only_by_its_principal_and_admins);
+both_stores_with!(a_subscription_is_seen_and_changed_only_by_its_principal_and_admins, spawn_inert);
 async fn a_subscription_is_seen_and_changed_only_by_its_principal_and_admins(app: TestApp) {
     let admin = app.admin_token().await;
     let a = client_token(&app, &admin, "system-a", &["events:read", "webhooks:manage"]).await;
     let b = client_token(&app, &admin, "system-b", &["events:read", "webhooks:manage"]).await;
     let reader = client_token(&app, &admin, "reader", &["events:read"]).await;
-    let sub = subscribe(&app, &a, "https://8.8.8.8/a", &[]).await;
+    let sub = subscribe(&app, &a, INERT, &[]).await;
     let path = format!("/api/v1/webhooks/{}", sub["id"].as_str().unwrap());
     let read = app.get(&path, &a).await.expect(200);
     assert!(read.json().get("secret").is_none(), "the secret is shown once only");
@@ -419,12 +429,12 @@ async fn a_subscription_is_seen_and_changed_only_by_its_principal_and_admins(app
     app.get(&path, &admin).await.expect(200);
     // A principal that cannot read events may only ask for test messages.
     let blind = client_token(&app, &admin, "blind", &["webhooks:manage"]).await;
-    let r = app.post("/api/v1/webhooks", &blind, &json!({"url": "https://8.8.8.8/b"})).await.expect(422).json();
+    let r = app.post("/api/v1/webhooks", &blind, &json!({"url": INERT})).await.expect(422).json();
     assert_eq!(r["errors"][0]["code"], "scope");
-    subscribe(&app, &blind, "https://8.8.8.8/b", &["webhook.test"]).await;
+    subscribe(&app, &blind, INERT, &["webhook.test"]).await;
 }
 
-both_stores_hooked!(a_rotated_secret_signs_beside_the_old_one_and_a_test_message_arrives);
+both_stores_with!(a_rotated_secret_signs_beside_the_old_one_and_a_test_message_arrives, spawn, 5);
 async fn a_rotated_secret_signs_beside_the_old_one_and_a_test_message_arrives(app: TestApp) {
     let receiver = Receiver::start().await;
     let admin = app.admin_token().await;
@@ -443,7 +453,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_test_message_arrives(ap
 }
 
 // One retry only: two failures give up.
-both_stores_hooked!(redelivery_queues_again_what_gave_up, 1);
+both_stores_with!(redelivery_queues_again_what_gave_up, spawn, 1);
 async fn redelivery_queues_again_what_gave_up(app: TestApp) {
     let receiver = Receiver::start().await;
     receiver.answer(&[500, 500]);
