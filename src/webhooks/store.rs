@@ -268,6 +268,21 @@ pub fn requeue_failed(conn: &mut DbConnection, subscription_id: &str, since: Nai
     .execute(conn)
 }
 
+/// Forgets what is done: messages delivered before `delivered_before`, messages that gave up and
+/// attempts logged before `kept_since`. Answers how many rows went.
+pub fn prune(
+    conn: &mut DbConnection,
+    delivered_before: NaiveDateTime,
+    kept_since: NaiveDateTime,
+) -> QueryResult<usize> {
+    let delivered = diesel::delete(wm::table.filter(wm::status.eq(DELIVERED).and(wm::created_at.lt(delivered_before))))
+        .execute(conn)?;
+    let failed =
+        diesel::delete(wm::table.filter(wm::status.eq(FAILED).and(wm::created_at.lt(kept_since)))).execute(conn)?;
+    let logged = diesel::delete(wd::table.filter(wd::at.lt(kept_since))).execute(conn)?;
+    Ok(delivered + failed + logged)
+}
+
 /// Pending messages of active subscriptions, and the creation of the oldest.
 pub fn queue(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
     let active = ws::table.filter(ws::active.eq(true)).select(ws::id);

@@ -5,6 +5,8 @@
 //! at once, and so does failing for five days. A message is delivered at least once: an instance
 //! that dies mid-attempt leaves a lease that runs out, and another attempt follows.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,6 +41,39 @@ pub struct Settings {
     pub poll: Duration,
     /// The key webhook secrets are encrypted under.
     pub key: Secret,
+    /// HTTP clients by the host and the checked address they connect to.
+    clients: Clients,
+}
+
+/// HTTP clients kept per host and checked address: building one loads the system's TLS roots
+/// (about 40 ms here), and a kept one keeps its connections open for the next delivery. A host
+/// that resolves elsewhere gets a client of its own, pinned to the address checked this time.
+#[derive(Clone, Default)]
+struct Clients(Arc<std::sync::Mutex<HashMap<(String, SocketAddr), reqwest::Client>>>);
+
+/// Clients kept at most; past it the map starts again.
+const MAX_CLIENTS: usize = 256;
+
+impl Clients {
+    fn get(&self, target: &ssrf::Target, timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+        let key = (target.host.clone(), target.address);
+        if let Some(client) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .no_proxy()
+            .resolve(&target.host, target.address)
+            .user_agent(concat!("Adal-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        let mut clients = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if clients.len() >= MAX_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, client.clone());
+        Ok(client)
+    }
 }
 
 impl Settings {
@@ -50,6 +85,7 @@ impl Settings {
             disable_after: config.webhook_disable_after,
             poll: config.webhook_poll_interval,
             key,
+            clients: Clients::default(),
         }
     }
 
@@ -64,9 +100,31 @@ pub fn spawn(store: Store, settings: Settings) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run(store, Arc::new(settings)))
 }
 
+/// How long a delivered message is kept (its body is what was sent, for a while after).
+const KEEP_DELIVERED: Duration = Duration::from_secs(7 * 86_400);
+/// How long a message that gave up, and the log of every attempt, are kept: long enough to
+/// redeliver after an outage and to read what happened.
+const KEEP_LOG: Duration = Duration::from_secs(30 * 86_400);
+/// How often an instance prunes.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 async fn run(store: Store, settings: Arc<Settings>) {
     let mut in_flight = JoinSet::new();
+    let mut pruned_at: Option<Instant> = None;
     loop {
+        if pruned_at.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
+            pruned_at = Some(Instant::now());
+            let pruned = store
+                .run_with(|conn| -> Result<usize, ApiError> {
+                    let now = crate::store::now();
+                    let ago = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
+                    Ok(crate::store::bookkeeping_tx(conn, |c| store::prune(c, ago(KEEP_DELIVERED), ago(KEEP_LOG)))?)
+                })
+                .await;
+            if let Err(e) = pruned {
+                tracing::warn!(error = %e, "webhooks: could not prune the outbox");
+            }
+        }
         let room = IN_FLIGHT - in_flight.len();
         let mut full = false;
         if room > 0 {
@@ -199,14 +257,7 @@ async fn send(settings: &Settings, job: &Job) -> Ending {
         Ok(t) => t,
         Err(refusal) => return Ending::Refused(refusal.0),
     };
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(settings.timeout)
-        .no_proxy()
-        .resolve(&target.host, target.address)
-        .user_agent(concat!("Adal-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let client = match client {
+    let client = match settings.clients.get(&target, settings.timeout) {
         Ok(c) => c,
         Err(e) => return Ending::Failed { status: None, error: format!("no HTTP client: {e}"), retry_after: None },
     };

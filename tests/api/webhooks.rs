@@ -122,12 +122,28 @@ async fn spawn_inert(backend: Backend) -> Option<TestApp> {
 }
 
 async fn spawn_allowing(backend: Backend, network: &str, retries: usize) -> Option<TestApp> {
+    spawn_configured(backend, network, retries, |_| {}).await
+}
+
+/// Loopback allowed, and a subscription that has failed for half a second is disabled (five days in
+/// production).
+async fn spawn_impatient(backend: Backend) -> Option<TestApp> {
+    spawn_configured(backend, "127.0.0.0/8", 50, |c| c.webhook_disable_after = Duration::from_millis(500)).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    network: &str,
+    retries: usize,
+    more: impl FnOnce(&mut adal::config::Config),
+) -> Option<TestApp> {
     let store = TestStore::create(backend)?;
     let mut config = store.config();
     config.webhook_allowed_networks = vec![network.parse().unwrap()];
     config.webhook_retry_schedule = vec![Duration::from_millis(100); retries];
     config.webhook_poll_interval = Duration::from_millis(100);
     config.webhook_timeout = Duration::from_secs(5);
+    more(&mut config);
     Some(TestApp::spawn_with(store, config).await)
 }
 
@@ -337,6 +353,9 @@ async fn a_rolled_back_write_sends_nothing_and_a_committed_one_is_queued(app: Te
     subscribe(&app, &admin, INERT, &[]).await;
     let count = |conn: &mut adal::store::DbConnection| wm::table.count().get_result::<i64>(conn).unwrap();
     let mut conn = app.store.connect();
+    if let adal::store::DbConnection::Sqlite(c) = &mut conn {
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA busy_timeout = 5000").unwrap();
+    }
     let before = count(&mut conn);
     let department = serde_json::json!({"id": "x", "code": "x", "name_kk": "x", "name_ru": "x"});
     let failed: Result<(), adal::error::ApiError> = transaction(&mut conn, &Actor::system(), "", |tx| {
@@ -354,6 +373,70 @@ async fn a_rolled_back_write_sends_nothing_and_a_committed_one_is_queued(app: Te
     })
     .unwrap();
     assert_eq!(count(&mut conn), before + 1, "a committed one queued its message");
+}
+
+both_stores_with!(a_subscription_failing_past_the_limit_is_disabled_with_its_reason, spawn_impatient);
+async fn a_subscription_failing_past_the_limit_is_disabled_with_its_reason(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.answer(&[500; 100]);
+    let admin = app.admin_token().await;
+    let sub = subscribe(&app, &admin, &receiver.url, &[]).await;
+    let path = format!("/api/v1/webhooks/{}", sub["id"].as_str().unwrap());
+    app.post("/api/v1/events", &admin, &event(json!({}))).await.expect(201);
+    let started = Instant::now();
+    let now = loop {
+        let now = app.get(&path, &admin).await.expect(200).json();
+        if now["active"] == false {
+            break now;
+        }
+        assert!(started.elapsed() < WAIT, "still active after {WAIT:?}: {now}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(now["disabled_reason"].as_str().unwrap().starts_with("deliveries have failed since "), "{now}");
+    let attempts = receiver.received().len();
+    assert!(attempts >= 2, "it failed more than once before giving up on the endpoint: {attempts}");
+}
+
+both_stores_with!(pruning_forgets_what_is_done_and_keeps_what_is_pending, spawn_inert);
+async fn pruning_forgets_what_is_done_and_keeps_what_is_pending(app: TestApp) {
+    use adal::store::schema::webhook_messages as wm;
+    use adal::webhooks::store::{self as hooks, NewMessage};
+    let admin = app.admin_token().await;
+    let sub = subscribe(&app, &admin, INERT, &[]).await;
+    let now = adal::store::now();
+    let days = |n: i64| now - chrono::Duration::days(n);
+    let message = |name: &str, status: &'static str, created: chrono::NaiveDateTime| NewMessage {
+        id: name.to_string(),
+        subscription_id: sub["id"].as_str().unwrap().to_string(),
+        event_type: "event.updated".into(),
+        subject: format!("event:{name}"),
+        body: "{}".into(),
+        status,
+        attempts: 1,
+        // Far off, so the worker leaves them alone.
+        next_attempt_at: now + chrono::Duration::days(365),
+        created_at: created,
+    };
+    let mut conn = app.store.connect();
+    // The server writes beside this connection (its logins, its worker): wait for it, not fail.
+    if let adal::store::DbConnection::Sqlite(c) = &mut conn {
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA busy_timeout = 5000").unwrap();
+    }
+    hooks::insert_messages(
+        &mut conn,
+        &[
+            message("old-delivered", "delivered", days(8)),
+            message("new-delivered", "delivered", days(6)),
+            message("old-failed", "failed", days(31)),
+            message("new-failed", "failed", days(29)),
+            message("old-pending", "pending", days(40)),
+        ],
+    )
+    .unwrap();
+    hooks::prune(&mut conn, days(7), days(30)).unwrap();
+    let mut left: Vec<String> = wm::table.select(wm::id).load(&mut conn).unwrap();
+    left.sort();
+    assert_eq!(left, ["new-delivered", "new-failed", "old-pending"]);
 }
 
 both_stores_with!(urls_that_lead_anywhere_but_public_https_are_refused_naming_the_field, spawn_inert);
