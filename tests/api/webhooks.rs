@@ -23,6 +23,7 @@ use crate::process::ServerProcess;
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub path: String,
     pub id: String,
     pub timestamp: String,
     pub signature: String,
@@ -56,13 +57,19 @@ impl Receiver {
                     let header =
                         |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
                     got.lock().unwrap().push(Received {
+                        path: req.path().to_string(),
                         id: header("webhook-id"),
                         timestamp: header("webhook-timestamp"),
                         signature: header("webhook-signature"),
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
                     let status = answers.lock().unwrap().pop_front().unwrap_or(200);
-                    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+                    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+                    if (300..400).contains(&status) {
+                        // A redirect to another path of this receiver: following it would show.
+                        answer.insert_header(("location", "/moved"));
+                    }
+                    answer.finish()
                 }
             }))
         })
@@ -306,6 +313,61 @@ async fn a_receiver_that_fails_twice_gets_the_same_webhook_id_three_times(app: T
         [(3, "delivered".to_string(), 200), (2, "failed".to_string(), 503), (1, "failed".to_string(), 500)],
         "newest first"
     );
+}
+
+both_stores_with!(a_redirect_is_a_failure_and_is_not_followed, spawn, 5);
+async fn a_redirect_is_a_failure_and_is_not_followed(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.answer(&[307, 302]);
+    let admin = app.admin_token().await;
+    let sub = subscribe(&app, &admin, &receiver.url, &[]).await;
+    app.post("/api/v1/events", &admin, &event(json!({}))).await.expect(201);
+    let got = receiver.wait_for(WAIT, |g| g.len() >= 3).await;
+    assert!(got.iter().all(|r| r.path == "/hook"), "no request followed a redirect: {got:?}");
+    assert!(got.iter().all(|r| r.id == got[0].id));
+    let log = app
+        .get(&format!("/api/v1/webhooks/{}/deliveries", sub["id"].as_str().unwrap()), &admin)
+        .await
+        .expect(200)
+        .json();
+    let items = log["items"].as_array().unwrap();
+    let last = &items[items.len() - 1];
+    assert_eq!((last["status"].as_str(), last["response_status"].as_i64()), (Some("failed"), Some(307)));
+    assert!(last["error"].as_str().unwrap().contains("redirect"), "{last}");
+}
+
+both_stores_with!(a_deactivated_principal_s_subscriptions_are_disabled_and_a_lost_scope_stops_deliveries, spawn, 5);
+async fn a_deactivated_principal_s_subscriptions_are_disabled_and_a_lost_scope_stops_deliveries(app: TestApp) {
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token().await;
+    let system = client_token(&app, &admin, "watcher", &["events:read", "webhooks:manage"]).await;
+    let sub = subscribe(&app, &system, &receiver.url, &[]).await;
+    let path = format!("/api/v1/webhooks/{}", sub["id"].as_str().unwrap());
+    let client_id = app.get("/api/v1/auth/me", &system).await.expect(200).json()["id"].as_str().unwrap().to_string();
+    let client_path = format!("/api/v1/clients/{client_id}");
+
+    // Without events:read it is told of no event.
+    let etag = app.get(&client_path, &admin).await.header("etag").unwrap();
+    app.patch(&client_path, &admin, &etag, &json!({"scopes": ["webhooks:manage"]})).await.expect(200);
+    app.post("/api/v1/events", &admin, &event(json!({"title": "Көрінбейтін іс-шара"}))).await.expect(201);
+    // Given it back, it is told of the next one, and only that one.
+    let etag = app.get(&client_path, &admin).await.header("etag").unwrap();
+    app.patch(&client_path, &admin, &etag, &json!({"scopes": ["events:read", "webhooks:manage"]})).await.expect(200);
+    app.post("/api/v1/events", &admin, &event(json!({"title": "Көрінетін іс-шара"}))).await.expect(201);
+    let got = receiver.wait_for(WAIT, |g| !g.is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let titles: Vec<Value> = receiver.received().iter().map(|r| r.json()["data"]["title"].clone()).collect();
+    assert_eq!(titles, [json!("Көрінетін іс-шара")], "{got:?}");
+
+    // Deactivated, its subscriptions are switched off with the reason.
+    let etag = app.get(&client_path, &admin).await.header("etag").unwrap();
+    app.patch(&client_path, &admin, &etag, &json!({"active": false})).await.expect(200);
+    let now = app.get(&path, &admin).await.expect(200).json();
+    assert_eq!(now["active"], false);
+    assert_eq!(now["disabled_reason"], "its principal was deactivated");
+    app.post("/api/v1/events", &admin, &event(json!({"title": "Кейінгі іс-шара"}))).await.expect(201);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1);
 }
 
 both_stores_with!(a_410_disables_the_subscription_at_once, spawn, 5);
