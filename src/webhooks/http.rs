@@ -2,8 +2,10 @@
 //! an admin every one. Another principal's subscription is a 404.
 
 use crate::http::query::Query;
+use actix_web::dev::Payload;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post};
+use futures_util::future::LocalBoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -27,6 +29,68 @@ use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
+use crate::write::Tx;
+
+/// The caller of a webhook route: a principal holding `webhooks:manage`, checked as it is
+/// extracted, so no route can forget the check.
+pub struct Manager(Principal);
+
+impl FromRequest for Manager {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = Principal::from_request(req, payload);
+        Box::pin(async move {
+            let principal = principal.await?;
+            principal.require(Scope::WebhooksManage)?;
+            Ok(Manager(principal))
+        })
+    }
+}
+
+/// A bodiless write to the subscription in the path (`/{id}/…`): the caller, its idempotency key
+/// and the id, with the request and state the write needs.
+pub struct PathWrite {
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: String,
+}
+
+impl FromRequest for PathWrite {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let manager = Manager::from_request(req, payload);
+        let key = IdempotencyKey::from_request(req, payload);
+        let id = req.match_info().get("id").unwrap_or_default().to_string();
+        let state = req.app_data::<Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let Manager(principal) = manager.await?;
+            let key = key.await?;
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
+            Ok(PathWrite { req, state, principal, key, id })
+        })
+    }
+}
+
+impl PathWrite {
+    /// Runs `work` as one write by the caller on the subscription `id`.
+    async fn perform(
+        self,
+        work: impl FnOnce(&mut Tx<'_>, &Principal, &str, &AppState) -> Result<Outcome, ApiError> + Send + 'static,
+    ) -> Result<HttpResponse, ApiError> {
+        let PathWrite { req, state, principal, key, id } = self;
+        let shared = state.clone();
+        Write::new(&req, principal.actor(), key, b"")
+            .perform(&state.store, move |tx| work(tx, &principal, &id, &shared))
+            .await
+    }
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -63,10 +127,9 @@ async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
 pub async fn list(
     req: HttpRequest,
     state: Data<AppState>,
-    principal: Principal,
+    Manager(principal): Manager,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
     let q = query.into_inner();
     let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let owner = (!principal.is_admin()).then(|| principal.id.clone());
@@ -88,8 +151,11 @@ pub async fn list(
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[get("/{id}")]
-pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
+pub async fn read(
+    state: Data<AppState>,
+    Manager(principal): Manager,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let row = state.store.run(move |conn| domain::visible(conn, &principal, &id)).await?;
     let s = SubscriptionResponse::from(row);
@@ -126,11 +192,10 @@ fn with_secret(outcome: Outcome, subscription: SubscriptionResponse, secret: Str
 pub async fn create(
     req: HttpRequest,
     state: Data<AppState>,
-    principal: Principal,
+    Manager(principal): Manager,
     key: IdempotencyKey,
     body: JsonBody<SubscriptionCreate>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
     let input = body.value;
     let refused = refusal(&state, &input.url).await;
     let new =
@@ -164,10 +229,9 @@ pub async fn create(
 pub async fn update(
     req: HttpRequest,
     state: Data<AppState>,
-    principal: Principal,
+    Manager(principal): Manager,
     change: MergePatch,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
     let if_match = change.precondition(&req)?;
     let MergePatch { key, path: id, body } = change;
     let patch = body.value;
@@ -196,19 +260,11 @@ pub async fn update(
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[delete("/{id}")]
-pub async fn remove(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
-    let if_match = IfMatch::required(&req)?;
-    let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
-            domain::remove(tx, &principal, &id, &if_match)?;
+pub async fn remove(write: PathWrite) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::required(&write.req)?;
+    write
+        .perform(move |tx, principal, id, _| {
+            domain::remove(tx, principal, id, &if_match)?;
             Ok(Outcome::no_content())
         })
         .await
@@ -232,19 +288,10 @@ pub async fn remove(
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[post("/{id}/secret")]
-pub async fn rotate_secret(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
-    let id = id.into_inner();
-    let secret_key = state.webhook_key.clone();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
-            let (subscription, secret) = domain::rotate_secret(tx, &principal, &id, &secret_key)?;
+pub async fn rotate_secret(write: PathWrite) -> Result<HttpResponse, ApiError> {
+    write
+        .perform(|tx, principal, id, state| {
+            let (subscription, secret) = domain::rotate_secret(tx, principal, id, &state.webhook_key)?;
             Ok(with_secret(Outcome::ok(Some(subscription.version), &()), subscription, secret))
         })
         .await
@@ -269,19 +316,10 @@ pub async fn rotate_secret(
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[post("/{id}/test")]
-pub async fn test(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
-    let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
-            let message_id = domain::test(tx, &principal, &id)?;
-            Ok(Outcome::accepted(&TestResponse { message_id }))
+pub async fn test(write: PathWrite) -> Result<HttpResponse, ApiError> {
+    write
+        .perform(|tx, principal, id, _| {
+            Ok(Outcome::accepted(&TestResponse { message_id: domain::test(tx, principal, id)? }))
         })
         .await
 }
@@ -303,11 +341,10 @@ pub async fn test(
 pub async fn deliveries(
     req: HttpRequest,
     state: Data<AppState>,
-    principal: Principal,
+    Manager(principal): Manager,
     id: Path<String>,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
     let id = id.into_inner();
     let q = query.into_inner();
     let (limit, before): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
@@ -344,12 +381,11 @@ pub async fn deliveries(
 pub async fn redeliver(
     req: HttpRequest,
     state: Data<AppState>,
-    principal: Principal,
+    Manager(principal): Manager,
     key: IdempotencyKey,
     id: Path<String>,
     body: JsonBody<RedeliverRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::WebhooksManage)?;
     let id = id.into_inner();
     let since = body.value.since.with_timezone(&chrono::Utc).naive_utc();
     Write::new(&req, principal.actor(), key, &body.raw)
