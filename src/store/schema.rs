@@ -224,6 +224,7 @@ diesel::table! {
         attempts -> Integer,
         next_attempt_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }

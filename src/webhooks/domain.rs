@@ -145,6 +145,7 @@ pub fn update(
         description: &description,
         active: next.active,
         disabled_reason: disabled_reason.as_deref(),
+        reactivated: next.active && !before.active,
     };
     let after = SubscriptionResponse::from(write::written(store::update(tx.conn(), id, before.version, &change)?)?);
     tx.updated("webhook.update", "webhook", id, &before, &after)?;

@@ -272,8 +272,10 @@ pub async fn remove(write: PathWrite) -> Result<HttpResponse, ApiError> {
 
 /// Rotate a subscription's secret
 ///
-/// Answers the new secret, this once. The old one keeps signing beside it for 24 hours (the
-/// `webhook-signature` header then holds both), so a receiver can move over without a gap.
+/// Answers the new secret, this once. The secret it replaces keeps signing beside it for 24 hours
+/// (the `webhook-signature` header then holds both), so a receiver can move over without a gap; a
+/// second rotation within those hours ends the older one at once (a leaked secret can be
+/// rotated twice to be rid of it).
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "rotate_webhook_secret",
@@ -362,7 +364,9 @@ pub async fn deliveries(
 /// Redeliver what gave up
 ///
 /// Queues again every message of the subscription created at or after `since` whose attempts
-/// were used up (or that met a 410), each with a fresh schedule.
+/// were used up (or that met a 410), each with a fresh schedule. A message queued again may arrive
+/// after newer ones about the same record: its `timestamp` and the record's `version` tell which
+/// is newer.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "redeliver_webhook",

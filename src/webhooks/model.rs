@@ -10,7 +10,8 @@ use crate::store::to_utc;
 use crate::text;
 
 crate::events::model::wire_enum!(
-    /// What a message tells of.
+    /// What a message tells of. `event.verified` is reserved for the verification of events, which
+    /// this version does not have yet: a filter may name it, and nothing is sent for it.
     EventType {
         EventCreated = "event.created",
         EventUpdated = "event.updated",

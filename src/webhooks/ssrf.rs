@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use reqwest::Url;
 
 /// How long a host name may take to resolve.
-const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The longest URL a subscription may name.
 pub const MAX_URL_LENGTH: usize = 2000;
@@ -115,9 +115,10 @@ pub async fn resolve(url: &Url, allowed: &[IpNet]) -> Result<Target, Refusal> {
         return Err(Refusal(format!("the host {host} does not resolve")));
     };
     if let Some(bad) = addresses.iter().find(|a| !may_reach(a.ip(), allowed)) {
+        // A name's addresses are not repeated: the answer would let a caller read the internal DNS.
+        let what = if literal.parse::<IpAddr>().is_ok() { bad.ip().to_string() } else { format!("the host {host}") };
         return Err(Refusal(format!(
-            "{} is not a public address (private, loopback, link-local or reserved); webhooks are not sent there",
-            bad.ip()
+            "{what} is not a public address (private, loopback, link-local or reserved); webhooks are not sent there"
         )));
     }
     let inside_allowed = addresses.iter().all(|a| allowed.iter().any(|n| n.contains(&a.ip().to_canonical())));
@@ -207,7 +208,12 @@ mod tests {
         assert!(resolve(&url, &loopback).await.is_ok());
         assert!(resolve(&url, &[]).await.is_err());
         let named = parse("https://localhost:9/x").unwrap();
-        assert!(resolve(&named, &[]).await.unwrap_err().0.contains("not a public address"));
+        let refused = resolve(&named, &[]).await.unwrap_err().0;
+        assert!(refused.starts_with("the host localhost is not a public address"), "{refused}");
+        assert!(
+            !refused.contains("127.0.0.1") && !refused.contains("::1"),
+            "the addresses it resolved to are not told"
+        );
         let public_http = parse("http://8.8.8.8/x").unwrap();
         assert_eq!(resolve(&public_http, &loopback).await.unwrap_err(), Refusal("must be an https URL".into()));
         let target = resolve(&parse("https://[::ffff:8.8.8.8]/x").unwrap(), &[]).await.unwrap();

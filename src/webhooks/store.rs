@@ -62,13 +62,15 @@ pub struct Change<'a> {
     pub description: &'a str,
     pub active: bool,
     pub disabled_reason: Option<&'a str>,
+    /// Switched on again: its record of failures is forgotten.
+    pub reactivated: bool,
 }
 
 /// Changes the subscription as of `version`; `None` when another write came first. Turning it on
 /// again forgets its failures.
 pub fn update(conn: &mut DbConnection, id: &str, version: i64, c: &Change<'_>) -> QueryResult<Option<SubscriptionRow>> {
     let now = crate::store::now();
-    let reactivated = diesel::update(ws::table.filter(ws::id.eq(id).and(ws::version.eq(version))))
+    let updated = diesel::update(ws::table.filter(ws::id.eq(id).and(ws::version.eq(version))))
         .set((
             ws::url.eq(c.url),
             ws::event_types.eq(c.event_types),
@@ -81,12 +83,10 @@ pub fn update(conn: &mut DbConnection, id: &str, version: i64, c: &Change<'_>) -
         .returning(ws::all_columns)
         .get_result::<SubscriptionRow>(conn)
         .optional()?;
-    if let Some(row) = &reactivated
-        && row.active
-    {
+    if updated.is_some() && c.reactivated {
         diesel::update(ws::table.find(id)).set(ws::failing_since.eq(None::<NaiveDateTime>)).execute(conn)?;
     }
-    Ok(reactivated)
+    Ok(updated)
 }
 
 /// Replaces the secret; the old one keeps signing until `previous_until`.
@@ -166,6 +166,9 @@ pub fn insert_messages(conn: &mut DbConnection, rows: &[NewMessage]) -> QueryRes
 /// A message taken for delivery.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Claimed {
+    /// The claim that holds the message: only it may record how the attempt ended.
+    #[diesel(sql_type = Text)]
+    pub claim_token: String,
     #[diesel(sql_type = BigInt)]
     pub seq: i64,
     #[diesel(sql_type = Text)]
@@ -191,55 +194,66 @@ pub fn claim(
     lease_until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<Claimed>> {
+    let token = crate::store::new_id();
     let (p, lock) = match conn {
         DbConnection::Postgres(_) => ("$", " FOR UPDATE OF m SKIP LOCKED"),
         DbConnection::Sqlite(_) => ("?", ""),
     };
     let sql = format!(
-        "UPDATE webhook_messages SET locked_until = {p}1 WHERE seq IN ( \
+        "UPDATE webhook_messages SET locked_until = {p}1, claim_token = {p}4 WHERE seq IN ( \
            SELECT m.seq FROM webhook_messages m JOIN webhook_subscriptions s ON s.id = m.subscription_id \
            WHERE m.status = 'pending' AND m.next_attempt_at <= {p}2 \
              AND (m.locked_until IS NULL OR m.locked_until <= {p}2) AND s.active \
              AND NOT EXISTS (SELECT 1 FROM webhook_messages o WHERE o.subscription_id = m.subscription_id \
                AND o.subject = m.subject AND o.status = 'pending' AND o.seq < m.seq) \
            ORDER BY m.seq LIMIT {p}3{lock}) \
-         RETURNING seq, id, subscription_id, event_type, body, attempts"
+         RETURNING claim_token, seq, id, subscription_id, event_type, body, attempts"
     );
     let mut claimed: Vec<Claimed> = diesel::sql_query(sql)
         .bind::<Timestamp, _>(lease_until)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
+        .bind::<Text, _>(&token)
         .load(conn)?;
     claimed.sort_by_key(|c| c.seq);
     Ok(claimed)
 }
 
-/// Gives a claimed message back undelivered (its subscription was switched off meanwhile).
-pub fn release(conn: &mut DbConnection, seq: i64) -> QueryResult<()> {
-    diesel::update(wm::table.find(seq)).set(wm::locked_until.eq(None::<NaiveDateTime>)).execute(conn).map(drop)
+/// Gives a claimed message back unattempted, to be taken again at `next` (its subscription was
+/// switched off meanwhile, or its secret does not decrypt).
+pub fn release(conn: &mut DbConnection, claimed: &Claimed, next: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(wm::table.filter(wm::seq.eq(claimed.seq).and(wm::claim_token.eq(&claimed.claim_token))))
+        .set((
+            wm::locked_until.eq(None::<NaiveDateTime>),
+            wm::claim_token.eq(None::<String>),
+            wm::next_attempt_at.eq(next),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
-/// Records an attempt's end: delivered, retried at `next`, or given up (`status` failed).
+/// Records an attempt's end: delivered, retried at `next`, or given up (`status` failed). Answers
+/// false, and changes nothing, when the claim no longer holds the message: its lease ran out and
+/// another attempt took it, whose end is the one to record.
 pub fn finish(
     conn: &mut DbConnection,
-    seq: i64,
+    claimed: &Claimed,
     status: &str,
     attempts: i32,
     next: Option<NaiveDateTime>,
-) -> QueryResult<()> {
-    let mut set_next = next;
-    if status != PENDING {
-        set_next = None;
-    }
-    diesel::update(wm::table.find(seq))
+) -> QueryResult<bool> {
+    let next = if status == PENDING { next } else { None };
+    let held = wm::seq.eq(claimed.seq).and(wm::claim_token.eq(&claimed.claim_token));
+    let changed = diesel::update(wm::table.filter(held))
         .set((
             wm::status.eq(status),
             wm::attempts.eq(attempts),
             wm::locked_until.eq(None::<NaiveDateTime>),
-            wm::next_attempt_at.eq(set_next.unwrap_or_else(crate::store::now)),
+            wm::claim_token.eq(None::<String>),
+            wm::next_attempt_at.eq(next.unwrap_or_else(crate::store::now)),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    Ok(changed == 1)
 }
 
 /// Notes a failure of the subscription; answers since when it has been failing.

@@ -28,6 +28,9 @@ use crate::store::{DbConnection, Store};
 /// Deliveries one instance has in flight at most.
 const IN_FLIGHT: usize = 16;
 
+/// How long the messages of a subscription whose secret does not decrypt wait before the next look.
+const UNDECRYPTABLE_WAIT: Duration = Duration::from_secs(60);
+
 /// The longest wait a `Retry-After` may ask for.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
 
@@ -89,9 +92,11 @@ impl Settings {
         }
     }
 
-    /// How long a claimed message stays with this instance: an attempt's whole time, and some.
+    /// How long a claimed message stays with this instance: an attempt's whole time (the host's
+    /// lookup and the request), and a margin for recording it. A lease that runs out all the same
+    /// lets another attempt take the message; the late one's end is then not recorded.
     fn lease(&self) -> Duration {
-        self.timeout + Duration::from_secs(5)
+        ssrf::LOOKUP_TIMEOUT + self.timeout + Duration::from_secs(10)
     }
 }
 
@@ -174,16 +179,17 @@ fn claim(conn: &mut DbConnection, settings: &Settings, limit: i64) -> Result<Vec
         let Some(sub) = store::find(conn, &message.subscription_id)? else {
             continue;
         };
-        let owner_active = crate::auth::store::principal_state(conn, &sub.owner_id)?.is_some();
-        let current = secret::open(&settings.key, &sub.id, &sub.secret).and_then(|s| secret::signing_key(&s));
-        let (true, Some(current)) = (owner_active, current) else {
-            let reason = if owner_active {
-                "its secret no longer decrypts (the key changed); rotate it"
-            } else {
-                "its principal was deactivated"
-            };
-            disable(conn, &sub.id, reason)?;
-            store::release(conn, message.seq)?;
+        if crate::auth::store::principal_state(conn, &sub.owner_id)?.is_none() {
+            disable(conn, &sub.id, "its principal was deactivated")?;
+            store::release(conn, &message, now)?;
+            continue;
+        }
+        let Some(current) = secret::open(&settings.key, &sub.id, &sub.secret).and_then(|s| secret::signing_key(&s))
+        else {
+            // The key changed (a new token-signing secret): nothing can be signed until the
+            // subscription's secret is rotated. Its messages wait; none is lost or sent unsigned.
+            tracing::error!(subscription = %sub.id, "webhooks: the subscription's secret does not decrypt under this instance's key; rotate it");
+            store::release(conn, &message, at(now, UNDECRYPTABLE_WAIT))?;
             continue;
         };
         let mut keys = vec![current];
@@ -339,7 +345,8 @@ fn record(
         Ending::Delivered(code) => (store::DELIVERED, Some(*code), None, None),
         Ending::Gone => (store::FAILED, Some(410), Some("the endpoint answered 410 Gone".to_string()), None),
         Ending::Failed { status, error, retry_after } => {
-            let wait = retry_after.or_else(|| next_wait(&settings.schedule, attempt as usize));
+            // The endpoint's Retry-After may lengthen the wait, never shorten it nor add attempts.
+            let wait = next_wait(&settings.schedule, attempt as usize).map(|w| w.max(retry_after.unwrap_or_default()));
             (store::FAILED, *status, Some(error.clone()), wait.map(|w| at(now, w)))
         }
         Ending::Refused(reason) => {
@@ -353,7 +360,9 @@ fn record(
             (_, Some(_)) => store::PENDING,
             (_, None) => store::FAILED,
         };
-        store::finish(c, m.seq, message_status, attempt, next)?;
+        if !store::finish(c, m, message_status, attempt, next)? {
+            tracing::warn!(message = %m.id, "webhooks: an attempt outlived its lease; the attempt that took over records the outcome");
+        }
         store::insert_delivery(
             c,
             &DeliveryRow {

@@ -726,7 +726,9 @@ export interface paths {
         /**
          * Redeliver what gave up
          * @description Queues again every message of the subscription created at or after `since` whose attempts
-         *     were used up (or that met a 410), each with a fresh schedule.
+         *     were used up (or that met a 410), each with a fresh schedule. A message queued again may arrive
+         *     after newer ones about the same record: its `timestamp` and the record's `version` tell which
+         *     is newer.
          */
         post: operations["redeliver_webhook"];
         delete?: never;
@@ -746,8 +748,10 @@ export interface paths {
         put?: never;
         /**
          * Rotate a subscription's secret
-         * @description Answers the new secret, this once. The old one keeps signing beside it for 24 hours (the
-         *     `webhook-signature` header then holds both), so a receiver can move over without a gap.
+         * @description Answers the new secret, this once. The secret it replaces keeps signing beside it for 24 hours
+         *     (the `webhook-signature` header then holds both), so a receiver can move over without a gap; a
+         *     second rotation within those hours ends the older one at once (a leaked secret can be
+         *     rotated twice to be rid of it).
          */
         post: operations["rotate_webhook_secret"];
         delete?: never;
@@ -1504,7 +1508,8 @@ export interface components {
         /** @enum {string} */
         EventStatus: "planned" | "held" | "cancelled";
         /**
-         * @description What a message tells of.
+         * @description What a message tells of. `event.verified` is reserved for the verification of events, which
+         *     this version does not have yet: a filter may name it, and nothing is sent for it.
          * @enum {string}
          */
         EventType: "event.created" | "event.updated" | "event.deleted" | "event.attendance_recorded" | "event.attendees_changed" | "event.verified" | "plan.changed" | "plan_item.changed" | "department.changed" | "webhook.test";

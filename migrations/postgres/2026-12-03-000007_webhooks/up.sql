@@ -39,6 +39,8 @@ CREATE TABLE webhook_messages (
     next_attempt_at TIMESTAMP NOT NULL,
     -- Set while an instance delivers it; a crashed instance's lease runs out and another takes over.
     locked_until TIMESTAMP,
+    -- Which claim holds the lease: only that claim may record the attempt's end.
+    claim_token TEXT,
     created_at TIMESTAMP NOT NULL
 );
 CREATE INDEX webhook_messages_due ON webhook_messages (status, next_attempt_at);
