@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-BPx9X_be.js","/assets/AttendanceFields-B4LvO1Jy.js","/assets/Dashboard-C1u1QYYd.js","/assets/EventForm-JI6rpfCI.js","/assets/EventPage-_YoR5sWs.js","/assets/OutboxPage-CQVoDjrB.js","/assets/Plans-Dx0kajeS.js","/assets/index-CiF8mW8e.js","/assets/index-Cn-gxCNo.css","/assets/plans-CjsNefxz.js"];
-const CACHE = 'adal-shell-' + "f6871b3d8b6d267f";
+const SHELL = ["/","/favicon.svg","/assets/Admin-CVt9fAVV.js","/assets/AttendanceFields-seTMUGuP.js","/assets/Dashboard-BtHNkWIt.js","/assets/EventForm-DyBefN07.js","/assets/EventPage-DYl-CCAr.js","/assets/OutboxPage-CBIGz8Hn.js","/assets/Plans-Bx0Bg4aR.js","/assets/index-BDvnCXze.js","/assets/index-Cn-gxCNo.css","/assets/plans-BSE2gcFo.js"];
+const CACHE = 'adal-shell-' + "db166631aa9d60e6";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

@@ -13,4 +13,8 @@ export const ORGANISER_ROLES: Values<Schemas['OrganiserRole']> = ['speaker', 'mo
 export const ITEM_STATUSES: Values<Schemas['ItemStatus']> = ['done', 'open', 'overdue'];
 export const ROLES: Values<Schemas['Role']> = ['admin', 'coordinator', 'organiser', 'viewer'];
 export const GENDERS: Values<Schemas['Gender']> = ['male', 'female'];
-export const SCOPES: Values<Schemas['Scope']> = ['events:read', 'events:write', 'attendees:read', 'attendees:write', 'reports:read', 'plans:write', 'audit:read', 'admin'];
+export const SCOPES: Values<Schemas['Scope']> = ['events:read', 'events:write', 'attendees:read', 'attendees:write', 'reports:read', 'plans:write', 'audit:read', 'webhooks:manage', 'admin'];
+export const WEBHOOK_TYPES: Values<Schemas['EventType']> = [
+  'event.created', 'event.updated', 'event.deleted', 'event.attendance_recorded', 'event.attendees_changed',
+  'event.verified', 'plan.changed', 'plan_item.changed', 'department.changed', 'webhook.test',
+];

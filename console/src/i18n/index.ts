@@ -82,7 +82,8 @@ export type EnumGroup =
   | 'gender'
   | 'principal_kind'
   | 'report_format'
-  | 'scope';
+  | 'scope'
+  | 'webhook_type';
 
 /** The label of an enum value; the raw code when a newer server sends a value we do not know. */
 export function enumLabel(group: EnumGroup, value: string): string {
@@ -110,6 +111,8 @@ export const ERROR_CODES = [
   'required', 'type', 'format', 'length', 'range', 'enum', 'exists', 'order', 'held', 'cancelled',
   'distinct', 'duration', 'iin', 'mismatch', 'self', 'cycle', 'unknown', 'unknown_field', 'sort',
   'lead', 'not_responsible', 'invalid_characters',
+  // webhooks
+  'address', 'limit', 'scope', 'disabled',
   // IINs and sign-in sheets
   'century', 'control_digit', 'digits', 'birth_date', 'duplicate', 'not_started', 'header', 'empty',
   'csv', 'xlsx', 'rows', 'encoding',
@@ -129,4 +132,5 @@ export const ENUM_GROUPS: Record<string, EnumGroup> = {
   Role: 'role',
   Scope: 'scope',
   Format: 'report_format',
+  EventType: 'webhook_type',
 };

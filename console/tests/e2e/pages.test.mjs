@@ -90,6 +90,7 @@ describe('every page of the console', { concurrency: false }, () => {
     ['admin-departments', '#/admin/departments', kk['admin.title']],
     ['admin-accounts', '#/admin/accounts', kk['admin.title']],
     ['admin-clients', '#/admin/clients', kk['admin.title']],
+    ['admin-webhooks', '#/admin/webhooks', kk['admin.title']],
     ['admin-audit', '#/admin/audit', kk['admin.title']],
     ['outbox', '#/outbox', kk['outbox.title']],
     ['dashboard', '#/dashboard', kk['dashboard.title']],

@@ -1,44 +1,24 @@
 // Administration, loaded only when an admin opens it: departments, accounts (create, reset a
-// password, deactivate), clients (the secret shown once, with a copy button), the audit trail.
+// password, deactivate), clients (the secret shown once, with a copy button), webhooks, the audit
+// trail.
 import { useEffect, useState } from 'preact/hooks';
-import { api, isProblem, write, type Outcome, type Schemas } from '../../api/client';
+import { api, write, type Outcome, type Schemas } from '../../api/client';
 import { enumLabel, t, type MessageKey } from '../../i18n';
 import { departmentName, loadDepartments, useApp, type Department } from '../../state';
 import { formatInstant } from '../../time';
-import { Confirm, DataTable, Field, SaveCancel, Notice, fieldErrors, problemText, type FieldErrors } from '../../components/ui';
+import { Confirm, DataTable, Field, SaveCancel, Notice, problemText } from '../../components/ui';
 import { ROLES, SCOPES } from '../../enums';
 import { CheckboxGroup } from '../../components/ui';
+import { Secret, label, useResult, value, type Msg } from './shared';
+import { Webhooks } from './Webhooks';
 
-type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 const TABS: { id: string; key: MessageKey }[] = [
   { id: 'departments', key: 'admin.departments' },
   { id: 'accounts', key: 'admin.accounts' },
   { id: 'clients', key: 'admin.clients' },
+  { id: 'webhooks', key: 'admin.webhooks' },
   { id: 'audit', key: 'admin.audit' },
 ];
-
-function useResult() {
-  const [msg, setMsg] = useState<Msg>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  /** Shows the outcome of a write; true when the server accepted it. */
-  const show = (o: Outcome): boolean => {
-    setErrors({});
-    if (o.kind === 'sent') {
-      setMsg({ kind: 'ok', text: t('common.saved') });
-      return true;
-    }
-    if (o.kind === 'queued') setMsg({ kind: 'info', text: t('common.queued') });
-    else {
-      setErrors(fieldErrors(isProblem(o.problem) ? o.problem.errors : null));
-      setMsg({ kind: 'error', text: problemText(o.status, o.problem) });
-    }
-    return false;
-  };
-  return { msg, errors, show, setMsg };
-}
-
-const label = (what: string) => ({ key: 'outbox.op.other', params: { method: t('admin.title'), path: what } });
-const value = (set: (v: string) => void) => (e: Event) => set((e.currentTarget as HTMLInputElement).value);
 
 export function Admin(props: { tab?: string }) {
   const tab = props.tab ?? 'departments';
@@ -56,6 +36,7 @@ export function Admin(props: { tab?: string }) {
       {current?.id === 'departments' && <Departments />}
       {current?.id === 'accounts' && <Accounts />}
       {current?.id === 'clients' && <Clients />}
+      {current?.id === 'webhooks' && <Webhooks />}
       {current?.id === 'audit' && <Audit />}
     </section>
   );
@@ -290,25 +271,6 @@ function Accounts() {
 
 type Client = Schemas['ClientResponse'];
 
-function Secret(props: { clientId: string; secret: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div class="secret" role="region" aria-label={t('client.secret')}>
-      <p><strong>{t('client.secret_warning')}</strong></p>
-      <p>{t('client.client_id')}: <span class="mono">{props.clientId}</span></p>
-      <p>{t('client.secret')}: <span class="mono">{props.secret}</span></p>
-      <button
-        type="button"
-        class="primary"
-        onClick={() => void navigator.clipboard.writeText(props.secret).then(() => setCopied(true), () => setCopied(false))}
-      >
-        {t('client.copy')}
-      </button>
-      {copied && <span role="status"> {t('client.copied')}</span>}
-    </div>
-  );
-}
-
 function Clients() {
   const { lang } = useApp();
   const [list, setList] = useState<Client[]>([]);
@@ -355,7 +317,7 @@ function Clients() {
   return (
     <div>
       <h2>{t('admin.clients')}</h2>
-      {secret && <Secret {...secret} />}
+      {secret && <Secret idLabel={t('client.client_id')} id={secret.clientId} secretLabel={t('client.secret')} secret={secret.secret} />}
       {r.msg && <Notice kind={r.msg.kind}>{r.msg.text}</Notice>}
       <DataTable label={t('admin.clients')} headers={['client.name', 'client.client_id', 'client.department', 'client.scopes', 'common.actions']}>
         {list.map((c) => (
