@@ -635,6 +635,21 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_a_test_message_arrives(ap
     let rotated = app.post(&format!("{path}/secret"), &admin, &json!({})).await.expect(200).json();
     let new = rotated["secret"].as_str().unwrap().to_string();
     assert_ne!(old, new);
+    // The database holds neither secret in the clear: a dump cannot sign a delivery.
+    {
+        use adal::store::schema::webhook_subscriptions as ws;
+        let mut conn = app.store.connect();
+        let (current, previous): (String, Option<String>) =
+            ws::table.select((ws::secret, ws::previous_secret)).first(&mut conn).unwrap();
+        for stored in [current, previous.expect("the replaced secret is kept, sealed")] {
+            assert!(
+                !stored.contains(&new[6..]) && !stored.contains(&old[6..]) && !stored.starts_with("whsec_"),
+                "{stored}"
+            );
+        }
+        let audit = app.audit_entries(&admin).await.iter().map(|e| e.to_string()).collect::<String>();
+        assert!(!audit.contains(&new[6..]) && !audit.contains(&old[6..]), "no secret in the audit trail");
+    }
     let test = app.post(&format!("{path}/test"), &admin, &json!({})).await.expect(202).json();
     let got = receiver.wait_for(WAIT, |g| !g.is_empty()).await;
     assert_eq!(got[0].id, test["message_id"].as_str().unwrap());
