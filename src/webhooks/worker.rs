@@ -354,14 +354,16 @@ fn record(
             ("refused", None, Some(reason.clone()), wait.map(|w| at(now, w)))
         }
     };
-    let failing_since = crate::store::bookkeeping_tx(conn, |c| -> Result<_, ApiError> {
+    let recorded = crate::store::bookkeeping_tx(conn, |c| -> Result<Option<Option<NaiveDateTime>>, ApiError> {
         let message_status = match (status, next) {
             (store::DELIVERED, _) => store::DELIVERED,
             (_, Some(_)) => store::PENDING,
             (_, None) => store::FAILED,
         };
         if !store::finish(c, m, message_status, attempt, next)? {
-            tracing::warn!(message = %m.id, "webhooks: an attempt outlived its lease; the attempt that took over records the outcome");
+            // The lease ran out and another attempt took the message over (it records its own
+            // end), or the subscription was deleted meanwhile: this end is no longer the message's.
+            return Ok(None);
         }
         store::insert_delivery(
             c,
@@ -379,13 +381,17 @@ fn record(
                 at: now,
             },
         )?;
-        Ok(if status == store::DELIVERED {
+        Ok(Some(if status == store::DELIVERED {
             store::succeeded(c, &m.subscription_id)?;
             None
         } else {
             store::failing(c, &m.subscription_id, now)?
-        })
+        }))
     })?;
+    let Some(failing_since) = recorded else {
+        tracing::warn!(message = %m.id, "webhooks: an attempt ended after its message was taken over or removed; its end is not recorded");
+        return Ok(());
+    };
     if matches!(ending, Ending::Gone) {
         disable(conn, &m.subscription_id, "the endpoint answered 410 Gone")?;
     } else if let Some(since) = failing_since
