@@ -16,7 +16,7 @@ action plans and the reports computed from them. Errors are RFC 9457 problem det
 Patch and needs `If-Match`. Each operation's security requirement names the scope it needs.",
         license(name = "MIT"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, crate::webhooks::model::WebhookMessage)),
     modifiers(&BearerScheme),
     tags(
         (name = "auth", description = "Tokens, revocation, the caller and the signing keys"),

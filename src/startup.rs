@@ -118,6 +118,7 @@ fn routes(cfg: &mut ServiceConfig) {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut doc) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes).split_for_parts();
     crate::openapi::add_shared_responses(&mut doc);
+    webhooks::http::document(&mut doc);
     doc
 }
 

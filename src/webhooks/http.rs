@@ -399,3 +399,55 @@ pub async fn redeliver(
         })
         .await
 }
+
+/// The OpenAPI document's `webhooks`: the one request every subscriber receives, with the headers
+/// that sign it, so a receiver can be written from the document alone.
+pub fn document(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, Required, ResponseBuilder, Type};
+
+    let header = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let operation = OperationBuilder::new()
+        .operation_id(Some("change"))
+        .tag("webhooks")
+        .summary(Some("A change, delivered to a subscription"))
+        .description(Some(
+            "Posted to the subscription's URL for each change of a type it asked for. Verify the \
+signature before trusting the body: `webhook-signature` lists space-separated `v1,<base64>` \
+signatures (two while a replaced secret still signs), each the HMAC-SHA256 of \
+`webhook-id.webhook-timestamp.body` under the bytes the secret's base64 after `whsec_` stands for. \
+Any 2xx is success; anything else, no answer within 15 s or a redirect is retried with the same \
+`webhook-id` (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default); 410 switches the subscription \
+off.",
+        ))
+        .parameter(header("webhook-id", "The message's id, the same on every attempt: a receiver drops a repeat by it"))
+        .parameter(header("webhook-timestamp", "When this attempt was signed, in seconds since 1970"))
+        .parameter(header(
+            "webhook-signature",
+            "`v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, space-separated when two secrets sign",
+        ))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("WebhookMessage"))).build(),
+                )
+                .build(),
+        ))
+        .response("2XX", ResponseBuilder::new().description("Received; the message is not sent again"))
+        .response("410", ResponseBuilder::new().description("Gone: the subscription is switched off at once"))
+        .build();
+    let mut webhooks = utoipa::openapi::path::Paths::new();
+    webhooks.paths.insert("change".to_string(), PathItem::new(HttpMethod::Post, operation));
+    doc.webhooks = Some(webhooks);
+}

@@ -26,6 +26,23 @@ crate::events::model::wire_enum!(
     }
 );
 
+/// What a subscriber receives: the body of every delivery, `POST`ed as JSON and signed as Standard
+/// Webhooks.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"type": "event.updated", "timestamp": "2024-03-14T10:00:00.000000Z",
+    "data": {"id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d72", "title": "Сыбайлас жемқорлыққа қарсы мәдениет: дөңгелек үстел", "version": 3}}))]
+pub struct WebhookMessage {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    /// When the change committed.
+    pub timestamp: DateTime<Utc>,
+    /// The record as its `GET` answered the subscription's principal when the change committed
+    /// (an event with `attendees_count` for `event.attendees_changed`); for a deletion
+    /// `{"id", "deleted": true, "updated_at"}`; for `webhook.test` `{"subscription_id"}`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
 /// The most subscriptions one principal may hold.
 pub const MAX_SUBSCRIPTIONS: i64 = 20;
 const MAX_DESCRIPTION: usize = 500;

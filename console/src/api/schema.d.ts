@@ -839,7 +839,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    change: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A change, delivered to a subscription
+         * @description Posted to the subscription's URL for each change of a type it asked for. Verify the signature before trusting the body: `webhook-signature` lists space-separated `v1,<base64>` signatures (two while a replaced secret still signs), each the HMAC-SHA256 of `webhook-id.webhook-timestamp.body` under the bytes the secret's base64 after `whsec_` stands for. Any 2xx is success; anything else, no answer within 15 s or a redirect is retried with the same `webhook-id` (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default); 410 switches the subscription off.
+         */
+        post: operations["change"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -2326,6 +2347,33 @@ export interface components {
              */
             first_bad_seq?: number | null;
             ok: boolean;
+        };
+        /**
+         * @description What a subscriber receives: the body of every delivery, `POST`ed as JSON and signed as Standard
+         *     Webhooks.
+         * @example {
+         *       "data": {
+         *         "id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d72",
+         *         "title": "Сыбайлас жемқорлыққа қарсы мәдениет: дөңгелек үстел",
+         *         "version": 3
+         *       },
+         *       "timestamp": "2024-03-14T10:00:00.000000Z",
+         *       "type": "event.updated"
+         *     }
+         */
+        WebhookMessage: {
+            /**
+             * @description The record as its `GET` answered the subscription's principal when the change committed
+             *     (an event with `attendees_count` for `event.attendees_changed`); for a deletion
+             *     `{"id", "deleted": true, "updated_at"}`; for `webhook.test` `{"subscription_id"}`.
+             */
+            data: Record<string, never>;
+            /**
+             * Format: date-time
+             * @description When the change committed.
+             */
+            timestamp: string;
+            type: components["schemas"]["EventType"];
         };
     };
     responses: never;
@@ -7278,6 +7326,42 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    change: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message's id, the same on every attempt: a receiver drops a repeat by it */
+                "webhook-id": string;
+                /** @description When this attempt was signed, in seconds since 1970 */
+                "webhook-timestamp": string;
+                /** @description `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, space-separated when two secrets sign */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookMessage"];
+            };
+        };
+        responses: {
+            /** @description Gone: the subscription is switched off at once */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Received; the message is not sent again */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
