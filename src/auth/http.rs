@@ -903,3 +903,25 @@ pub async fn me(principal: Principal) -> Result<HttpResponse, ApiError> {
 pub async fn jwks(state: Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(state.tokens.jwks())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_basic(user_pass: &str) -> HttpRequest {
+        actix_web::test::TestRequest::default()
+            .insert_header((header::AUTHORIZATION, format!("Basic {}", STANDARD.encode(user_pass))))
+            .to_http_request()
+    }
+
+    #[test]
+    fn basic_credentials_are_form_urldecoded_as_rfc_6749_sends_them() {
+        // An OAuth library encodes "a:b c%" as "a%3Ab+c%25" before Base64.
+        assert_eq!(
+            basic_credentials(&with_basic("my%2Eclient:a%3Ab+c%25")),
+            Some(("my.client".to_string(), "a:b c%".to_string()))
+        );
+        assert_eq!(basic_credentials(&with_basic("plain:secret")), Some(("plain".into(), "secret".into())));
+        assert_eq!(basic_credentials(&with_basic("no-colon")), None);
+    }
+}
