@@ -416,6 +416,39 @@ async fn a_503_with_retry_after_is_retried_no_sooner(app: TestApp) {
     assert!(waited >= Duration::from_millis(950), "retried after {waited:?}");
 }
 
+both_stores_with!(a_url_that_leads_somewhere_private_at_delivery_is_refused_without_a_request, spawn_inert);
+async fn a_url_that_leads_somewhere_private_at_delivery_is_refused_without_a_request(app: TestApp) {
+    use adal::store::schema::webhook_subscriptions as ws;
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token().await;
+    let sub = subscribe(&app, &admin, INERT, &[]).await;
+    let id = sub["id"].as_str().unwrap();
+    // Written past the API's check, as a URL whose name now resolves elsewhere would be: the
+    // delivery must check again and send nothing. The receiver listens on 127.0.0.1, outside this
+    // server's allowed 127.0.0.2/32, so a request that slipped through would show there.
+    let mut conn = app.store.connect();
+    if let adal::store::DbConnection::Sqlite(c) = &mut conn {
+        diesel::connection::SimpleConnection::batch_execute(c, "PRAGMA busy_timeout = 5000").unwrap();
+    }
+    diesel::update(ws::table.find(id)).set(ws::url.eq(&receiver.url)).execute(&mut conn).unwrap();
+    app.post("/api/v1/events", &admin, &event(json!({}))).await.expect(201);
+    let path = format!("/api/v1/webhooks/{id}/deliveries");
+    let started = Instant::now();
+    let log = loop {
+        let log = app.get(&path, &admin).await.expect(200).json();
+        if !log["items"].as_array().unwrap().is_empty() {
+            break log;
+        }
+        assert!(started.elapsed() < WAIT, "no attempt logged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let attempt = &log["items"][0];
+    assert_eq!(attempt["status"], "refused", "{attempt}");
+    assert_eq!(attempt["response_status"], Value::Null);
+    assert!(attempt["error"].as_str().unwrap().contains("not a public address"), "{attempt}");
+    assert!(receiver.received().is_empty(), "nothing reached the address it refused");
+}
+
 both_stores_with!(a_410_disables_the_subscription_at_once, spawn, 5);
 async fn a_410_disables_the_subscription_at_once(app: TestApp) {
     let receiver = Receiver::start().await;
