@@ -85,8 +85,7 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
 /// `outcome` answering the client with its one-time secret, and a replay without it.
 fn with_secret(outcome: Outcome, client: ClientResponse, secret: String) -> Outcome {
     let without = ClientWithSecret { client: client.clone(), client_secret: None };
-    Outcome { body: serde_json::to_value(ClientWithSecret { client, client_secret: Some(secret) }).ok(), ..outcome }
-        .with_replay_body(&without)
+    outcome.showing_once(&ClientWithSecret { client, client_secret: Some(secret) }, &without)
 }
 
 /// Create a client

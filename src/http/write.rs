@@ -67,6 +67,13 @@ impl Outcome {
         Outcome { status: StatusCode::NO_CONTENT, headers: Vec::new(), body: None, replay_body: None }
     }
 
+    /// This answer with `shown` as its body (holding a one-time secret) and `replayed` (the same
+    /// without it) as what a retry gets.
+    pub fn showing_once(mut self, shown: &impl Serialize, replayed: &impl Serialize) -> Self {
+        self.body = serde_json::to_value(shown).ok();
+        self.with_replay_body(replayed)
+    }
+
     pub fn with_replay_body(mut self, body: &impl Serialize) -> Self {
         self.replay_body = serde_json::to_value(body).ok();
         self

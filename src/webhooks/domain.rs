@@ -43,23 +43,14 @@ fn check_url(url: &str) -> Option<FieldError> {
     ssrf::parse(url).err().map(|r| FieldError::new("url", "format", r.0))
 }
 
-/// Whether `principal` may see `subscription`: its own, or any for an admin.
-fn may_see(principal: &Principal, subscription: &SubscriptionRow) -> bool {
-    principal.is_admin() || subscription.owner_id == principal.id
-}
-
-/// The subscription `id` if `principal` may see it.
-fn find_visible(
-    conn: &mut DbConnection,
-    principal: &Principal,
-    id: &str,
-) -> Result<Option<SubscriptionResponse>, ApiError> {
-    Ok(store::find(conn, id)?.filter(|s| may_see(principal, s)).map(SubscriptionResponse::from))
+/// The subscription `id` if `principal` may see it: its own, or any for an admin.
+fn find_visible(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<Option<SubscriptionRow>, ApiError> {
+    Ok(store::find(conn, id)?.filter(|s| principal.is_admin() || s.owner_id == principal.id))
 }
 
 /// The subscription `id` as `principal` may see it; else 404.
 pub fn visible(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<SubscriptionRow, ApiError> {
-    store::find(conn, id)?.filter(|s| may_see(principal, s)).ok_or(ApiError::NotFound)
+    find_visible(conn, principal, id)?.ok_or(ApiError::NotFound)
 }
 
 pub fn create(
@@ -118,7 +109,7 @@ pub fn update(
     patch: &Value,
     refused: Option<FieldError>,
 ) -> Result<SubscriptionResponse, ApiError> {
-    let found = find_visible(tx.conn(), principal, id)?;
+    let found = find_visible(tx.conn(), principal, id)?.map(SubscriptionResponse::from);
     let before = write::current(found, if_match, |_| Ok(()))?;
     let next: SubscriptionUpdate = merge_patch::patched(&SubscriptionUpdate::from_current(&before), patch)?;
     let mut errors: Vec<FieldError> = check_url(&next.url).or(refused).into_iter().collect();
@@ -153,7 +144,7 @@ pub fn update(
 }
 
 pub fn remove(tx: &mut Tx<'_>, principal: &Principal, id: &str, if_match: &IfMatch) -> Result<(), ApiError> {
-    let found = find_visible(tx.conn(), principal, id)?;
+    let found = find_visible(tx.conn(), principal, id)?.map(SubscriptionResponse::from);
     let before = write::current(found, if_match, |_| Ok(()))?;
     let removed = store::delete(tx.conn(), id, before.version)?;
     tx.removed("webhook.delete", "webhook", id, &before, removed)

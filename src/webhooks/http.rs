@@ -165,8 +165,7 @@ pub async fn read(
 /// `outcome` answering the subscription with its one-time secret, and a replay without it.
 fn with_secret(outcome: Outcome, subscription: SubscriptionResponse, secret: String) -> Outcome {
     let without = SubscriptionWithSecret { subscription: subscription.clone(), secret: None };
-    let body = SubscriptionWithSecret { subscription, secret: Some(secret) };
-    Outcome { body: serde_json::to_value(body).ok(), ..outcome }.with_replay_body(&without)
+    outcome.showing_once(&SubscriptionWithSecret { subscription, secret: Some(secret) }, &without)
 }
 
 /// Subscribe

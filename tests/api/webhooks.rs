@@ -37,6 +37,9 @@ impl Received {
     }
 }
 
+/// An answer the receiver gives 3 s late (then 200): past a short delivery timeout.
+const HANG: u16 = 599;
+
 /// A webhook endpoint on loopback: it records every request and answers the statuses it is told
 /// to, in order, then 200.
 #[derive(Clone, Default)]
@@ -65,7 +68,11 @@ impl Receiver {
                         signature: header("webhook-signature"),
                         body: String::from_utf8_lossy(&body).into_owned(),
                     });
-                    let status = answers.lock().unwrap().pop_front().unwrap_or(200);
+                    let mut status = answers.lock().unwrap().pop_front().unwrap_or(200);
+                    if status == HANG {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                        status = 200;
+                    }
                     let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
                     if (300..400).contains(&status) {
                         // A redirect to another path of this receiver: following it would show.
@@ -135,6 +142,11 @@ async fn spawn_inert(backend: Backend) -> Option<TestApp> {
 
 async fn spawn_allowing(backend: Backend, network: &str, retries: usize) -> Option<TestApp> {
     spawn_configured(backend, network, retries, |_| {}).await
+}
+
+/// Loopback allowed, and an attempt gets 1 s (15 s in production).
+async fn spawn_hasty(backend: Backend) -> Option<TestApp> {
+    spawn_configured(backend, "127.0.0.0/8", 5, |c| c.webhook_timeout = Duration::from_secs(1)).await
 }
 
 /// Loopback allowed, and a subscription that has failed for half a second is disabled (five days in
@@ -290,9 +302,13 @@ async fn a_receiver_that_fails_twice_gets_the_same_webhook_id_three_times(app: T
     let sub = subscribe(&app, &admin, &receiver.url, &["event.created"]).await;
     app.post("/api/v1/events", &admin, &event(json!({}))).await.expect(201);
     let got = receiver.wait_for(WAIT, |g| g.len() >= 3).await;
+    // A change of a type the subscription did not ask for is not sent.
+    let id = got[0].json()["data"]["id"].as_str().unwrap().to_string();
+    let etag = app.get(&format!("/api/v1/events/{id}"), &admin).await.header("etag").unwrap();
+    app.patch(&format!("/api/v1/events/{id}"), &admin, &etag, &json!({"title": "Өзгерген атау"})).await.expect(200);
     tokio::time::sleep(Duration::from_millis(400)).await;
     let got_after = receiver.received();
-    assert_eq!(got_after.len(), 3, "delivered once it answered 200, then no more");
+    assert_eq!(got_after.len(), 3, "delivered once it answered 200, then no more, and no event.updated");
     assert!(got.iter().all(|r| r.id == got[0].id && r.body == got[0].body), "one message, one id, one body");
     let secret = sub["secret"].as_str().unwrap();
     assert!(got.iter().all(|r| verifies(secret, r)));
@@ -447,6 +463,29 @@ async fn a_url_that_leads_somewhere_private_at_delivery_is_refused_without_a_req
     assert_eq!(attempt["response_status"], Value::Null);
     assert!(attempt["error"].as_str().unwrap().contains("not a public address"), "{attempt}");
     assert!(receiver.received().is_empty(), "nothing reached the address it refused");
+}
+
+both_stores_with!(an_endpoint_that_does_not_answer_in_time_is_a_failure_and_is_tried_again, spawn_hasty);
+async fn an_endpoint_that_does_not_answer_in_time_is_a_failure_and_is_tried_again(app: TestApp) {
+    let receiver = Receiver::start().await;
+    receiver.answer(&[HANG]);
+    let admin = app.admin_token().await;
+    let sub = subscribe(&app, &admin, &receiver.url, &[]).await;
+    app.post("/api/v1/events", &admin, &event(json!({}))).await.expect(201);
+    let path = format!("/api/v1/webhooks/{}/deliveries", sub["id"].as_str().unwrap());
+    let started = Instant::now();
+    let log = loop {
+        let log = app.get(&path, &admin).await.expect(200).json();
+        if log["items"].as_array().unwrap().iter().any(|d| d["status"] == "delivered") {
+            break log;
+        }
+        assert!(started.elapsed() < WAIT, "never delivered: {log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let items = log["items"].as_array().unwrap();
+    let first = &items[items.len() - 1];
+    assert_eq!((first["status"].as_str(), first["response_status"].as_i64()), (Some("failed"), None), "{first}");
+    assert!(first["error"].as_str().unwrap().starts_with("no answer within 1"), "{first}");
 }
 
 both_stores_with!(a_410_disables_the_subscription_at_once, spawn, 5);
