@@ -15,7 +15,8 @@ use crate::error::ApiError;
 struct Dist;
 
 /// The console's own policy: everything from this origin only, no inline script, never framed.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// `blob:` images are evidence photos the console fetched itself (with its token) and shows.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
 connect-src 'self'; font-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 

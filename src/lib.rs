@@ -14,6 +14,7 @@ pub mod console;
 pub mod departments;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod health;
 pub mod http;
 pub mod metrics;

@@ -26,6 +26,7 @@ Patch and needs `If-Match`. Each operation's security requirement names the scop
         (name = "events", description = "Outreach events, their organisers and attendance"),
         (name = "plans", description = "The year's action plans and their items"),
         (name = "reports", description = "Figures for a period, as JSON, CSV or XLSX"),
+        (name = "evidence", description = "Files and links showing an event happened, kept in the registry"),
         (name = "attendees", description = "Named attendees of events, by batch or sign-in sheet; IINs kept only as keyed hashes"),
         (name = "audit", description = "The tamper-evident audit trail"),
         (name = "webhooks", description = "Changes pushed to other city systems, signed as Standard Webhooks"),

@@ -28,8 +28,8 @@ use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::store::{self, PoolSettings, Store};
 use crate::{
-    accounts, attendees, audit, auth, bootstrap, clients, departments, events, health, plans, registry, reports,
-    webhooks,
+    accounts, attendees, audit, auth, bootstrap, clients, departments, events, evidence, health, plans, registry,
+    reports, webhooks,
 };
 
 /// Every documented route. The OpenAPI document is collected from exactly these.
@@ -76,6 +76,11 @@ fn routes(cfg: &mut ServiceConfig) {
                 .service(events::http::update)
                 .service(events::http::remove)
                 .service(events::http::record_attendance)
+                .service(events::http::verify)
+                .service(evidence::http::list)
+                .service(evidence::http::add)
+                .service(evidence::http::download)
+                .service(evidence::http::remove)
                 .service(attendees::http::list)
                 .service(attendees::http::add)
                 .service(attendees::http::remove),

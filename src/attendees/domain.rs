@@ -11,7 +11,7 @@ use crate::audit;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::events::domain::{self as events, check_attendance_allowed};
-use crate::events::model::{EventResponse, MAX_PARTICIPANTS};
+use crate::events::model::{EventResponse, MAX_PARTICIPANTS, VerificationStatus};
 use crate::events::store as event_store;
 use crate::store::DbConnection;
 use crate::write::{self, Tx};
@@ -63,8 +63,18 @@ pub fn add(
     let (total_before, total_after) = events::cover_named(tx, &event, count, now)?;
     // Counts only: the audit trail is kept for ever and must not hold names or IINs.
     let mut changes = json!({"added": new_rows.len(), "attendees": {"from": before, "to": count}});
-    if total_before != Some(total_after) {
+    let raised = total_before != Some(total_after);
+    if raised {
         changes["attendance_total"] = json!({"from": total_before, "to": total_after});
+    }
+    // A checked event's attendees changed: it is checked no longer (raising the total did that).
+    let unverified = if raised {
+        event.verification.status != VerificationStatus::Unverified
+    } else {
+        event_store::unverify(tx.conn(), id, now)?
+    };
+    if unverified {
+        changes["verification"] = json!({"from": event.verification.status, "to": "unverified"});
     }
     tx.audit("attendees.add", "event", Some(id), audit::details(changes))?;
     let ids: Vec<&str> = new_rows.iter().map(|r| r.id.as_str()).collect();
@@ -74,12 +84,16 @@ pub fn add(
 }
 
 pub fn remove(tx: &mut Tx<'_>, principal: &Principal, id: &str, attendee_id: &str) -> Result<(), ApiError> {
-    event_for(tx.conn(), principal, id)?;
+    let event = event_for(tx.conn(), principal, id)?;
     if !store::delete(tx.conn(), id, attendee_id)? {
         return Err(ApiError::NotFound);
     }
     let after = store::count_for_event(tx.conn(), id)?;
-    let changes = json!({"event_id": id, "attendees": {"from": after + 1, "to": after}});
+    let mut changes = json!({"event_id": id, "attendees": {"from": after + 1, "to": after}});
+    // A checked event's attendees changed: it is checked no longer.
+    if event_store::unverify(tx.conn(), id, crate::store::now())? {
+        changes["verification"] = json!({"from": event.verification.status, "to": "unverified"});
+    }
     let change =
         write::Change::new("attendees.remove", "attendee", Some(attendee_id)).about_events(vec![id.to_string()]);
     tx.record(change, audit::details(changes))

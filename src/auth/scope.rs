@@ -23,12 +23,14 @@ pub enum Scope {
     AuditRead,
     #[serde(rename = "webhooks:manage")]
     WebhooksManage,
+    #[serde(rename = "events:verify")]
+    EventsVerify,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 9] = [
+    pub const ALL: [Scope; 10] = [
         Scope::EventsRead,
         Scope::EventsWrite,
         Scope::AttendeesRead,
@@ -37,6 +39,7 @@ impl Scope {
         Scope::PlansWrite,
         Scope::AuditRead,
         Scope::WebhooksManage,
+        Scope::EventsVerify,
         Scope::Admin,
     ];
 
@@ -50,6 +53,7 @@ impl Scope {
             Scope::PlansWrite => "plans:write",
             Scope::AuditRead => "audit:read",
             Scope::WebhooksManage => "webhooks:manage",
+            Scope::EventsVerify => "events:verify",
             Scope::Admin => "admin",
         }
     }
@@ -138,7 +142,7 @@ impl Role {
         use Scope::*;
         match self {
             Role::Admin => ScopeSet::all(),
-            Role::Coordinator => [EventsRead, ReportsRead, PlansWrite].into_iter().collect(),
+            Role::Coordinator => [EventsRead, ReportsRead, PlansWrite, EventsVerify].into_iter().collect(),
             Role::Organiser => {
                 [EventsRead, EventsWrite, AttendeesRead, AttendeesWrite, ReportsRead].into_iter().collect()
             }
@@ -153,7 +157,7 @@ mod tests {
 
     #[test]
     fn roles_map_to_the_contracts_scopes() {
-        assert_eq!(Role::Coordinator.scopes().to_string(), "events:read reports:read plans:write");
+        assert_eq!(Role::Coordinator.scopes().to_string(), "events:read reports:read plans:write events:verify");
         assert_eq!(
             Role::Organiser.scopes().to_string(),
             "events:read events:write attendees:read attendees:write reports:read"

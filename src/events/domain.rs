@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::model::{Attendance, EventInput, EventResponse, EventStatus};
+use super::model::{Attendance, EventInput, EventResponse, EventStatus, VerificationInput};
 use super::store::{self, EventData};
 use crate::auth::Principal;
 use crate::departments::store as departments;
@@ -158,6 +158,50 @@ pub fn require_taking_part(principal: &Principal, event: &EventResponse) -> Resu
     let mut departments = vec![event.lead_department_id.as_str()];
     departments.extend(event.partner_department_ids.iter().map(String::as_str));
     principal.require_department(departments, "lead or a partner department")
+}
+
+/// 403 when the principal's department leads or partners in the event: its figures are checked
+/// by someone who did not produce them (an admin included).
+fn require_independent(principal: &Principal, event: &EventResponse) -> Result<(), ApiError> {
+    let own = &principal.department_id;
+    if &event.lead_department_id == own || event.partner_department_ids.contains(own) {
+        return Err(ApiError::forbidden(
+            "your department leads or partners in this event; a department that took no part in it verifies it",
+        ));
+    }
+    Ok(())
+}
+
+/// Records a verifier's finding on a held event.
+pub fn verify(
+    tx: &mut Tx<'_>,
+    principal: &Principal,
+    id: &str,
+    if_match: &IfMatch,
+    input: &VerificationInput,
+) -> Result<EventResponse, ApiError> {
+    let found = store::find(tx.conn(), id)?;
+    let before = write::current(found, if_match, |e| require_independent(principal, e))?;
+    if before.status != EventStatus::Held {
+        return Err(ApiError::field(
+            "status",
+            "not_held",
+            "only a held event is verified: its attendance must be recorded first",
+        ));
+    }
+    let now = crate::store::now();
+    let set = store::set_verification(
+        tx.conn(),
+        id,
+        before.version,
+        input.status,
+        &principal.id,
+        input.note.as_deref(),
+        now,
+    )?;
+    let after = written_again(tx, id, set)?;
+    tx.updated("event.verify", "event", id, &before, &after)?;
+    Ok(after)
 }
 
 /// An event to create, checked against the caller before any store work.

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::domain;
 use super::model::{
     Attendance, Audience, DeletedEvent, EventInput, EventKind, EventListItem, EventPatch, EventResponse, EventStatus,
+    Flag, VerificationInput, VerificationStatus,
 };
 use super::store::{self, Filter, Sort};
 use crate::auth::{Principal, Scope};
@@ -194,6 +195,49 @@ pub async fn record_attendance(
         .await
 }
 
+/// Verify an event
+///
+/// The policy department's finding on a held event: `verified`, or `rejected` with a note saying
+/// what is wrong. Needs `events:verify`, from a department that neither leads nor partners in the
+/// event (admins included), and `If-Match` with the event's ETag; the finding changes the event's
+/// version. Any later change to the event — its fields, attendance, attendees, evidence, lead or
+/// partners — returns it to `unverified`, and the audit trail says so. Finding it again needs the
+/// new ETag.
+#[utoipa::path(
+    tag = "events",
+    operation_id = "verify_event",
+    params(
+        ("id" = String, Path, description = "Event id"),
+        ("If-Match" = String, Header, description = "The event's ETag last read"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe"),
+    ),
+    request_body(content = VerificationInput, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded; the event as it now is", body = EventResponse, headers(("ETag" = String, description = "The new version"))),
+        (status = 403, description = "Needs events:verify, from a department that takes no part in the event", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "Not held yet, or a rejection without a note", body = Problem, content_type = PROBLEM),
+        JsonBodyRefusals, IfMatchRefusals, RetryRace, NoSuchEvent,
+    ),
+    security(("bearer" = ["events:verify"])),
+)]
+#[put("/{id}/verification")]
+pub async fn verify(
+    req: HttpRequest,
+    state: Data<AppState>,
+    principal: Principal,
+    key: IdempotencyKey,
+    id: Path<String>,
+    body: JsonBody<VerificationInput>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::EventsVerify)?;
+    let if_match = IfMatch::required(&req)?;
+    let input = body.value.normalised().map_err(ApiError::Validation)?;
+    let id = id.into_inner();
+    Write::new(&req, principal.actor(), key, &body.raw)
+        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::verify(tx, &principal, &id, &if_match, &input)?)))
+        .await
+}
+
 /// Read an event
 #[utoipa::path(
     tag = "events",
@@ -266,6 +310,10 @@ pub struct ListQuery {
     pub updated_since: Option<String>,
     /// Also list deleted events, as `{"id", "deleted": true, "updated_at"}`.
     pub include_deleted: Option<bool>,
+    /// Events carrying this flag now.
+    pub flag: Option<Flag>,
+    /// Events whose verification is this.
+    pub verification: Option<VerificationStatus>,
 }
 
 /// List events
@@ -336,6 +384,8 @@ pub async fn list(
         search: q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(crate::text::contains_pattern),
         updated_since,
         include_deleted: q.include_deleted.unwrap_or(false),
+        flag: q.flag,
+        verification: q.verification,
     };
     let (rows, events) = state
         .store

@@ -59,6 +59,104 @@ str_enum!(Audience {
 str_enum!(OrganiserRole { Speaker = "speaker", Moderator = "moderator", Organiser = "organiser", Other = "other" });
 str_enum!(EventStatus { Planned = "planned", Held = "held", Cancelled = "cancelled" });
 str_enum!(AttendanceBasis { SignInSheet = "sign_in_sheet", Headcount = "headcount", Estimate = "estimate" });
+str_enum!(
+    /// Whether the policy department has checked the event: `unverified` until it has, and again
+    /// after any later change.
+    VerificationStatus { Unverified = "unverified", Verified = "verified", Rejected = "rejected" }
+);
+wire_enum!(
+    /// A verifier's decision.
+    Decision { Verified = "verified", Rejected = "rejected" }
+);
+wire_enum!(
+    /// What makes an event's figures worth a second look, computed from the event as it is:
+    /// `attendance_above_planned` (a total over twice a positive `planned_participants`),
+    /// `estimate_only` (attendance by estimate), `no_evidence` (held, and no evidence),
+    /// `logged_late` (created more than 30 days after it ended).
+    Flag {
+        AttendanceAbovePlanned = "attendance_above_planned",
+        EstimateOnly = "estimate_only",
+        NoEvidence = "no_evidence",
+        LoggedLate = "logged_late",
+    }
+);
+
+/// An event logged more than this long after it ended is `logged_late`.
+pub const LATE_AFTER_DAYS: i64 = 30;
+
+/// What the flags are computed from: the event as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct FlagFacts {
+    pub status: EventStatus,
+    pub planned_participants: Option<i32>,
+    pub attendance_total: Option<i32>,
+    pub attendance_basis: Option<AttendanceBasis>,
+    pub evidence_count: i32,
+    pub ends_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl FlagFacts {
+    /// The event's flags, in `Flag::ALL`'s order. The list filter and the reports compute the same
+    /// in SQL (`store::flag_sql`); a test holds the two equal at each boundary.
+    pub fn flags(&self) -> Vec<Flag> {
+        let mut out = Vec::new();
+        if let (Some(planned), Some(total)) = (self.planned_participants, self.attendance_total)
+            && planned > 0
+            && i64::from(total) > 2 * i64::from(planned)
+        {
+            out.push(Flag::AttendanceAbovePlanned);
+        }
+        if self.attendance_basis == Some(AttendanceBasis::Estimate) {
+            out.push(Flag::EstimateOnly);
+        }
+        if self.status == EventStatus::Held && self.evidence_count == 0 {
+            out.push(Flag::NoEvidence);
+        }
+        if self.created_at > self.ends_at + Duration::days(LATE_AFTER_DAYS) {
+            out.push(Flag::LoggedLate);
+        }
+        out
+    }
+}
+
+/// Who checked the event, when, and what they found.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(example = json!({"status": "verified", "by": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d90",
+    "at": "2024-03-20T06:00:00Z", "note": "Тіркеу парағы мен фотосуреттер сәйкес"}))]
+pub struct Verification {
+    pub status: VerificationStatus,
+    /// The account or client that verified or rejected it; null while unverified.
+    pub by: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+/// A verifier's finding.
+#[derive(Debug, Clone, Deserialize, ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "rejected", "note": "Тіркеу парағында 40 адам, ал есепте 400"}))]
+pub struct VerificationInput {
+    pub status: Decision,
+    /// Up to 2000 characters; required to reject, so the department knows what to put right.
+    #[serde(default)]
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    pub note: Option<String>,
+}
+
+impl VerificationInput {
+    pub fn normalised(mut self) -> Result<Self, Vec<FieldError>> {
+        self.note = self.note.map(|n| text::clean(&n)).filter(|n| !n.is_empty());
+        let mut errors = match self.validate() {
+            Ok(()) => Vec::new(),
+            Err(e) => crate::error::from_validation(&e),
+        };
+        if self.status == Decision::Rejected && self.note.is_none() {
+            errors.push(FieldError::new("note", "required", "say what is wrong, so the department can put it right"));
+        }
+        if errors.is_empty() { Ok(self) } else { Err(errors) }
+    }
+}
 
 pub const MAX_PARTICIPANTS: i32 = 100_000;
 
@@ -290,7 +388,9 @@ pub struct EventPatch {
     "planned_participants": 60, "status": "held",
     "attendance": {"total": 64, "basis": "sign_in_sheet", "breakdown": [{"audience": "youth", "count": 40}]},
     "version": 3, "created_at": "2024-03-01T09:00:00Z", "updated_at": "2024-03-14T13:00:00Z",
-    "created_by": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e"
+    "created_by": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
+    "verification": {"status": "unverified", "by": null, "at": null, "note": null},
+    "flags": ["no_evidence"], "evidence_count": 0
 }))]
 pub struct EventResponse {
     pub id: String,
@@ -315,6 +415,12 @@ pub struct EventResponse {
     pub updated_at: DateTime<Utc>,
     /// The account or client that created it.
     pub created_by: String,
+    /// Whether the policy department has checked it; any later change makes it `unverified` again.
+    pub verification: Verification,
+    /// Computed from the event as it is now.
+    pub flags: Vec<Flag>,
+    /// Files and links showing it happened (`GET /api/v1/events/{id}/evidence`).
+    pub evidence_count: i32,
 }
 
 impl EventResponse {
@@ -380,6 +486,45 @@ mod tests {
         assert_eq!(check_times(start, at("2024-03-15T10:00:01Z"), EventKind::Lecture)[0].code, "duration");
         assert!(check_times(start, at("2024-05-31T10:00:00Z"), EventKind::Campaign).is_empty());
         assert_eq!(check_times(start, at("2024-06-01T10:00:01Z"), EventKind::Campaign)[0].code, "duration");
+    }
+
+    fn facts() -> FlagFacts {
+        FlagFacts {
+            status: EventStatus::Held,
+            planned_participants: Some(50),
+            attendance_total: Some(100),
+            attendance_basis: Some(AttendanceBasis::Headcount),
+            evidence_count: 1,
+            ends_at: at("2024-03-01T12:00:00Z"),
+            created_at: at("2024-03-31T12:00:00Z"),
+        }
+    }
+
+    #[test]
+    fn each_flag_starts_just_past_its_boundary() {
+        // Twice planned exactly, 30 days exactly, one piece of evidence: nothing to flag.
+        assert!(facts().flags().is_empty());
+        let over = FlagFacts { attendance_total: Some(101), ..facts() };
+        assert_eq!(over.flags(), vec![Flag::AttendanceAbovePlanned]);
+        let unplanned = FlagFacts { planned_participants: Some(0), attendance_total: Some(5000), ..facts() };
+        assert!(unplanned.flags().is_empty(), "no positive plan, nothing to exceed");
+        let estimate = FlagFacts { attendance_basis: Some(AttendanceBasis::Estimate), ..facts() };
+        assert_eq!(estimate.flags(), vec![Flag::EstimateOnly]);
+        let bare = FlagFacts { evidence_count: 0, ..facts() };
+        assert_eq!(bare.flags(), vec![Flag::NoEvidence]);
+        let planned = FlagFacts { status: EventStatus::Planned, evidence_count: 0, ..facts() };
+        assert!(planned.flags().is_empty(), "only a held event needs evidence");
+        let late = FlagFacts { created_at: at("2024-03-31T12:00:00.000001Z"), ..facts() };
+        assert_eq!(late.flags(), vec![Flag::LoggedLate]);
+    }
+
+    #[test]
+    fn a_rejection_says_why() {
+        let input = VerificationInput { status: Decision::Rejected, note: Some("   ".into()) };
+        let errors = input.normalised().unwrap_err();
+        assert_eq!((errors[0].field.as_str(), errors[0].code.as_str()), ("note", "required"));
+        let ok = VerificationInput { status: Decision::Verified, note: None }.normalised().unwrap();
+        assert_eq!(ok.note, None);
     }
 
     #[test]

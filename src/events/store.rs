@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{
-    Attendance, AttendanceBasis, Audience, BreakdownItem, EventFormat, EventKind, EventResponse, EventStatus,
-    Organiser, OrganiserRole,
+    Attendance, AttendanceBasis, Audience, BreakdownItem, Decision, EventFormat, EventKind, EventResponse, EventStatus,
+    Flag, FlagFacts, LATE_AFTER_DAYS, Organiser, OrganiserRole, Verification, VerificationStatus,
 };
 use crate::store::schema::{
     event_audiences as ea, event_breakdown as eb, event_organisers as eo, event_partners as ep, events as e,
@@ -37,6 +37,25 @@ pub struct EventRow {
     pub deleted_at: Option<NaiveDateTime>,
     /// The children as one JSON document, written with them (see [`refresh_children`]).
     pub children: String,
+    pub verification_status: VerificationStatus,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<NaiveDateTime>,
+    pub verification_note: Option<String>,
+    pub evidence_count: i32,
+}
+
+/// The assignments that return an event to `unverified`: every write that changes an event,
+/// except the verification itself, makes them, so a checked event cannot be moved or inflated
+/// after the check and still count as checked.
+macro_rules! unverified {
+    () => {
+        (
+            e::verification_status.eq(VerificationStatus::Unverified.as_str()),
+            e::verified_by.eq(None::<String>),
+            e::verified_at.eq(None::<NaiveDateTime>),
+            e::verification_note.eq(None::<String>),
+        )
+    };
 }
 
 /// Everything an event row and its children hold, as written.
@@ -172,6 +191,7 @@ pub fn update(
             e::search_text.eq(d.search_text()),
             e::version.eq(version + 1),
             e::updated_at.eq(now),
+            unverified!(),
         ))
         .execute(conn)?;
     if n == 0 {
@@ -197,6 +217,7 @@ pub fn set_attendance(
             e::status.eq(EventStatus::Held.as_str()),
             e::version.eq(version + 1),
             e::updated_at.eq(now),
+            unverified!(),
         ))
         .execute(conn)?;
     if n == 0 {
@@ -223,7 +244,60 @@ pub fn raise_attendance(
             e::status.eq(EventStatus::Held.as_str()),
             e::version.eq(version + 1),
             e::updated_at.eq(now),
+            unverified!(),
         ))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Records a verifier's finding if the event is still at `version`.
+pub fn set_verification(
+    conn: &mut DbConnection,
+    id: &str,
+    version: i64,
+    decision: Decision,
+    by: &str,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let status = match decision {
+        Decision::Verified => VerificationStatus::Verified,
+        Decision::Rejected => VerificationStatus::Rejected,
+    };
+    let n = diesel::update(e::table.filter(e::id.eq(id).and(e::version.eq(version)).and(e::deleted_at.is_null())))
+        .set((
+            e::verification_status.eq(status.as_str()),
+            e::verified_by.eq(Some(by)),
+            e::verified_at.eq(Some(now)),
+            e::verification_note.eq(note),
+            e::version.eq(version + 1),
+            e::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Counts a piece of evidence added (`delta` 1) or removed (-1): its flags may change, so the
+/// event's version moves on, and a checked event is checked no longer. Not conditional on a
+/// version: evidence is added without `If-Match`, and the counts add up whatever came between.
+pub fn evidence_changed(conn: &mut DbConnection, id: &str, delta: i32, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(e::table.filter(e::id.eq(id).and(e::deleted_at.is_null())))
+        .set((
+            e::evidence_count.eq(e::evidence_count + delta),
+            e::version.eq(e::version + 1),
+            e::updated_at.eq(now),
+            unverified!(),
+        ))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Returns a verified or rejected event to `unverified` after a change that did not touch its
+/// row (an attendee removed); true when it was checked and is not any more.
+pub fn unverify(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let checked = e::verification_status.ne(VerificationStatus::Unverified.as_str());
+    let n = diesel::update(e::table.filter(e::id.eq(id).and(e::deleted_at.is_null()).and(checked)))
+        .set((e::version.eq(e::version + 1), e::updated_at.eq(now), unverified!()))
         .execute(conn)?;
     Ok(n > 0)
 }
@@ -345,6 +419,22 @@ fn assemble(r: EventRow) -> QueryResult<EventResponse> {
     let mut breakdown_list: Vec<BreakdownItem> =
         breakdown.into_iter().map(|(audience, count)| BreakdownItem { audience, count }).collect();
     breakdown_list.sort_by_key(|b| b.audience);
+    let flags = FlagFacts {
+        status: r.status,
+        planned_participants: r.planned_participants,
+        attendance_total: r.attendance_total,
+        attendance_basis: r.attendance_basis,
+        evidence_count: r.evidence_count,
+        ends_at: to_utc(r.ends_at),
+        created_at: to_utc(r.created_at),
+    }
+    .flags();
+    let verification = Verification {
+        status: r.verification_status,
+        by: r.verified_by,
+        at: r.verified_at.map(to_utc),
+        note: r.verification_note,
+    };
     let attendance = r.attendance_total.map(|total| Attendance {
         total,
         basis: r.attendance_basis.unwrap_or(AttendanceBasis::Headcount),
@@ -374,7 +464,35 @@ fn assemble(r: EventRow) -> QueryResult<EventResponse> {
         attendance,
         version: r.version,
         created_by: r.created_by,
+        verification,
+        flags,
+        evidence_count: r.evidence_count,
     })
+}
+
+/// A flag as a SQL condition on the `events` row (its columns prefixed with `prefix`, such as
+/// `e.`), the same test as [`FlagFacts::flags`]. Only `logged_late` differs between the stores:
+/// SQLite keeps instants as text, so the bound is made with `strftime` in the stored form.
+pub fn flag_sql(flag: Flag, prefix: &str, sqlite: bool) -> String {
+    let p = prefix;
+    match flag {
+        Flag::AttendanceAbovePlanned => format!(
+            "({p}planned_participants > 0 AND {p}attendance_total IS NOT NULL \
+             AND {p}attendance_total > 2 * {p}planned_participants)"
+        ),
+        Flag::EstimateOnly => format!("({p}attendance_basis IS NOT NULL AND {p}attendance_basis = 'estimate')"),
+        Flag::NoEvidence => format!("({p}status = 'held' AND {p}evidence_count = 0)"),
+        Flag::LoggedLate if sqlite => {
+            format!("({p}created_at > strftime('%Y-%m-%d %H:%M:%f', {p}ends_at, '+{LATE_AFTER_DAYS} days'))")
+        }
+        Flag::LoggedLate => format!("({p}created_at > {p}ends_at + interval '{LATE_AFTER_DAYS} days')"),
+    }
+}
+
+/// Any flag, as one SQL condition.
+pub fn flagged_sql(prefix: &str, sqlite: bool) -> String {
+    let any: Vec<String> = Flag::ALL.iter().map(|f| flag_sql(*f, prefix, sqlite)).collect();
+    format!("({})", any.join(" OR "))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,6 +539,8 @@ pub struct Filter {
     pub search: Option<String>,
     pub updated_since: Option<NaiveDateTime>,
     pub include_deleted: bool,
+    pub flag: Option<Flag>,
+    pub verification: Option<VerificationStatus>,
 }
 
 /// One page of rows after the cursor `(key, id)`, in `sort` order with the id breaking ties.
@@ -462,6 +582,13 @@ pub fn list(
     }
     if let Some(v) = f.updated_since {
         q = q.filter(e::updated_at.ge(v));
+    }
+    if let Some(flag) = f.flag {
+        let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&flag_sql(flag, "\"events\".", sqlite)));
+    }
+    if let Some(v) = f.verification {
+        q = q.filter(e::verification_status.eq(v.as_str()));
     }
     macro_rules! keyset {
         ($col:expr, asc) => {{

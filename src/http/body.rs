@@ -28,19 +28,25 @@ pub fn media_type(req: &HttpRequest) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
-fn is_json(media: &str) -> bool {
+pub fn is_json(media: &str) -> bool {
     media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
 /// Reads the whole body, refusing it past the configured limit.
 pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<Bytes, ApiError> {
     let limit = req.app_data::<BodyLimit>().map(|l| l.0).unwrap_or(1 << 20);
+    read_up_to(req, payload, limit).await
+}
+
+/// Reads the whole body, refusing it past `limit` bytes (at once when `Content-Length` says so).
+/// A declared length is allocated once, so a large body is held in memory once, not regrown.
+pub async fn read_up_to(req: &HttpRequest, payload: &mut Payload, limit: usize) -> Result<Bytes, ApiError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge(limit));
     }
-    let mut body = BytesMut::new();
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::bad_request(format!("the body could not be read: {e}")))?;
         if body.len() + chunk.len() > limit {
@@ -200,16 +206,22 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonBody<T> {
                     return Err(ApiError::UnsupportedMediaType("expected Content-Type: application/json".into()));
                 }
             }
-            let raw = read_limited(&req, &mut payload).await?;
-            let parsed = parse_value(&raw)?;
-            let refused = match check_text(&parsed) {
-                Ok(()) => Vec::new(),
-                Err(ApiError::Validation(errors)) => errors,
-                Err(other) => return Err(other),
-            };
-            let value = from_bytes(&raw, &parsed, refused)?;
-            Ok(JsonBody { value, raw })
+            JsonBody::parse(read_limited(&req, &mut payload).await?)
         })
+    }
+}
+
+impl<T: DeserializeOwned + ToSchema> JsonBody<T> {
+    /// A body already read, of a JSON media type, checked as the extractor checks it.
+    pub fn parse(raw: Bytes) -> Result<Self, ApiError> {
+        let parsed = parse_value(&raw)?;
+        let refused = match check_text(&parsed) {
+            Ok(()) => Vec::new(),
+            Err(ApiError::Validation(errors)) => errors,
+            Err(other) => return Err(other),
+        };
+        let value = from_bytes(&raw, &parsed, refused)?;
+        Ok(JsonBody { value, raw })
     }
 }
 

@@ -17,9 +17,16 @@ pub const HTML_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 /// Route templates whose answers hold a token, a secret or personal data, so no cache (a
 /// browser's, a proxy's) may keep them: the token endpoint and the rest of `auth` (the caller's
 /// account), accounts (people's names), clients (a create and a rotation return `client_secret`),
-/// attendees and their erasure. A template, not a path, so an id in the path cannot dodge it.
-const NO_STORE_ROUTES: [&str; 5] =
-    ["/api/v1/auth/", "/api/v1/accounts", "/api/v1/clients", "/api/v1/attendees/", "/api/v1/events/{id}/attendees"];
+/// attendees and their erasure, and evidence (photos of people, and the names of their files). A
+/// template, not a path, so an id in the path cannot dodge it.
+const NO_STORE_ROUTES: [&str; 6] = [
+    "/api/v1/auth/",
+    "/api/v1/accounts",
+    "/api/v1/clients",
+    "/api/v1/attendees/",
+    "/api/v1/events/{id}/attendees",
+    "/api/v1/events/{id}/evidence",
+];
 
 /// Whether the answer on a route template must carry `Cache-Control: no-store`.
 pub fn is_no_store(route: &str) -> bool {

@@ -96,6 +96,9 @@ fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid:
         to: period.to,
         events_held: 0,
         participants_total: 0,
+        events_verified: 0,
+        participants_verified: 0,
+        events_flagged: 0,
         unique_people: store::unique_people(conn, &scope)?,
         events_planned: 0,
         events_cancelled: 0,
@@ -122,7 +125,10 @@ fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid:
             _ => {}
         }
     }
+    let all = store::checked(conn, &scope, false)?.remove("").unwrap_or_default();
+    (s.events_verified, s.participants_verified, s.events_flagged) = (all.verified, all.participants, all.flagged);
     let led = store::held_by(conn, &scope, "lead_department_id")?;
+    let checked = store::checked(conn, &scope, true)?;
     let partnered = store::partnered(conn, &scope)?;
     let names = department_names(conn)?;
     let ids: BTreeSet<&String> = led.keys().chain(partnered.keys()).collect();
@@ -131,6 +137,7 @@ fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid:
         .map(|id| {
             let DepartmentName { code, name_kk, .. } = names.get(id).cloned().unwrap_or_default();
             let (held, participants) = led.get(id).copied().unwrap_or((0, 0));
+            let c = checked.get(id).copied().unwrap_or_default();
             DepartmentRow {
                 department_id: id.clone(),
                 code,
@@ -138,6 +145,9 @@ fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid:
                 events_held: held,
                 events_partnered: partnered.get(id).map(|p| p.0).unwrap_or(0),
                 participants_total: participants,
+                events_verified: c.verified,
+                participants_verified: c.participants,
+                events_flagged: c.flagged,
             }
         })
         .collect();
@@ -237,6 +247,7 @@ pub fn departments(
     };
     let scope = period.scope(None);
     let led = store::held_by(conn, &scope, "lead_department_id")?;
+    let checked = store::checked(conn, &scope, true)?;
     let partnered = store::partnered(conn, &scope)?;
     let last = store::last_held(conn, &scope)?;
     let due = store::items_due(conn, period.from, period.to)?;
@@ -259,10 +270,14 @@ pub fn departments(
         .map(|(id, code, name_kk)| {
             let (held, participants) = led.get(&id).copied().unwrap_or((0, 0));
             let plan = items_by_department.get(&id).cloned().unwrap_or_default();
+            let c = checked.get(&id).copied().unwrap_or_default();
             DepartmentActivity {
                 events_held: held,
                 events_partnered: partnered.get(&id).map(|p| p.0).unwrap_or(0),
                 participants_total: participants,
+                events_verified: c.verified,
+                participants_verified: c.participants,
+                events_flagged: c.flagged,
                 plan_items_due: plan.items,
                 plan_items_done: plan.done,
                 plan_items_overdue: plan.overdue,

@@ -25,6 +25,12 @@ pub struct DepartmentRow {
     pub events_partnered: i64,
     /// Participants of the held events it led.
     pub participants_total: i64,
+    /// Of the held events it led, those the policy department verified.
+    pub events_verified: i64,
+    /// Their participants.
+    pub participants_verified: i64,
+    /// Of the held events it led, those carrying a flag.
+    pub events_flagged: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
@@ -55,10 +61,12 @@ pub struct MonthRow {
 /// The summary of a period.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 #[schema(example = json!({"from": "2024-01-01", "to": "2024-08-31", "events_held": 28, "participants_total": 1812,
+    "events_verified": 20, "participants_verified": 1290, "events_flagged": 3,
     "unique_people": 0, "events_planned": 0, "events_cancelled": 0,
     "participants_by_basis": {"sign_in_sheet": 1204, "headcount": 548, "estimate": 60},
     "by_department": [{"department_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6f", "code": "youth-centre",
-        "name_kk": "Қалалық жастар ресурстық орталығы", "events_held": 28, "events_partnered": 0, "participants_total": 1812}],
+        "name_kk": "Қалалық жастар ресурстық орталығы", "events_held": 28, "events_partnered": 0, "participants_total": 1812,
+        "events_verified": 20, "participants_verified": 1290, "events_flagged": 3}],
     "by_kind": [{"kind": "round_table", "events_held": 6, "participants_total": 390}],
     "by_audience": [{"audience": "youth", "events_held": 20, "participants_counted": 1100}],
     "by_month": [{"month": "2024-03", "events_held": 4, "participants_total": 256}]}))]
@@ -69,6 +77,13 @@ pub struct Summary {
     pub events_held: i64,
     /// The sum of the held events' attendance totals (seats filled).
     pub participants_total: i64,
+    /// Held events the policy department verified: the figures a commission can rely on.
+    pub events_verified: i64,
+    /// The verified events' attendance totals.
+    pub participants_verified: i64,
+    /// Held events carrying a flag (`attendance_above_planned`, `estimate_only`, `no_evidence`,
+    /// `logged_late`), verified or not.
+    pub events_flagged: i64,
     /// Distinct people among the held events' named attendees (by IIN; each attendee without an
     /// IIN once).
     pub unique_people: i64,
@@ -134,6 +149,12 @@ pub struct DepartmentActivity {
     pub events_partnered: i64,
     /// Participants of the held events it led.
     pub participants_total: i64,
+    /// Of the held events it led, those the policy department verified.
+    pub events_verified: i64,
+    /// Their participants.
+    pub participants_verified: i64,
+    /// Of the held events it led, those carrying a flag.
+    pub events_flagged: i64,
     /// Plan items it is responsible for, due within the period.
     pub plan_items_due: i64,
     pub plan_items_done: i64,

@@ -158,6 +158,50 @@ pub fn by_month(conn: &mut DbConnection, s: &Scope, buckets: &[(String, NaiveDat
 }
 
 #[derive(Debug, QueryableByName)]
+struct Checked {
+    #[diesel(sql_type = Nullable<Text>)]
+    key: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    verified: i64,
+    #[diesel(sql_type = BigInt)]
+    participants: i64,
+    #[diesel(sql_type = BigInt)]
+    flagged: i64,
+}
+
+/// What was checked of the held events: verified events, their participants, and flagged events.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CheckedCounts {
+    pub verified: i64,
+    pub participants: i64,
+    pub flagged: i64,
+}
+
+/// [`CheckedCounts`] of the held events, by their lead department (`by_lead`) or all together
+/// (under the key `""`). The flags are the events' own (`events::store::flag_sql`).
+pub fn checked(conn: &mut DbConnection, s: &Scope, by_lead: bool) -> QueryResult<HashMap<String, CheckedCounts>> {
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    let flagged = crate::events::store::flagged_sql("e.", sqlite);
+    let (key, group) = if by_lead { ("e.lead_department_id", " GROUP BY e.lead_department_id") } else { ("''", "") };
+    let sql = format!(
+        "SELECT {key} AS key, \
+         CAST(COALESCE(SUM(CASE WHEN e.verification_status = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified, \
+         CAST(COALESCE(SUM(CASE WHEN e.verification_status = 'verified' THEN e.attendance_total ELSE 0 END), 0) AS BIGINT) AS participants, \
+         CAST(COALESCE(SUM(CASE WHEN {flagged} THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged \
+         FROM events e WHERE {} AND e.status = 'held'{group}",
+        s.events_where()
+    );
+    let rows: Vec<Checked> = diesel::sql_query(sql).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let counts = CheckedCounts { verified: r.verified, participants: r.participants, flagged: r.flagged };
+            (r.key.unwrap_or_default(), counts)
+        })
+        .collect())
+}
+
+#[derive(Debug, QueryableByName)]
 struct LastHeld {
     #[diesel(sql_type = Text)]
     key: String,

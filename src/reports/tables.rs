@@ -226,7 +226,34 @@ fn sections(s: &Summary, w: &Wording, compare: Option<Compare>, compared: bool) 
             })
             .collect(),
     };
-    vec![department, kind, audience, month, basis]
+    let checked = |name: &'static str,
+                   figures: Vec<&'static str>,
+                   long,
+                   values: &dyn Fn(&super::model::DepartmentRow) -> Vec<Cell>| Section {
+        name,
+        keys: w.department_header().to_vec(),
+        figures,
+        long,
+        lines: s
+            .by_department
+            .iter()
+            .map(|d| {
+                let keys = w.department_cells(&d.department_id, &d.code, &d.name_kk);
+                (
+                    line(format!("{name}:{}", d.department_id), keys, values(d), true),
+                    w.department_label(&d.department_id, &d.code),
+                )
+            })
+            .collect(),
+    };
+    // What was checked, by lead department: the verified events and their participants, and the
+    // flagged events.
+    let verified =
+        checked("verified", vec!["events_verified", "participants_verified"], [Some(0), None, Some(1)], &|d| {
+            vec![n(d.events_verified), n(d.participants_verified)]
+        });
+    let flagged = checked("flagged", vec!["events_flagged"], [Some(0), None, None], &|d| vec![n(d.events_flagged)]);
+    vec![department, kind, audience, month, basis, verified, flagged]
 }
 
 /// A section keyed by an enum's values (`kind`, `audience`), each with its held events and a count
@@ -266,6 +293,8 @@ fn total_long(s: &Summary, w: &Wording) -> Vec<Line> {
         ("events_planned", [n(s.events_planned), Cell::Empty, Cell::Empty]),
         ("events_cancelled", [n(s.events_cancelled), Cell::Empty, Cell::Empty]),
         ("unique_people", [Cell::Empty, Cell::Empty, n(s.unique_people)]),
+        ("events_verified", [n(s.events_verified), Cell::Empty, n(s.participants_verified)]),
+        ("events_flagged", [n(s.events_flagged), Cell::Empty, Cell::Empty]),
     ]
     .into_iter()
     .map(|(key, figures)| Line {
@@ -286,6 +315,9 @@ fn total_sheet(s: &Summary, w: &Wording) -> Vec<Line> {
         ("unique_people", n(s.unique_people)),
         ("events_planned", n(s.events_planned)),
         ("events_cancelled", n(s.events_cancelled)),
+        ("events_verified", n(s.events_verified)),
+        ("participants_verified", n(s.participants_verified)),
+        ("events_flagged", n(s.events_flagged)),
     ]
     .into_iter()
     .map(|(key, value)| Line {
@@ -411,6 +443,9 @@ impl DepartmentsReport {
                 "events_held",
                 "events_partnered",
                 "participants_total",
+                "events_verified",
+                "participants_verified",
+                "events_flagged",
                 "plan_items_due",
                 "plan_items_done",
                 "plan_items_overdue",
@@ -426,6 +461,9 @@ impl DepartmentsReport {
                     n(d.events_held),
                     n(d.events_partnered),
                     n(d.participants_total),
+                    n(d.events_verified),
+                    n(d.participants_verified),
+                    n(d.events_flagged),
                     n(d.plan_items_due),
                     n(d.plan_items_done),
                     n(d.plan_items_overdue),

@@ -87,6 +87,8 @@ const WORDS: &[(&str, [&str; 3])] = &[
     ("section.audience", ["Аудиториялар", "Аудитории", "Audiences"]),
     ("section.month", ["Айлар", "Месяцы", "Months"]),
     ("section.basis", ["Сан қалай алынды", "Как получено число", "How the number was obtained"]),
+    ("section.verified", ["Тексерілгені", "Проверено", "Verified"]),
+    ("section.flagged", ["Белгіленгені", "Отмечено", "Flagged"]),
     // The figures of the total section.
     ("figure.held", ["Өткізілген іс-шаралар", "Проведённые мероприятия", "Events held"]),
     ("figure.events_held", ["Өткізілген іс-шаралар", "Проведённые мероприятия", "Events held"]),
@@ -94,6 +96,9 @@ const WORDS: &[(&str, [&str; 3])] = &[
     ("figure.events_planned", ["Жоспарланған іс-шаралар", "Запланированные мероприятия", "Events planned"]),
     ("figure.events_cancelled", ["Тоқтатылған іс-шаралар", "Отменено мероприятий", "Events cancelled"]),
     ("figure.unique_people", ["Қамтылған бірегей адамдар", "Уникальных людей охвачено", "Unique people reached"]),
+    ("figure.events_verified", ["Тексерілген іс-шаралар", "Проверенные мероприятия", "Events verified"]),
+    ("figure.participants_verified", ["Тексерілген қатысушылар", "Проверенные участники", "Participants verified"]),
+    ("figure.events_flagged", ["Белгіленген іс-шаралар", "Отмеченные мероприятия", "Events flagged"]),
     ("figure.from", ["Кезең басы", "Начало периода", "From"]),
     ("figure.to", ["Кезең соңы", "Конец периода", "To"]),
     // Column headers.
@@ -104,6 +109,9 @@ const WORDS: &[(&str, [&str; 3])] = &[
     ("header.events_held", ["Өткізілген іс-шаралар", "Проведено мероприятий", "Events held"]),
     ("header.events_partnered", ["Серіктес ретінде", "В качестве партнёра", "As partner"]),
     ("header.participants_total", ["Қатысушылар", "Участников", "Participants"]),
+    ("header.events_verified", ["Тексерілген іс-шаралар", "Проверено мероприятий", "Events verified"]),
+    ("header.participants_verified", ["Тексерілген қатысушылар", "Проверено участников", "Participants verified"]),
+    ("header.events_flagged", ["Белгіленген іс-шаралар", "Отмечено мероприятий", "Events flagged"]),
     ("header.participants_counted", ["Аудиториядан қатысқандар", "Участников из аудитории", "Participants counted"]),
     ("header.department", ["Бөлім", "Подразделение", "Department"]),
     ("header.code", ["Код", "Код", "Code"]),
@@ -231,7 +239,7 @@ mod tests {
             assert!(seen.insert(*key), "{key} twice");
             assert!(words.iter().all(|w| !w.trim().is_empty()), "{key} lacks a word");
         }
-        for section in ["total", "department", "kind", "audience", "month", "basis"] {
+        for section in ["total", "department", "kind", "audience", "month", "basis", "verified", "flagged"] {
             for lang in Lang::ALL {
                 let name = word(lang, "section", section).unwrap();
                 // Excel's rules for a sheet name.

@@ -144,6 +144,11 @@ diesel::table! {
         created_by -> Text,
         deleted_at -> Nullable<Timestamp>,
         children -> Text,
+        verification_status -> Text,
+        verified_by -> Nullable<Text>,
+        verified_at -> Nullable<Timestamp>,
+        verification_note -> Nullable<Text>,
+        evidence_count -> Integer,
     }
 }
 
@@ -190,6 +195,29 @@ diesel::table! {
         gender -> Nullable<Text>,
         organisation -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_evidence (id) {
+        id -> Text,
+        event_id -> Text,
+        kind -> Text,
+        media_type -> Nullable<Text>,
+        size -> Nullable<BigInt>,
+        sha256 -> Nullable<Text>,
+        filename -> Nullable<Text>,
+        url -> Nullable<Text>,
+        created_at -> Timestamp,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    evidence_chunks (evidence_id, seq) {
+        evidence_id -> Text,
+        seq -> Integer,
+        data -> Binary,
     }
 }
 
@@ -254,6 +282,8 @@ diesel::joinable!(event_partners -> events (event_id));
 diesel::joinable!(event_organisers -> events (event_id));
 diesel::joinable!(event_breakdown -> events (event_id));
 diesel::joinable!(attendees -> events (event_id));
+diesel::joinable!(event_evidence -> events (event_id));
+diesel::joinable!(evidence_chunks -> event_evidence (evidence_id));
 diesel::joinable!(webhook_messages -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id));
 
@@ -272,6 +302,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_organisers,
     event_breakdown,
     attendees,
+    event_evidence,
+    evidence_chunks,
     webhook_subscriptions,
     webhook_messages,
     webhook_deliveries,

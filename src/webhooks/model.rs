@@ -10,8 +10,9 @@ use crate::store::to_utc;
 use crate::text;
 
 crate::events::model::wire_enum!(
-    /// What a message tells of. `event.verified` is reserved for the verification of events, which
-    /// this version does not have yet: a filter may name it, and nothing is sent for it.
+    /// What a message tells of. `event.verified` tells of a verifier's finding, `verified` or
+    /// `rejected` (the event's `verification.status` says which); evidence added or removed is an
+    /// `event.updated`.
     EventType {
         EventCreated = "event.created",
         EventUpdated = "event.updated",

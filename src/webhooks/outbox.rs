@@ -48,6 +48,8 @@ fn news(conn: &mut DbConnection, change: &Change) -> Result<Vec<News>, ApiError>
         ("event", "event.create") => one(EventType::EventCreated, "event", record()),
         ("event", "event.update") => one(EventType::EventUpdated, "event", record()),
         ("event", "attendance.record") => one(EventType::EventAttendanceRecorded, "event", record()),
+        ("event", "event.verify") => one(EventType::EventVerified, "event", record()),
+        ("event", "evidence.add" | "evidence.remove") => one(EventType::EventUpdated, "event", record()),
         ("event", "event.delete") => {
             let at: chrono::NaiveDateTime = e::table.find(id).select(e::updated_at).first(conn)?;
             one(EventType::EventDeleted, "event", tombstone(id, at))

@@ -9,6 +9,7 @@ mod console;
 mod crash;
 mod departments;
 mod events;
+mod evidence;
 mod foundation;
 mod hardening_infra;
 mod hostile;

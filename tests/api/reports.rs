@@ -248,9 +248,9 @@ async fn the_departments_view_shows_idle_departments_too(app: TestApp) {
         .unwrap();
     let sheet = xlsx_sheet(xlsx.bytes().await.unwrap().to_vec(), "departments");
     assert_eq!(sheet.len(), 5, "a header and a row per active department");
-    assert_eq!(sheet[0][9], calamine::Data::String("last_held_at".into()));
+    assert_eq!(sheet[0][12], calamine::Data::String("last_held_at".into()));
     let youth = sheet.iter().find(|r| r[1] == calamine::Data::String("youth-centre".into())).unwrap();
-    assert_eq!(youth[9], calamine::Data::String("2024-03-31T20:30:00Z".into()), "an instant as UTC RFC 3339 text");
+    assert_eq!(youth[12], calamine::Data::String("2024-03-31T20:30:00Z".into()), "an instant as UTC RFC 3339 text");
 }
 both_stores!(the_departments_view_shows_idle_departments_too);
 
@@ -292,7 +292,7 @@ async fn the_demo_registry_tells_the_story(app: TestApp) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let accounts: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
     let roles: Vec<&str> = accounts.iter().map(|a| a[1]).collect();
-    assert_eq!(roles, vec!["admin", "coordinator", "organiser", "viewer"]);
+    assert_eq!(roles, vec!["admin", "coordinator", "organiser", "viewer", "coordinator"]);
     assert!(accounts.iter().all(|a| a.len() == 3 && a[2].len() >= 12));
     let organiser = app.login(accounts[2][0], accounts[2][2]).await["access_token"].as_str().unwrap().to_string();
     let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &organiser).await.expect(200).json();

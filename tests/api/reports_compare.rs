@@ -34,6 +34,12 @@ struct Spec {
     /// Serials of the named attendees' IINs (see `iin`); `None` for one without an IIN.
     attendees: &'static [Option<u32>],
     deleted: bool,
+    /// With a piece of evidence (a link).
+    evidence: bool,
+    /// Verified by the admin (whose department takes part in no event).
+    verified: bool,
+    /// Logged 40 days after it started, not the next day.
+    late: bool,
 }
 
 const fn held(starts_at: &'static str, lead: Lead, kind: &'static str, basis: &'static str, total: i64) -> Spec {
@@ -49,6 +55,9 @@ const fn held(starts_at: &'static str, lead: Lead, kind: &'static str, basis: &'
         breakdown: &[],
         attendees: &[],
         deleted: false,
+        evidence: false,
+        verified: false,
+        late: false,
     }
 }
 
@@ -63,6 +72,8 @@ fn specs() -> Vec<Spec> {
             audiences: &["youth", "students"],
             breakdown: &[("youth", 20), ("students", 10)],
             attendees: &[Some(1), Some(2), None],
+            evidence: true,
+            verified: true,
             ..held("2023-02-15T10:00:00+06:00", Youth, "seminar", "sign_in_sheet", 35)
         },
         // 28 February 2023, late evening: the last day a 29 February 2024 maps to.
@@ -79,27 +90,45 @@ fn specs() -> Vec<Spec> {
         // The 91 days before 2024-01-01..2024-03-31 (previous_period): 2 October to 31 December 2023,
         // an event on each end and one the day before.
         held("2023-10-01T23:30:00+06:00", Policy, "lecture", "headcount", 21),
-        Spec { partner: true, ..held("2023-10-02T09:00:00+06:00", Youth, "seminar", "sign_in_sheet", 33) },
+        Spec {
+            partner: true,
+            evidence: true,
+            ..held("2023-10-02T09:00:00+06:00", Youth, "seminar", "sign_in_sheet", 33)
+        },
         Spec { partner: true, ..held("2023-12-31T23:00:00+06:00", Policy, "round_table", "headcount", 16) },
         // 2024.
         Spec {
             partner: true,
             attendees: &[Some(1), Some(3)],
+            evidence: true,
+            verified: true,
             ..held("2024-01-30T10:00:00+06:00", Youth, "lecture", "sign_in_sheet", 25)
         },
-        held("2024-02-10T10:00:00+06:00", Policy, "training", "headcount", 18),
+        Spec {
+            evidence: true,
+            verified: true,
+            ..held("2024-02-10T10:00:00+06:00", Policy, "training", "headcount", 18)
+        },
         // 29 February 2024: in a leap February, compared with 28 February 2023.
         Spec {
             audiences: &["youth", "schoolchildren"],
             breakdown: &[("schoolchildren", 9)],
             attendees: &[Some(2), None],
+            evidence: true,
             ..held("2024-02-29T16:00:00+06:00", Youth, "contest", "sign_in_sheet", 30)
         },
         // Almaty's clocks went back from UTC+6 to UTC+5 at 2024-02-29T18:00Z: 18:30Z is still 29
         // February (23:30), 19:30Z is 1 March (00:30).
         held("2024-02-29T18:30:00Z", Policy, "meeting", "headcount", 14),
         Spec { partner: true, ..held("2024-02-29T19:30:00Z", Policy, "lecture", "estimate", 11) },
-        Spec { partner: true, ..held("2024-03-15T10:00:00+05:00", Youth, "round_table", "sign_in_sheet", 60) },
+        // Verified, with evidence, but logged late: counted verified and flagged.
+        Spec {
+            partner: true,
+            evidence: true,
+            verified: true,
+            late: true,
+            ..held("2024-03-15T10:00:00+05:00", Youth, "round_table", "sign_in_sheet", 60)
+        },
         Spec { status: "planned", ..held("2024-03-20T10:00:00+05:00", Policy, "lecture", "headcount", 0) },
         // 31 March 2024, 20:30Z: 1 April in Almaty.
         held("2024-03-31T20:30:00Z", Youth, "lecture", "headcount", 7),
@@ -138,6 +167,24 @@ async fn load(app: &TestApp, w: &World) {
                 .collect();
             app.post(&format!("/api/v1/events/{id}/attendees"), token, &json!({"attendees": people})).await.expect(201);
         }
+        // Logged the day after it started, or 40 days after; with evidence; verified.
+        let logged = start.with_timezone(&chrono::Utc) + chrono::Duration::days(if spec.late { 40 } else { 1 });
+        let sql = format!("UPDATE events SET created_at = '{}' WHERE id = '{id}'", logged.format("%Y-%m-%d %H:%M:%S"));
+        diesel::connection::SimpleConnection::batch_execute(&mut app.store.connect(), &sql).unwrap();
+        if spec.evidence {
+            let link = json!({"kind": "press", "url": format!("https://akimat.example.kz/news/{id}")});
+            app.post(&format!("/api/v1/events/{id}/evidence"), token, &link).await.expect(201);
+        }
+        if spec.verified {
+            let now = app.get(&format!("/api/v1/events/{id}"), &w.admin).await.expect(200).json();
+            app.send(
+                app.request(Method::PUT, &format!("/api/v1/events/{id}/verification"), Some(&w.admin))
+                    .header("if-match", format!("\"{}\"", now["version"]))
+                    .json(&json!({"status": "verified"})),
+            )
+            .await
+            .expect(200);
+        }
         if spec.deleted {
             app.send(
                 app.request(Method::DELETE, &format!("/api/v1/events/{id}"), Some(token)).header("if-match", "\"1\""),
@@ -169,7 +216,9 @@ fn recount(w: &World, from: NaiveDate, to: NaiveDate, department: Option<Lead>) 
         .collect();
     let held: Vec<&&Spec> = chosen.iter().filter(|s| s.status == "held").collect();
     let mut basis = BTreeMap::from([("sign_in_sheet", 0), ("headcount", 0), ("estimate", 0)]);
-    let mut departments: BTreeMap<String, [i64; 3]> = BTreeMap::new();
+    // Held, partnered, participants; verified, their participants, flagged.
+    let mut departments: BTreeMap<String, [i64; 6]> = BTreeMap::new();
+    let mut checked = [0i64; 3];
     let mut kinds: BTreeMap<&str, [i64; 2]> = BTreeMap::new();
     let mut audiences: BTreeMap<&str, [i64; 2]> = BTreeMap::new();
     let mut months: BTreeMap<String, [i64; 2]> = BTreeMap::new();
@@ -185,6 +234,13 @@ fn recount(w: &World, from: NaiveDate, to: NaiveDate, department: Option<Lead>) 
         let led = departments.entry(id(s.lead)).or_default();
         led[0] += 1;
         led[2] += s.total;
+        // The flags, from the spec: planned 60 (the test event's), so over 120 is above plan.
+        let flagged = s.total > 2 * 60 || s.basis == "estimate" || !s.evidence || s.late;
+        let verified = [i64::from(s.verified), if s.verified { s.total } else { 0 }, i64::from(flagged)];
+        for (i, v) in verified.into_iter().enumerate() {
+            led[3 + i] += v;
+            checked[i] += v;
+        }
         if s.partner {
             departments.entry(id(other(s.lead))).or_default()[1] += 1;
         }
@@ -213,6 +269,7 @@ fn recount(w: &World, from: NaiveDate, to: NaiveDate, department: Option<Lead>) 
     json!({
         "from": from.to_string(), "to": to.to_string(),
         "events_held": held.len(), "participants_total": held.iter().map(|s| s.total).sum::<i64>(),
+        "events_verified": checked[0], "participants_verified": checked[1], "events_flagged": checked[2],
         "unique_people": people.len() + nameless,
         "events_planned": chosen.iter().filter(|s| s.status == "planned").count(),
         "events_cancelled": chosen.iter().filter(|s| s.status == "cancelled").count(),
@@ -254,7 +311,18 @@ fn shaped(s: &Value) -> Value {
     o.remove("previous");
     o.insert(
         "by_department".into(),
-        keyed(&s["by_department"], "department_id", &["events_held", "events_partnered", "participants_total"]),
+        keyed(
+            &s["by_department"],
+            "department_id",
+            &[
+                "events_held",
+                "events_partnered",
+                "participants_total",
+                "events_verified",
+                "participants_verified",
+                "events_flagged",
+            ],
+        ),
     );
     o.insert("by_kind".into(), keyed(&s["by_kind"], "kind", &["events_held", "participants_total"]));
     o.insert("by_audience".into(), keyed(&s["by_audience"], "audience", &["events_held", "participants_counted"]));
@@ -312,6 +380,10 @@ async fn the_compared_period_equals_an_independent_recount(app: TestApp) {
     assert_eq!((feb["events_held"].as_i64(), feb["participants_total"].as_i64()), (Some(1), Some(12)));
     let march = expected(&w, day("2023-03-01"), day("2023-03-01"), None);
     assert_eq!(march["participants_total"], 200, "18:30Z on 28 February 2023 is 1 March in Almaty");
+    // Nor are the checked figures: some verified, some not, some flagged, some not.
+    let year = expected(&w, day("2024-01-01"), day("2024-12-31"), None);
+    let checked = [&year["events_verified"], &year["participants_verified"], &year["events_flagged"]];
+    assert_eq!(checked.map(|v| v.as_i64().unwrap()), [3, 103, 4], "{year}");
 }
 both_stores!(the_compared_period_equals_an_independent_recount);
 
@@ -335,7 +407,7 @@ async fn the_departments_view_compares_each_department(app: TestApp) {
             let want = |recounted: &Value| {
                 recounted["by_department"]
                     .get(id)
-                    .map(|f| f.as_array().unwrap().iter().map(Value::as_i64).collect())
+                    .map(|f| f.as_array().unwrap().iter().take(3).map(Value::as_i64).collect())
                     .unwrap_or(vec![Some(0); 3])
             };
             assert_eq!(figures(&item["previous"]), want(&recount), "{url}: {} over the compared dates", item["code"]);

@@ -47,6 +47,8 @@ async fn without_lang_the_csv_is_exactly_what_machines_read(app: TestApp) {
         "total,events_planned,1,,",
         "total,events_cancelled,1,,",
         "total,unique_people,,,0",
+        "total,events_verified,0,,0",
+        "total,events_flagged,3,,",
         "department,internal-policy,1,1,20",
         "department,youth-centre,2,0,57",
         "kind,lecture,2,,57",
@@ -68,6 +70,10 @@ async fn without_lang_the_csv_is_exactly_what_machines_read(app: TestApp) {
         "basis,sign_in_sheet,,,50",
         "basis,headcount,,,27",
         "basis,estimate,,,0",
+        "verified,internal-policy,0,,0",
+        "verified,youth-centre,0,,0",
+        "flagged,internal-policy,1,,",
+        "flagged,youth-centre,2,,",
     ];
     assert_eq!(csv.text, expected.join("\r\n") + "\r\n", "the machines' CSV, byte for byte");
     // The departments view keeps its ids, codes and UTC instants.
@@ -82,6 +88,9 @@ async fn without_lang_the_csv_is_exactly_what_machines_read(app: TestApp) {
             "events_held",
             "events_partnered",
             "participants_total",
+            "events_verified",
+            "participants_verified",
+            "events_flagged",
             "plan_items_due",
             "plan_items_done",
             "plan_items_overdue",
@@ -89,7 +98,7 @@ async fn without_lang_the_csv_is_exactly_what_machines_read(app: TestApp) {
         ]
     );
     let youth = rows.iter().find(|r| r[1] == "youth-centre").unwrap();
-    assert_eq!((youth[0].as_str(), youth[9].as_str()), (w.youth.as_str(), "2024-03-31T20:30:00Z"));
+    assert_eq!((youth[0].as_str(), youth[12].as_str()), (w.youth.as_str(), "2024-03-31T20:30:00Z"));
 }
 both_stores!(without_lang_the_csv_is_exactly_what_machines_read);
 
@@ -220,10 +229,10 @@ async fn the_comparison_adds_previous_columns_after_the_existing_ones(app: TestA
         )
         .await,
     );
-    assert_eq!(d[0].len(), 13);
-    assert_eq!(d[0][10..], ["events_held_previous", "events_partnered_previous", "participants_total_previous"]);
+    assert_eq!(d[0].len(), 16);
+    assert_eq!(d[0][13..], ["events_held_previous", "events_partnered_previous", "participants_total_previous"]);
     let policy = d.iter().find(|r| r[1] == "internal-policy").unwrap();
-    assert_eq!((policy[3].as_str(), policy[10].as_str(), policy[12].as_str()), ("1", "1", "33"));
+    assert_eq!((policy[3].as_str(), policy[13].as_str(), policy[15].as_str()), ("1", "1", "33"));
 }
 both_stores!(the_comparison_adds_previous_columns_after_the_existing_ones);
 
@@ -270,7 +279,11 @@ async fn a_previous_period_csv_pairs_months_by_position_and_never_repeats_a_key(
     assert_eq!(find(&rows, "total", "held")[2..], ["1", "", "20", "2", "", "59"]);
     let after: Vec<&str> =
         rows.iter().skip_while(|r| r[1] != "2024-03_previous").skip(1).map(|r| r[0].as_str()).collect();
-    assert_eq!(after, ["basis", "basis", "basis"], "the unpartnered month stays in the month section");
+    assert_eq!(
+        after,
+        ["basis", "basis", "basis", "verified", "verified", "flagged", "flagged"],
+        "the unpartnered month stays in the month section"
+    );
 }
 both_stores!(a_previous_period_csv_pairs_months_by_position_and_never_repeats_a_key);
 
