@@ -594,3 +594,31 @@ async fn reports_count_verified_and_flagged_events_beside_the_totals(app: TestAp
     assert!(names.iter().any(|n| n == "Проверено") && names.iter().any(|n| n == "Отмечено"), "{names:?}");
 }
 both_stores!(reports_count_verified_and_flagged_events_beside_the_totals);
+
+async fn a_retried_upload_is_replayed_not_stored_twice(app: TestApp) {
+    let w = world(&app).await;
+    let e = held(&app, &w, json!({})).await;
+    let photo = file("jpeg", 600_000);
+    let send = || {
+        app.request(Method::POST, &format!("{}?kind=photo", evidence_path(&e)), Some(&w.youth_organiser))
+            .header("content-type", "image/jpeg")
+            .header("idempotency-key", "3f0c9a1e-photo-retry")
+            .body(photo.clone())
+    };
+    let first = app.send(send()).await.expect(201);
+    let again = app.send(send()).await.expect(201);
+    assert_eq!(again.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(again.json(), first.json(), "the first answer, replayed");
+    let listed = app.get(&evidence_path(&e), &w.youth_organiser).await.expect(200).json();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "stored once");
+    assert_eq!(read(&app, &w.admin, &e).await["evidence_count"], 1);
+    // The same key with another file is not a retry.
+    let other = app
+        .request(Method::POST, &format!("{}?kind=photo", evidence_path(&e)), Some(&w.youth_organiser))
+        .header("content-type", "image/jpeg")
+        .header("idempotency-key", "3f0c9a1e-photo-retry")
+        .body(file("jpeg", 600_001));
+    let refused = app.send(other).await.expect(422).json();
+    assert_eq!(codes(&refused), [("Idempotency-Key".to_string(), "reused".to_string())]);
+}
+both_stores!(a_retried_upload_is_replayed_not_stored_twice);

@@ -294,6 +294,22 @@ async fn the_demo_registry_tells_the_story(app: TestApp) {
     let roles: Vec<&str> = accounts.iter().map(|a| a[1]).collect();
     assert_eq!(roles, vec!["admin", "coordinator", "organiser", "viewer", "coordinator"]);
     assert!(accounts.iter().all(|a| a.len() == 3 && a[2].len() >= 12));
+    // The policy department partners in every demo event, so the legal-support verifier checks
+    // them, and the policy department's own coordinator may not.
+    let verifier = app.login(accounts[4][0], accounts[4][2]).await["access_token"].as_str().unwrap().to_string();
+    let coordinator = app.login(accounts[1][0], accounts[1][2]).await["access_token"].as_str().unwrap().to_string();
+    let held =
+        app.get("/api/v1/events?status=held&verification=unverified&limit=1", &verifier).await.expect(200).json();
+    let first = &held["items"][0];
+    let path = format!("/api/v1/events/{}/verification", first["id"].as_str().unwrap());
+    let finding = json!({"status": "verified", "note": "Тіркеу парағы сәйкес"});
+    let by = |token: &str| {
+        app.request(reqwest::Method::PUT, &path, Some(token))
+            .header("if-match", format!("\"{}\"", first["version"]))
+            .json(&finding)
+    };
+    app.send(by(&coordinator)).await.expect(403);
+    assert_eq!(app.send(by(&verifier)).await.expect(200).json()["verification"]["status"], "verified");
     let organiser = app.login(accounts[2][0], accounts[2][2]).await["access_token"].as_str().unwrap().to_string();
     let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &organiser).await.expect(200).json();
     assert_eq!(s["events_held"], 28);

@@ -877,3 +877,42 @@ mod a_crash_with_messages_pending_loses_none {
 pub fn other_secret() -> String {
     format!("whsec_{}", STANDARD.encode([9u8; 32]))
 }
+
+both_stores_with!(a_verification_is_an_event_verified_and_evidence_an_event_updated, spawn, 5);
+async fn a_verification_is_an_event_verified_and_evidence_an_event_updated(app: TestApp) {
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token().await;
+    let system = client_token(&app, &admin, "edo", &["events:read", "webhooks:manage"]).await;
+    let sub = subscribe(&app, &system, &receiver.url, &["event.verified", "event.updated"]).await;
+    let secret = sub["secret"].as_str().unwrap().to_string();
+    // Led by a department the admin does not belong to, so the admin may verify it.
+    let dept = app.create_department(&admin, "youth-centre").await;
+    let body = event(json!({"lead_department_id": dept["id"], "attendance": {"total": 30, "basis": "sign_in_sheet"}}));
+    let created = app.post("/api/v1/events", &admin, &body).await.expect(201).json();
+    let id = created["id"].as_str().unwrap();
+    let photo = [&[0xFF, 0xD8, 0xFF, 0xE0][..], "Әлия Серікқызының суреті".as_bytes()].concat();
+    let upload = app
+        .request(reqwest::Method::POST, &format!("/api/v1/events/{id}/evidence?kind=photo"), Some(&admin))
+        .header("content-type", "image/jpeg")
+        .header("content-disposition", "attachment; filename=aliya.jpg")
+        .body(photo);
+    app.send(upload).await.expect(201);
+    let now = app.get(&format!("/api/v1/events/{id}"), &admin).await.expect(200);
+    let verify = app
+        .request(reqwest::Method::PUT, &format!("/api/v1/events/{id}/verification"), Some(&admin))
+        .header("if-match", now.header("etag").unwrap())
+        .json(&json!({"status": "verified", "note": "Сурет пен тіркеу парағы бар"}));
+    let verified = app.send(verify).await.expect(200).json();
+
+    let got = receiver.wait_for(WAIT, |g| g.len() >= 2).await;
+    let types: Vec<String> = got.iter().map(|r| r.json()["type"].as_str().unwrap().to_string()).collect();
+    assert_eq!(types, ["event.updated", "event.verified"], "the create was not asked for");
+    let updated = got[0].json();
+    assert_eq!(updated["data"]["evidence_count"], 1);
+    assert!(!updated["data"]["flags"].as_array().unwrap().iter().any(|f| f == "no_evidence"));
+    assert_eq!(got[1].json()["data"], verified, "the record as the verification answered it");
+    for r in &got {
+        assert!(verifies(&secret, r));
+        assert!(!r.body.contains("aliya") && !r.body.contains("Әлия"), "no file name nor bytes: {}", r.body);
+    }
+}
