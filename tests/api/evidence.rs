@@ -622,3 +622,40 @@ async fn a_retried_upload_is_replayed_not_stored_twice(app: TestApp) {
     assert_eq!(codes(&refused), [("Idempotency-Key".to_string(), "reused".to_string())]);
 }
 both_stores!(a_retried_upload_is_replayed_not_stored_twice);
+
+/// Photos are personal data: the real binary, logging at `debug`, writes neither a file's bytes nor
+/// its name, whether the upload is taken or refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_photo_nor_its_name_reaches_the_log() {
+    let store = crate::helpers::TestStore::create(crate::helpers::Backend::Sqlite).expect("SQLite always runs");
+    let server = crate::process::ServerProcess::start_with(&store, "evidence-log", &[("ADAL_LOG", "debug")]).await;
+    let client = reqwest::Client::new();
+    let admin = server.admin_token(&client).await;
+    let create = client.post(server.url("/api/v1/events")).bearer_auth(&admin).json(&event(json!({
+        "attendance": {"total": 12, "basis": "headcount"}
+    })));
+    let e = crate::process::send(create).await.expect(201).json();
+    let marker = "Айгүл-Нұрланқызы-бет-әлпеті";
+    let name = format!("attachment; filename*=UTF-8''{}.jpg", percent(marker));
+    for (media, head) in [("image/jpeg", &[0xFF, 0xD8, 0xFF, 0xE0][..]), ("image/jpeg", &b"MZ\x90\0"[..])] {
+        let body = [head, marker.as_bytes()].concat();
+        let req = client
+            .post(server.url(&format!("{}?kind=photo", evidence_path(&e))))
+            .bearer_auth(&admin)
+            .header("content-type", media)
+            .header("content-disposition", &name)
+            .body(body);
+        crate::process::send(req).await;
+    }
+    let listed = crate::process::send(client.get(server.url(&evidence_path(&e))).bearer_auth(&admin)).await;
+    assert_eq!(listed.json()["items"][0]["filename"], format!("{marker}.jpg"), "the name is kept where it belongs");
+    let log = server.log();
+    assert!(log.contains("/evidence"), "the uploads were logged as requests:\n{log}");
+    assert!(!log.contains(marker) && !log.contains(&percent(marker)), "a photo's name or bytes in the log:\n{log}");
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
