@@ -300,12 +300,5 @@ pub async fn remove(
     key: IdempotencyKey,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::AttendeesWrite)?;
-    let (id, evidence_id) = path.into_inner();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
-            domain::remove(tx, &principal, &id, &evidence_id)?;
-            Ok(Outcome::no_content())
-        })
-        .await
+    crate::http::write::remove_child(&req, &state.store, principal, key, path.into_inner(), domain::remove).await
 }

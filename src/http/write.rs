@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::Actor;
+use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::http::etag::etag;
 use crate::http::idempotency::{self, Begin, Fingerprint, IdempotencyKey, Stored};
@@ -164,4 +165,26 @@ impl Write {
         let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::OK);
         Ok(respond(status, &outcome.headers, outcome.body, replayed))
     }
+}
+
+/// What removes one record an event holds (an attendee, a piece of evidence): the event's id, the
+/// record's id.
+pub type RemoveChild = fn(&mut Tx<'_>, &Principal, &str, &str) -> Result<(), ApiError>;
+
+/// The `DELETE` of one record an event holds: `attendees:write`, no body, 204 once removed.
+pub async fn remove_child(
+    req: &HttpRequest,
+    store: &Store,
+    principal: Principal,
+    key: IdempotencyKey,
+    (event_id, id): (String, String),
+    remove: RemoveChild,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Scope::AttendeesWrite)?;
+    Write::new(req, principal.actor(), key, b"")
+        .perform(store, move |tx| {
+            remove(tx, &principal, &event_id, &id)?;
+            Ok(Outcome::no_content())
+        })
+        .await
 }
