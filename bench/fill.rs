@@ -96,12 +96,12 @@ fn make_departments(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
             Some(r) => r,
             None => adal::departments::store::insert(
                 conn,
-                &adal::departments::store::NewDepartment {
-                    code: &code,
-                    name_kk: &format!("Бөлім {i}"),
-                    name_ru: &format!("Отдел {i}"),
-                    parent_id: None,
-                },
+                &adal::departments::store::NewDepartment::unit(
+                    &code,
+                    &format!("Бөлім {i}"),
+                    &format!("Отдел {i}"),
+                    None,
+                ),
             )?,
         };
         ids.push(row.id);

@@ -49,12 +49,9 @@ pub fn create_admin(
                 None => {
                     let row = departments::insert(
                         tx.conn(),
-                        &NewDepartment {
-                            code: ADMIN_DEPARTMENT,
-                            name_kk: "Әкімшілік",
-                            name_ru: "Администрация",
-                            parent_id: None,
-                        },
+                        // A `unit`: the registry's own administrators, not an akimat (which would
+                        // narrow everyone else's reach to nothing).
+                        &NewDepartment::unit(ADMIN_DEPARTMENT, "Әкімшілік", "Администрация", None),
                     )?;
                     let d = DepartmentResponse::from(row.clone());
                     tx.created("department.create", "department", &d.id, &d)?;

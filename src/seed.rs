@@ -45,6 +45,21 @@ pub const DEPARTMENTS: [(&str, &str, &str); 6] = [
     ("sport", "Дене шынықтыру және спорт бөлімі", "Отдел физической культуры и спорта"),
 ];
 
+/// The administrations above the story's departments: the region, the story's city within it, and
+/// a second city beside it (so a regional roll-up has two cities to add up): code, Kazakh name,
+/// Russian name, English name, parent's code.
+pub const ADMINISTRATIONS: [(&str, &str, &str, &str, Option<&str>); 3] = [
+    ("region", "Облыс әкімдігі", "Акимат области", "Regional akimat", None),
+    ("city", "Қала әкімдігі", "Акимат города", "City akimat", Some("region")),
+    ("second-city", "Екінші қала әкімдігі", "Акимат второго города", "Second city akimat", Some("region")),
+];
+
+/// The second city's youth centre, with the events it held in 2024: day and attendance total.
+const SECOND_CITY_YOUTH: (&str, &str, &str) =
+    ("second-city-youth", "Екінші қаланың жастар орталығы", "Молодёжный центр второго города");
+const SECOND_CITY_EVENTS: [((u32, u32), i32); 6] =
+    [((2, 20), 40), ((3, 19), 35), ((4, 23), 52), ((5, 21), 44), ((6, 18), 38), ((7, 16), 47)];
+
 /// Each event's attendance total: 28 events, 1,801 people in all.
 pub const TOTALS: [i32; 28] =
     [58, 64, 71, 45, 80, 62, 55, 70, 66, 48, 90, 73, 60, 52, 68, 75, 59, 63, 47, 85, 61, 69, 54, 72, 50, 66, 58, 80];
@@ -185,20 +200,31 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz, iin_key: &Secret) -> anyhow::R
     let actor = Actor::system();
     write::transaction(conn, &actor, "", |tx| -> Result<(), ApiError> {
         let mut ids = std::collections::HashMap::new();
-        for (code, kk, ru) in DEPARTMENTS {
-            let row = match departments::find_by_code(tx.conn(), code)? {
+        // The region, its two cities, the story's departments under the first city, and the
+        // second city's youth centre.
+        let mut tree: Vec<NewDepartment> = ADMINISTRATIONS
+            .iter()
+            .map(|&(code, kk, ru, en, parent)| NewDepartment {
+                kind: "administration",
+                name_en: Some(en),
+                ..NewDepartment::unit(code, kk, ru, parent)
+            })
+            .collect();
+        tree.extend(DEPARTMENTS.iter().map(|&(code, kk, ru)| NewDepartment::unit(code, kk, ru, Some("city"))));
+        let (code, kk, ru) = SECOND_CITY_YOUTH;
+        tree.push(NewDepartment::unit(code, kk, ru, Some("second-city")));
+        for new in tree {
+            let row = match departments::find_by_code(tx.conn(), new.code)? {
                 Some(row) => row,
                 None => {
-                    let row = departments::insert(
-                        tx.conn(),
-                        &NewDepartment { code, name_kk: kk, name_ru: ru, parent_id: None },
-                    )?;
+                    let parent = new.parent_id.and_then(|p| ids.get(p).cloned());
+                    let row = departments::insert(tx.conn(), &NewDepartment { parent_id: parent.as_deref(), ..new })?;
                     let d = DepartmentResponse::from(row.clone());
                     tx.audit("department.create", "department", Some(&d.id), audit::changes(None::<&Value>, Some(&d)))?;
                     row
                 }
             };
-            ids.insert(code, row.id);
+            ids.insert(new.code, row.id);
         }
         let dept = |code: &str| ids.get(code).cloned().unwrap_or_default();
         for (account, hash, code) in &people {
@@ -293,6 +319,22 @@ pub fn seed_demo(conn: &mut DbConnection, tz: Tz, iin_key: &Secret) -> anyhow::R
                     let changes = json!({"added": rows.len(), "attendees": {"from": 0, "to": rows.len()}});
                     tx.audit("attendees.add", "event", Some(&id), audit::details(changes))?;
                 }
+            }
+        }
+        // The second city's youth centre, on its own: some of its people also came to the first
+        // city's events, so the region counts them once.
+        let second = dept(SECOND_CITY_YOUTH.0);
+        for (i, ((m, d), total)) in SECOND_CITY_EVENTS.into_iter().enumerate() {
+            let demo = Demo { day: NaiveDate::from_ymd_opt(2024, m, d).expect("a demo date"), total };
+            let (title, kind) = THEMES[(i + 3) % THEMES.len()];
+            let id = seed_event(tx.conn(), tz, i, demo, title, kind, &second, &[], None)?;
+            let event = events::find(tx.conn(), &id)?.ok_or(ApiError::NotFound)?;
+            tx.audit("event.create", "event", Some(&id), audit::changes(None::<&Value>, Some(&event)))?;
+            if on_sign_in_sheet(i) {
+                let rows: Vec<NewRow> = (0..LISTED).map(|k| people[(i * 5 + k) % PEOPLE].row()).collect();
+                attendees::insert(tx.conn(), &id, &rows, store::now())?;
+                let changes = json!({"added": rows.len(), "attendees": {"from": 0, "to": rows.len()}});
+                tx.audit("attendees.add", "event", Some(&id), audit::details(changes))?;
             }
         }
         Ok(())

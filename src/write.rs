@@ -193,8 +193,7 @@ mod tests {
     }
 
     fn insert(tx: &mut Tx<'_>, code: &str) -> String {
-        let row = departments::insert(tx.conn(), &NewDepartment { code, name_kk: "а", name_ru: "б", parent_id: None })
-            .unwrap();
+        let row = departments::insert(tx.conn(), &NewDepartment::unit(code, "а", "б", None)).unwrap();
         row.id
     }
 

@@ -19,7 +19,7 @@ use crate::write::{self, Tx};
 /// The live event, if the principal acts for its lead or a partner department (or is an admin):
 /// only they see or change its attendees.
 pub fn event_for(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<EventResponse, ApiError> {
-    let event = event_store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let event = events::find_visible(conn, principal, id)?.ok_or(ApiError::NotFound)?;
     events::require_taking_part(principal, &event)?;
     Ok(event)
 }

@@ -34,14 +34,16 @@ pub struct ListQuery {
 
 /// Read the audit log
 ///
-/// Entries in chain order (`seq` ascending), filtered.
+/// Entries in chain order (`seq` ascending), filtered. The trail is read whole, by principals who
+/// read the whole registry (admins, or anyone while it has no administration): one whose reach is
+/// one administration's subtree gets 403.
 #[utoipa::path(
     tag = "audit",
     operation_id = "list_audit_entries",
     params(ListQuery),
     responses(
         (status = 200, description = "A page of entries", body = Page<AuditEntry>),
-        (status = 403, description = "Needs audit:read", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs audit:read, and the whole registry within reach", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A parameter breaks a rule", body = Problem, content_type = "application/problem+json"),
         BadQuery,
     ),
@@ -55,6 +57,7 @@ pub async fn list(
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AuditRead)?;
+    principal.reach.require_all()?;
     let q = query.into_inner();
     let limit = page::limit(q.limit)?;
     let tz = state.config.timezone;
@@ -86,13 +89,14 @@ pub async fn list(
     tag = "audit",
     responses(
         (status = 200, description = "What the walk found", body = VerifyReport),
-        (status = 403, description = "Needs audit:read", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Needs audit:read, and the whole registry within reach", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = ["audit:read"])),
 )]
 #[get("/verify")]
 pub async fn verify(state: Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AuditRead)?;
+    principal.reach.require_all()?;
     let report = state.store.run(|conn| Ok(store::verify(conn)?)).await?;
     Ok(HttpResponse::Ok().json(report))
 }

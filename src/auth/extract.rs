@@ -56,6 +56,7 @@ impl FromRequest for Principal {
                 department_id: current.department_id,
                 role: current.role,
                 scopes: granted.intersect(current.scopes),
+                reach: current.reach,
             })
         })
     }

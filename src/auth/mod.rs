@@ -5,6 +5,7 @@ pub mod extract;
 pub mod http;
 pub mod keys;
 pub mod password;
+pub mod reach;
 pub mod scope;
 pub mod store;
 pub mod throttle;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+pub use reach::Reach;
 pub use scope::{Role, Scope, ScopeSet};
 
 use crate::audit::{Actor, ActorKind};
@@ -37,6 +39,8 @@ pub struct PrincipalState {
     pub department_id: String,
     pub role: Option<Role>,
     pub scopes: ScopeSet,
+    /// What it may read, as its department's place in the tree gives it.
+    pub reach: Reach,
 }
 
 /// The authenticated caller of a request.
@@ -49,6 +53,8 @@ pub struct Principal {
     pub department_id: String,
     pub role: Option<Role>,
     pub scopes: ScopeSet,
+    /// What it may read (`Reach`): everything, or one administration's subtree.
+    pub reach: Reach,
 }
 
 impl Principal {

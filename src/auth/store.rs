@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{PrincipalKind, PrincipalState, Role, ScopeSet};
+use super::{PrincipalKind, PrincipalState, Reach, Role, Scope, ScopeSet};
 use crate::store::DbConnection;
 use crate::store::schema::{accounts, clients, refresh_tokens as rt};
 
@@ -15,12 +15,18 @@ pub fn principal_state(conn: &mut DbConnection, id: &str) -> QueryResult<Option<
         .first(conn)
         .optional()?;
     if let Some((username, department_id, role, active)) = account {
-        return Ok(active.then(|| PrincipalState {
+        if !active {
+            return Ok(None);
+        }
+        let scopes = role.scopes();
+        let reach = Reach::of(conn, &department_id, scopes.contains(Scope::Admin))?;
+        return Ok(Some(PrincipalState {
             kind: PrincipalKind::Account,
             name: username,
             department_id,
             role: Some(role),
-            scopes: role.scopes(),
+            scopes,
+            reach,
         }));
     }
     let client: Option<(String, String, String, bool)> = clients::table
@@ -28,15 +34,12 @@ pub fn principal_state(conn: &mut DbConnection, id: &str) -> QueryResult<Option<
         .select((clients::client_id, clients::department_id, clients::scopes, clients::active))
         .first(conn)
         .optional()?;
-    Ok(client.and_then(|(client_id, department_id, scopes, active)| {
-        active.then(|| PrincipalState {
-            kind: PrincipalKind::Client,
-            name: client_id,
-            department_id,
-            role: None,
-            scopes: ScopeSet::parse(&scopes).unwrap_or_default(),
-        })
-    }))
+    let Some((client_id, department_id, scopes, true)) = client else {
+        return Ok(None);
+    };
+    let scopes = ScopeSet::parse(&scopes).unwrap_or_default();
+    let reach = Reach::of(conn, &department_id, scopes.contains(Scope::Admin))?;
+    Ok(Some(PrincipalState { kind: PrincipalKind::Client, name: client_id, department_id, role: None, scopes, reach }))
 }
 
 #[derive(Debug, Clone, Queryable)]

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::model::{DepartmentCreate, DepartmentResponse, DepartmentUpdate};
+use super::model::{DepartmentCreate, DepartmentKind, DepartmentResponse, DepartmentUpdate};
 use super::store::{self, Change, NewDepartment};
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -11,7 +11,8 @@ use crate::http::merge_patch;
 use crate::store::DbConnection;
 use crate::write::{self, Tx};
 
-/// 422 unless `parent_id` names an existing department that is not `id` nor below it.
+/// 422 unless `parent_id` names an existing department that is not `id` nor below it, and `id`
+/// (with everything below it) fits under it within [`store::MAX_LEVEL`] levels.
 fn check_parent(conn: &mut DbConnection, id: Option<&str>, parent_id: Option<&str>) -> Result<(), ApiError> {
     let Some(parent) = parent_id else {
         return Ok(());
@@ -19,10 +20,23 @@ fn check_parent(conn: &mut DbConnection, id: Option<&str>, parent_id: Option<&st
     if store::find(conn, parent)?.is_none() {
         return Err(ApiError::field("parent_id", "exists", "no such department"));
     }
-    if let Some(id) = id
-        && (parent == id || store::ancestors(conn, parent)?.iter().any(|a| a == id))
-    {
-        return Err(ApiError::field("parent_id", "cycle", "a department cannot be under itself"));
+    let height = match id {
+        Some(id) if store::is_within(conn, parent, id)? => {
+            return Err(ApiError::field("parent_id", "cycle", "a department cannot be under itself or below itself"));
+        }
+        Some(id) => store::subtree_with_depth(conn, id)?.iter().map(|(_, depth)| *depth).max().unwrap_or(0),
+        None => 0,
+    };
+    let deepest = store::level(conn, parent)? + 1 + height;
+    if deepest > store::MAX_LEVEL {
+        return Err(ApiError::field(
+            "parent_id",
+            "depth",
+            format!(
+                "a department sits at most {} levels deep (the root is level 1); here it would reach level {deepest}",
+                store::MAX_LEVEL
+            ),
+        ));
     }
     Ok(())
 }
@@ -45,6 +59,8 @@ pub fn create(tx: &mut Tx<'_>, input: &DepartmentCreate) -> Result<DepartmentRes
             name_kk: &input.name_kk,
             name_ru: &input.name_ru,
             parent_id: input.parent_id.as_deref(),
+            kind: input.kind.unwrap_or(DepartmentKind::Unit).as_str(),
+            name_en: input.name_en.as_deref(),
         },
     )?;
     let d = DepartmentResponse::from(row);
@@ -65,9 +81,19 @@ pub fn update(tx: &mut Tx<'_>, id: &str, if_match: &IfMatch, patch: &Value) -> R
         name_ru: &next.name_ru,
         parent_id: next.parent_id.as_deref(),
         active: next.active,
+        kind: next.kind.as_str(),
+        name_en: next.name_en.as_deref(),
     };
     let after = DepartmentResponse::from(write::written(store::update(tx.conn(), id, before.version, &change)?)?);
-    let action = if before.active && !after.active { "department.deactivate" } else { "department.update" };
+    let moved = before.parent_id != after.parent_id;
+    if moved {
+        store::move_subtree(tx.conn(), id, after.parent_id.as_deref())?;
+    }
+    let action = match () {
+        _ if before.active && !after.active => "department.deactivate",
+        _ if moved => "department.move",
+        _ => "department.update",
+    };
     tx.updated(action, "department", id, &before, &after)?;
     Ok(after)
 }

@@ -33,11 +33,17 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// Only active (or only inactive) departments.
     pub active: Option<bool>,
+    /// The children of this department.
+    pub parent_id: Option<String>,
+    /// This department and everything below it (its whole subtree).
+    pub ancestor_id: Option<String>,
 }
 
 /// List departments
 ///
-/// Every department, ordered by `code`.
+/// The departments within the caller's reach (the subtree of its department's nearest
+/// `administration`; everything for admins, and for everyone while the registry has no
+/// administration), ordered by `code`.
 #[utoipa::path(
     tag = "departments",
     operation_id = "list_departments",
@@ -52,17 +58,25 @@ pub struct ListQuery {
 pub async fn list(
     req: HttpRequest,
     state: Data<AppState>,
-    _principal: Principal,
+    principal: Principal,
     query: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state.store.run(move |conn| Ok(store::list(conn, q.active, after.as_deref(), limit + 1)?)).await?;
+    let filter = store::Filter {
+        active: q.active,
+        parent_id: q.parent_id,
+        ancestor_id: q.ancestor_id,
+        within: principal.reach.root().map(str::to_string),
+    };
+    let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?)).await?;
     let page = page::paginate(rows, limit, |r| r.code.clone(), DepartmentResponse::from);
     Ok(page::respond(&req, &page))
 }
 
 /// Read a department
+///
+/// Within the caller's reach; 404 outside it.
 #[utoipa::path(
     tag = "departments",
     operation_id = "read_department",
@@ -74,9 +88,15 @@ pub async fn list(
     security(("bearer" = [])),
 )]
 #[get("/{id}")]
-pub async fn read(state: Data<AppState>, _principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let row = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    let row = state
+        .store
+        .run(move |conn| {
+            principal.reach.require_any(conn, &[&id])?;
+            store::find(conn, &id)?.ok_or(ApiError::NotFound)
+        })
+        .await?;
     let d = DepartmentResponse::from(row);
     Ok(HttpResponse::Ok().insert_header(("etag", etag(d.version))).json(d))
 }

@@ -9,11 +9,18 @@ use super::store::DepartmentRow;
 use crate::store::to_utc;
 use crate::text;
 
+crate::events::model::wire_enum!(
+    /// `administration`: an akimat (a region, city or district), whose principals read its whole
+    /// subtree; `unit`: a department, centre or office.
+    DepartmentKind { Administration = "administration", Unit = "unit" }
+);
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[schema(example = json!({
     "id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6f", "code": "youth-centre",
     "name_kk": "Қалалық жастар ресурстық орталығы", "name_ru": "Городской молодёжный ресурсный центр",
-    "parent_id": null, "active": true, "version": 1,
+    "name_en": "City youth resource centre", "kind": "unit",
+    "parent_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d60", "active": true, "version": 1,
     "created_at": "2024-01-09T04:00:00Z", "updated_at": "2024-01-09T04:00:00Z"
 }))]
 pub struct DepartmentResponse {
@@ -21,6 +28,10 @@ pub struct DepartmentResponse {
     pub code: String,
     pub name_kk: String,
     pub name_ru: String,
+    /// Optional; English files and screens use `name_ru` without it.
+    pub name_en: Option<String>,
+    pub kind: DepartmentKind,
+    /// The department above it: region → city or district → department, at most 6 levels.
     pub parent_id: Option<String>,
     pub active: bool,
     pub version: i64,
@@ -35,6 +46,8 @@ impl From<DepartmentRow> for DepartmentResponse {
             code: r.code,
             name_kk: r.name_kk,
             name_ru: r.name_ru,
+            name_en: r.name_en,
+            kind: DepartmentKind::parse(&r.kind).unwrap_or(DepartmentKind::Unit),
             parent_id: r.parent_id,
             active: r.active,
             version: r.version,
@@ -60,7 +73,7 @@ fn slug(code: &str) -> Result<(), ValidationError> {
 /// A department to create.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"code": "legal-support", "name_kk": "Құқықтық қамтамасыз ету бөлімі", "name_ru": "Отдел правового обеспечения", "parent_id": null}))]
+#[schema(example = json!({"code": "legal-support", "name_kk": "Құқықтық қамтамасыз ету бөлімі", "name_ru": "Отдел правового обеспечения", "kind": "unit", "parent_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d60"}))]
 pub struct DepartmentCreate {
     /// Unique slug, 2–64 characters.
     #[validate(length(min = 2, max = 64, message = "must be 2 to 64 characters"), custom(function = "slug"))]
@@ -71,7 +84,14 @@ pub struct DepartmentCreate {
     /// Name in Russian, 1–300 characters after trimming.
     #[validate(length(min = 1, max = 300, message = "must be 1 to 300 characters"))]
     pub name_ru: String,
-    /// The department this one belongs to.
+    /// English name, 1–300 characters after trimming; optional.
+    #[serde(default)]
+    #[validate(length(min = 1, max = 300, message = "must be 1 to 300 characters"))]
+    pub name_en: Option<String>,
+    /// `unit` (the default) or `administration` (an akimat).
+    #[serde(default)]
+    pub kind: Option<DepartmentKind>,
+    /// The department this one belongs to; at most 6 levels, never a cycle.
     #[serde(default)]
     pub parent_id: Option<String>,
 }
@@ -87,11 +107,16 @@ pub struct DepartmentUpdate {
     #[validate(length(min = 1, max = 300, message = "must be 1 to 300 characters"))]
     pub name_ru: String,
     #[serde(default)]
+    #[validate(length(min = 1, max = 300, message = "must be 1 to 300 characters"))]
+    pub name_en: Option<String>,
+    pub kind: DepartmentKind,
+    #[serde(default)]
     pub parent_id: Option<String>,
     pub active: bool,
 }
 
-/// A merge patch for a department (RFC 7386): any of the fields, `null` to clear `parent_id`.
+/// A merge patch for a department (RFC 7386): any of the fields, `null` to clear `parent_id` or
+/// `name_en`. Moving a department moves everything below it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"name_kk": "Ішкі саясат басқармасы", "active": false}))]
 #[allow(dead_code)]
@@ -99,6 +124,8 @@ pub struct DepartmentPatch {
     pub code: Option<String>,
     pub name_kk: Option<String>,
     pub name_ru: Option<String>,
+    pub name_en: Option<String>,
+    pub kind: Option<DepartmentKind>,
     pub parent_id: Option<String>,
     pub active: Option<bool>,
 }
@@ -109,6 +136,7 @@ impl DepartmentCreate {
         self.code = self.code.trim().to_string();
         self.name_kk = text::clean(&self.name_kk);
         self.name_ru = text::clean(&self.name_ru);
+        self.name_en = self.name_en.map(|n| text::clean(&n)).filter(|n| !n.is_empty());
         self.validate()?;
         Ok(self)
     }
@@ -121,6 +149,8 @@ impl DepartmentUpdate {
             code: d.code.clone(),
             name_kk: d.name_kk.clone(),
             name_ru: d.name_ru.clone(),
+            name_en: d.name_en.clone(),
+            kind: d.kind,
             parent_id: d.parent_id.clone(),
             active: d.active,
         }
@@ -130,6 +160,7 @@ impl DepartmentUpdate {
         self.code = self.code.trim().to_string();
         self.name_kk = text::clean(&self.name_kk);
         self.name_ru = text::clean(&self.name_ru);
+        self.name_en = self.name_en.map(|n| text::clean(&n)).filter(|n| !n.is_empty());
         self.validate()?;
         Ok(self)
     }

@@ -148,6 +148,21 @@ pub fn cover_named(
     }
 }
 
+/// The live event `id`, if the principal may see it: its lead or a partner is within the
+/// principal's reach. Outside it the event is not found, as if it did not exist.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &str,
+) -> Result<Option<EventResponse>, ApiError> {
+    let Some(event) = store::find(conn, id)? else {
+        return Ok(None);
+    };
+    let mut departments = vec![event.lead_department_id.as_str()];
+    departments.extend(event.partner_department_ids.iter().map(String::as_str));
+    Ok(principal.reach.covers_any(conn, &departments)?.then_some(event))
+}
+
 /// 403 unless the principal acts for the event's lead department (or is an admin).
 fn require_lead(principal: &Principal, event: &EventResponse) -> Result<(), ApiError> {
     principal.require_department([event.lead_department_id.as_str()], "lead department")
@@ -180,7 +195,7 @@ pub fn verify(
     if_match: &IfMatch,
     input: &VerificationInput,
 ) -> Result<EventResponse, ApiError> {
-    let found = store::find(tx.conn(), id)?;
+    let found = find_visible(tx.conn(), principal, id)?;
     let before = write::current(found, if_match, |e| require_independent(principal, e))?;
     if before.status != EventStatus::Held {
         return Err(ApiError::field(
@@ -257,7 +272,7 @@ pub fn update(
     if_match: &IfMatch,
     patch: &Value,
 ) -> Result<EventResponse, ApiError> {
-    let found = store::find(tx.conn(), id)?;
+    let found = find_visible(tx.conn(), principal, id)?;
     let before = write::current(found, if_match, |e| require_lead(principal, e))?;
     let previous = before.editable();
     let next = merge_patch::patched(&previous, patch)?.normalised().map_err(ApiError::Validation)?;
@@ -294,7 +309,7 @@ fn written_again(tx: &mut Tx<'_>, id: &str, written: bool) -> Result<EventRespon
 }
 
 pub fn remove(tx: &mut Tx<'_>, principal: &Principal, id: &str, if_match: &IfMatch) -> Result<(), ApiError> {
-    let found = store::find(tx.conn(), id)?;
+    let found = find_visible(tx.conn(), principal, id)?;
     let before = write::current(found, if_match, |e| require_lead(principal, e))?;
     let removed = store::soft_delete(tx.conn(), id, before.version, crate::store::now())?;
     tx.removed("event.delete", "event", id, &before, removed)
@@ -307,7 +322,7 @@ pub fn record_attendance(
     if_match: &IfMatch,
     attendance: &Attendance,
 ) -> Result<EventResponse, ApiError> {
-    let found = store::find(tx.conn(), id)?;
+    let found = find_visible(tx.conn(), principal, id)?;
     let before = write::current(found, if_match, |e| require_taking_part(principal, e))?;
     check_attendance_allowed(before.starts_at, before.status, "starts_at")?;
     check_total(attendance.total, crate::attendees::store::count_for_event(tx.conn(), id)?)?;

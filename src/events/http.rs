@@ -254,7 +254,8 @@ pub async fn verify(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     let id = id.into_inner();
-    let event = state.store.read(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    let event =
+        state.store.read(move |conn| domain::find_visible(conn, &principal, &id)?.ok_or(ApiError::NotFound)).await?;
     Ok(HttpResponse::Ok().insert_header(("etag", etag(event.version))).json(event))
 }
 
@@ -318,7 +319,8 @@ pub struct ListQuery {
 
 /// List events
 ///
-/// Filtered, sorted, by cursor. Keeping a copy in step: `sort=updated_at&updated_since=…` lists
+/// The events within the caller's reach (led or partnered by a department in it), filtered,
+/// sorted, by cursor. Keeping a copy in step: `sort=updated_at&updated_since=…` lists
 /// what changed since, oldest first, and `include_deleted=true` adds deletion markers.
 #[utoipa::path(
     tag = "events",
@@ -386,6 +388,7 @@ pub async fn list(
         include_deleted: q.include_deleted.unwrap_or(false),
         flag: q.flag,
         verification: q.verification,
+        within: principal.reach.root().map(str::to_string),
     };
     let (rows, events) = state
         .store

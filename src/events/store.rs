@@ -541,6 +541,8 @@ pub struct Filter {
     pub include_deleted: bool,
     pub flag: Option<Flag>,
     pub verification: Option<VerificationStatus>,
+    /// The caller's reach: events led or partnered within this department's subtree.
+    pub within: Option<String>,
 }
 
 /// One page of rows after the cursor `(key, id)`, in `sort` order with the id breaking ties.
@@ -589,6 +591,12 @@ pub fn list(
     }
     if let Some(v) = f.verification {
         q = q.filter(e::verification_status.eq(v.as_str()));
+    }
+    if let Some(root) = &f.within {
+        use crate::store::schema::department_tree as t;
+        let reach = || t::table.filter(t::ancestor_id.eq(root.clone())).select(t::department_id);
+        let partnered = ep::table.filter(ep::department_id.eq_any(reach())).select(ep::event_id);
+        q = q.filter(e::lead_department_id.eq_any(reach()).or(e::id.eq_any(partnered)));
     }
     macro_rules! keyset {
         ($col:expr, asc) => {{

@@ -31,15 +31,16 @@ pub enum NewEvidence {
     Link(LinkInput),
 }
 
-fn live_event(conn: &mut DbConnection, id: &str) -> Result<EventResponse, ApiError> {
-    events::find(conn, id)?.ok_or(ApiError::NotFound)
+fn live_event(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<EventResponse, ApiError> {
+    crate::events::domain::find_visible(conn, principal, id)?.ok_or(ApiError::NotFound)
 }
 
 /// The event, if the principal may read its evidence: its lead and partner departments (with
-/// `attendees:read`), admins, and verifiers (`events:verify`), who must see what they check.
+/// `attendees:read`), admins, and verifiers (`events:verify`) within their reach, who must see
+/// what they check.
 /// Photos show people, so nobody else does.
 pub fn readable_event(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<EventResponse, ApiError> {
-    let event = live_event(conn, id)?;
+    let event = live_event(conn, principal, id)?;
     if principal.is_admin() || principal.scopes.contains(Scope::EventsVerify) {
         return Ok(event);
     }
@@ -51,7 +52,7 @@ pub fn readable_event(conn: &mut DbConnection, principal: &Principal, id: &str) 
 /// The event, if the principal may change its evidence: its lead or a partner department (or an
 /// admin), with `attendees:write` (checked by the route).
 fn writable_event(conn: &mut DbConnection, principal: &Principal, id: &str) -> Result<EventResponse, ApiError> {
-    let event = live_event(conn, id)?;
+    let event = live_event(conn, principal, id)?;
     require_taking_part(principal, &event)?;
     Ok(event)
 }
@@ -68,7 +69,7 @@ fn recount(tx: &mut Tx<'_>, id: &str, delta: i32) -> Result<EventResponse, ApiEr
     if !events::evidence_changed(tx.conn(), id, delta, crate::store::now())? {
         return Err(ApiError::NotFound);
     }
-    live_event(tx.conn(), id)
+    events::find(tx.conn(), id)?.ok_or(ApiError::NotFound)
 }
 
 pub fn add(

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::model::{ItemInput, ItemResponse, PlanInput, PlanResponse};
-use super::store::{self, ItemData, ItemRow};
+use super::store::{self, ItemData, ItemRow, PlanRow};
+use crate::auth::Reach;
 use crate::departments::store as departments;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
@@ -20,12 +21,35 @@ pub fn item_response(conn: &mut DbConnection, row: ItemRow, today: NaiveDate) ->
     Ok(ItemResponse::new(row, held, participants, today))
 }
 
-fn check_department(conn: &mut DbConnection, id: &str, field: &str) -> Result<(), ApiError> {
-    if departments::find(conn, id)?.is_some() {
+/// 422 unless `id` is a department within the writer's reach (one outside it is not known there).
+fn check_department(conn: &mut DbConnection, reach: &Reach, id: &str, field: &str) -> Result<(), ApiError> {
+    if departments::find(conn, id)?.is_some() && reach.covers_any(conn, &[id])? {
         Ok(())
     } else {
         Err(ApiError::field(field, "exists", "no such department"))
     }
+}
+
+/// The plan `id`, if it is within the reach or above it (a region's plan sets its districts'
+/// lines); 404 otherwise.
+pub fn visible_plan(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<PlanRow, ApiError> {
+    let plan = store::find_plan(conn, id)?.ok_or(ApiError::NotFound)?;
+    if !reach.covers_or_above(conn, &plan.department_id)? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(plan)
+}
+
+/// The plan `id`, if the writer may change it: its department is within the writer's reach. A
+/// plan of an administration above is read, not changed (403).
+fn writable_plan(conn: &mut DbConnection, reach: &Reach, id: &str) -> Result<PlanRow, ApiError> {
+    let plan = visible_plan(conn, reach, id)?;
+    if !reach.covers_any(conn, &[&plan.department_id])? {
+        return Err(ApiError::forbidden(
+            "this plan belongs to an administration above yours; its coordinators keep it",
+        ));
+    }
+    Ok(plan)
 }
 
 /// 409 when another item of the plan (not `item_id`) has `number`.
@@ -48,21 +72,27 @@ fn item_data(i: &ItemInput) -> ItemData<'_> {
 }
 
 /// Creates the plan of `input`, for `department` (the caller's unless the input names one).
-pub fn create(tx: &mut Tx<'_>, input: &PlanInput, department: &str) -> Result<PlanResponse, ApiError> {
-    check_department(tx.conn(), department, "department_id")?;
+pub fn create(tx: &mut Tx<'_>, reach: &Reach, input: &PlanInput, department: &str) -> Result<PlanResponse, ApiError> {
+    check_department(tx.conn(), reach, department, "department_id")?;
     let plan = PlanResponse::from(store::insert_plan(tx.conn(), input.year, &input.title, department)?);
     tx.created("plan.create", "plan", &plan.id, &plan)?;
     Ok(plan)
 }
 
-pub fn update(tx: &mut Tx<'_>, id: &str, if_match: &IfMatch, patch: &Value) -> Result<PlanResponse, ApiError> {
-    let found = store::find_plan(tx.conn(), id)?.map(PlanResponse::from);
+pub fn update(
+    tx: &mut Tx<'_>,
+    reach: &Reach,
+    id: &str,
+    if_match: &IfMatch,
+    patch: &Value,
+) -> Result<PlanResponse, ApiError> {
+    let found = Some(PlanResponse::from(writable_plan(tx.conn(), reach, id)?));
     let before = write::current(found, if_match, |_| Ok(()))?;
     let current =
         PlanInput { year: before.year, title: before.title.clone(), department_id: Some(before.department_id.clone()) };
     let next = merge_patch::patched(&current, patch)?.normalised()?;
     let department = next.department_id.clone().unwrap_or(before.department_id.clone());
-    check_department(tx.conn(), &department, "department_id")?;
+    check_department(tx.conn(), reach, &department, "department_id")?;
     let row = store::update_plan(tx.conn(), id, before.version, next.year, &next.title, &department)?;
     let after = PlanResponse::from(write::written(row)?);
     tx.updated("plan.update", "plan", id, &before, &after)?;
@@ -71,12 +101,13 @@ pub fn update(tx: &mut Tx<'_>, id: &str, if_match: &IfMatch, patch: &Value) -> R
 
 pub fn create_item(
     tx: &mut Tx<'_>,
+    reach: &Reach,
     plan_id: &str,
     input: &ItemInput,
     today: NaiveDate,
 ) -> Result<ItemResponse, ApiError> {
-    store::find_plan(tx.conn(), plan_id)?.ok_or(ApiError::NotFound)?;
-    check_department(tx.conn(), &input.responsible_department_id, "responsible_department_id")?;
+    writable_plan(tx.conn(), reach, plan_id)?;
+    check_department(tx.conn(), reach, &input.responsible_department_id, "responsible_department_id")?;
     check_number(tx.conn(), plan_id, &input.number, None)?;
     let row = store::insert_item(tx.conn(), plan_id, &item_data(input))?;
     let item = ItemResponse::new(row, 0, 0, today);
@@ -87,11 +118,13 @@ pub fn create_item(
 /// The item `item_id` of the plan `plan_id`, as of the version `if_match` names.
 fn current_item(
     tx: &mut Tx<'_>,
+    reach: &Reach,
     plan_id: &str,
     item_id: &str,
     if_match: &IfMatch,
     today: NaiveDate,
 ) -> Result<ItemResponse, ApiError> {
+    writable_plan(tx.conn(), reach, plan_id)?;
     let found = match store::find_item(tx.conn(), plan_id, item_id)? {
         Some(row) => Some(item_response(tx.conn(), row, today)?),
         None => None,
@@ -101,14 +134,15 @@ fn current_item(
 
 pub fn update_item(
     tx: &mut Tx<'_>,
+    reach: &Reach,
     (plan_id, item_id): (&str, &str),
     if_match: &IfMatch,
     patch: &Value,
     today: NaiveDate,
 ) -> Result<ItemResponse, ApiError> {
-    let before = current_item(tx, plan_id, item_id, if_match, today)?;
+    let before = current_item(tx, reach, plan_id, item_id, if_match, today)?;
     let next = merge_patch::patched(&ItemInput::from_current(&before), patch)?.normalised()?;
-    check_department(tx.conn(), &next.responsible_department_id, "responsible_department_id")?;
+    check_department(tx.conn(), reach, &next.responsible_department_id, "responsible_department_id")?;
     check_number(tx.conn(), plan_id, &next.number, Some(item_id))?;
     let row = write::written(store::update_item(tx.conn(), plan_id, item_id, before.version, &item_data(&next))?)?;
     let after = item_response(tx.conn(), row, today)?;
@@ -118,11 +152,12 @@ pub fn update_item(
 
 pub fn delete_item(
     tx: &mut Tx<'_>,
+    reach: &Reach,
     (plan_id, item_id): (&str, &str),
     if_match: &IfMatch,
     today: NaiveDate,
 ) -> Result<(), ApiError> {
-    let before = current_item(tx, plan_id, item_id, if_match, today)?;
+    let before = current_item(tx, reach, plan_id, item_id, if_match, today)?;
     if store::item_linked(tx.conn(), item_id)? {
         return Err(ApiError::conflict("events link to this item; link them elsewhere first"));
     }

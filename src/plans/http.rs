@@ -43,6 +43,9 @@ pub struct PlanListQuery {
 }
 
 /// List plans
+///
+/// The plans of departments within the caller's reach, and of the administrations above it
+/// (whose lines its departments carry).
 #[utoipa::path(
     tag = "plans",
     operation_id = "list_plans",
@@ -65,7 +68,10 @@ pub async fn list(
     let (limit, after): (i64, Option<(i32, String)>) = page::requested(q.limit, q.cursor.as_deref())?;
     let rows = state
         .store
-        .run(move |conn| Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), after, limit + 1)?))
+        .run(move |conn| {
+            let within = principal.reach.root();
+            Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), within, after, limit + 1)?)
+        })
         .await?;
     let page = page::paginate(rows, limit, |r| (r.year, r.id.clone()), PlanResponse::from);
     Ok(page::respond(&req, &page))
@@ -87,7 +93,7 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     principal.require(Scope::EventsRead)?;
     let id = id.into_inner();
     let plan =
-        PlanResponse::from(state.store.run(move |conn| store::find_plan(conn, &id)?.ok_or(ApiError::NotFound)).await?);
+        PlanResponse::from(state.store.run(move |conn| domain::visible_plan(conn, &principal.reach, &id)).await?);
     Ok(HttpResponse::Ok().insert_header(("etag", etag(plan.version))).json(plan))
 }
 
@@ -119,7 +125,7 @@ pub async fn create(
     let department = input.department_id.clone().unwrap_or_else(|| principal.department_id.clone());
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let plan = domain::create(tx, &input, &department)?;
+            let plan = domain::create(tx, &principal.reach, &input, &department)?;
             Ok(Outcome::created(format!("/api/v1/plans/{}", plan.id), plan.version, &plan))
         })
         .await
@@ -152,7 +158,9 @@ pub async fn update(
     let MergePatch { key, path: id, body } = change;
     let patch = body.value;
     Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
+        .perform(&state.store, move |tx| {
+            Ok(Outcome::changed(&domain::update(tx, &principal.reach, &id, &if_match, &patch)?))
+        })
         .await
 }
 
@@ -196,7 +204,7 @@ pub async fn list_items(
     let (items, total) = state
         .store
         .run(move |conn| {
-            store::find_plan(conn, &id)?.ok_or(ApiError::NotFound)?;
+            domain::visible_plan(conn, &principal.reach, &id)?;
             let rows = store::items_of(conn, &id, q.responsible_department_id.as_deref())?;
             let total = rows.len();
             let rows: Vec<ItemRow> = rows.into_iter().skip(offset).take(limit as usize).collect();
@@ -239,6 +247,7 @@ pub async fn read_item(
     let item = state
         .store
         .run(move |conn| {
+            domain::visible_plan(conn, &principal.reach, &plan_id)?;
             let row = store::find_item(conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
             domain::item_response(conn, row, today)
         })
@@ -274,7 +283,7 @@ pub async fn create_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let item = domain::create_item(tx, &plan_id, &input, today)?;
+            let item = domain::create_item(tx, &principal.reach, &plan_id, &input, today)?;
             Ok(Outcome::created(format!("/api/v1/plans/{plan_id}/items/{}", item.id), item.version, &item))
         })
         .await
@@ -311,7 +320,7 @@ pub async fn update_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, &body.raw)
         .perform(&state.store, move |tx| {
-            let item = domain::update_item(tx, (&plan_id, &item_id), &if_match, &patch, today)?;
+            let item = domain::update_item(tx, &principal.reach, (&plan_id, &item_id), &if_match, &patch, today)?;
             Ok(Outcome::changed(&item))
         })
         .await
@@ -348,7 +357,7 @@ pub async fn delete_item(
     let today = today(&state);
     Write::new(&req, principal.actor(), key, b"")
         .perform(&state.store, move |tx| {
-            domain::delete_item(tx, (&plan_id, &item_id), &if_match, today)?;
+            domain::delete_item(tx, &principal.reach, (&plan_id, &item_id), &if_match, today)?;
             Ok(Outcome::no_content())
         })
         .await

@@ -88,10 +88,18 @@ pub fn list_plans(
     conn: &mut DbConnection,
     year: Option<i32>,
     department_id: Option<&str>,
+    within: Option<&str>,
     after: Option<(i32, String)>,
     limit: i64,
 ) -> QueryResult<Vec<PlanRow>> {
+    use crate::store::schema::department_tree as t;
     let mut q = p::table.select(PlanRow::as_select()).into_boxed();
+    if let Some(root) = within {
+        // Within the reach, or above its root.
+        let below = t::table.filter(t::ancestor_id.eq(root.to_string())).select(t::department_id);
+        let above = t::table.filter(t::department_id.eq(root.to_string())).select(t::ancestor_id);
+        q = q.filter(p::department_id.eq_any(below).or(p::department_id.eq_any(above)));
+    }
     if let Some(y) = year {
         q = q.filter(p::year.eq(y));
     }

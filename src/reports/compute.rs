@@ -11,7 +11,7 @@ use super::model::{
     ActivityFigures, AudienceRow, ByBasis, ComparedPeriod, DepartmentActivity, DepartmentRow, DepartmentsReport,
     FulfilmentItem, FulfilmentTotals, KindRow, MonthRow, PlanFulfilment, Summary,
 };
-use super::store::{self, Scope};
+use super::store::{self, Focus, Grouping, Scope};
 use super::tables::DepartmentName;
 use crate::error::ApiError;
 use crate::events::model::{Audience, EventKind};
@@ -43,11 +43,11 @@ impl Period {
         Period { from, to, tz: self.tz }
     }
 
-    pub fn scope(&self, department: Option<uuid::Uuid>) -> Scope {
+    pub fn scope(&self, focus: Focus) -> Scope {
         Scope {
             from: local_day_start(self.from, self.tz),
             to: local_day_start(self.to.succ_opt().unwrap_or(self.to), self.tz),
-            department,
+            focus,
         }
     }
 
@@ -79,18 +79,18 @@ pub fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, 
 pub fn summary(
     conn: &mut DbConnection,
     period: &Period,
-    department: Option<uuid::Uuid>,
+    focus: Focus,
     compare: Option<Compare>,
 ) -> Result<Summary, ApiError> {
-    let mut s = summary_of(conn, period, department)?;
+    let mut s = summary_of(conn, period, focus)?;
     if let Some(c) = compare {
-        s.previous = Some(Box::new(summary_of(conn, &period.compared(c), department)?));
+        s.previous = Some(Box::new(summary_of(conn, &period.compared(c), focus)?));
     }
     Ok(s)
 }
 
-fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid::Uuid>) -> Result<Summary, ApiError> {
-    let scope = period.scope(department);
+fn summary_of(conn: &mut DbConnection, period: &Period, focus: Focus) -> Result<Summary, ApiError> {
+    let scope = period.scope(focus);
     let mut s = Summary {
         from: period.from,
         to: period.to,
@@ -125,11 +125,11 @@ fn summary_of(conn: &mut DbConnection, period: &Period, department: Option<uuid:
             _ => {}
         }
     }
-    let all = store::checked(conn, &scope, false)?.remove("").unwrap_or_default();
+    let all = store::checked(conn, &scope, None)?.remove("").unwrap_or_default();
     (s.events_verified, s.participants_verified, s.events_flagged) = (all.verified, all.participants, all.flagged);
-    let led = store::held_by(conn, &scope, "lead_department_id")?;
-    let checked = store::checked(conn, &scope, true)?;
-    let partnered = store::partnered(conn, &scope)?;
+    let led = store::led(conn, &scope, Grouping::Alone)?;
+    let checked = store::checked(conn, &scope, Some(Grouping::Alone))?;
+    let partnered = store::partnered(conn, &scope, Grouping::Alone)?;
     let names = department_names(conn)?;
     let ids: BTreeSet<&String> = led.keys().chain(partnered.keys()).collect();
     s.by_department = ids
@@ -197,11 +197,18 @@ pub fn plan_fulfilment(
     plan_id: &str,
     period: &Period,
     department: Option<uuid::Uuid>,
+    reach: Option<&str>,
     today: NaiveDate,
 ) -> Result<PlanFulfilment, ApiError> {
-    let scope = period.scope(None);
+    let scope = period.scope(Focus::default());
     let department = department.map(|d| d.to_string());
-    let rows = plans::items_of(conn, plan_id, department.as_deref())?;
+    let mut rows = plans::items_of(conn, plan_id, department.as_deref())?;
+    if let Some(root) = reach {
+        // A plan from above shows the lines of departments within reach.
+        let within: std::collections::HashSet<String> =
+            crate::departments::store::subtree_with_depth(conn, root)?.into_iter().map(|(id, _)| id).collect();
+        rows.retain(|r| within.contains(&r.responsible_department_id));
+    }
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let progress = plans::progress(conn, &ids, (scope.from, scope.to))?;
     let mut totals = FulfilmentTotals::default();
@@ -228,28 +235,41 @@ pub fn plan_fulfilment(
     Ok(PlanFulfilment { plan_id: plan_id.to_string(), from: period.from, to: period.to, items, totals })
 }
 
-/// One row per active department, idle ones included; with `compare`, each row's held, partnered
-/// and participant figures of the compared dates beside its own.
+/// Which rows a departments report has.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows {
+    /// Each child of this department, rolling up its subtree.
+    pub parent: Option<uuid::Uuid>,
+    pub focus: Focus,
+}
+
+/// One row per active department, idle ones included (each alone; or with `rows.parent`, each
+/// child of it rolling up its subtree); with `compare`, each row's held, partnered and participant
+/// figures of the compared dates beside its own.
 pub fn departments(
     conn: &mut DbConnection,
     period: &Period,
-    department: Option<uuid::Uuid>,
+    rows: Rows,
     compare: Option<Compare>,
     today: NaiveDate,
 ) -> Result<DepartmentsReport, ApiError> {
+    let by = rows.parent.map(Grouping::ChildrenOf).unwrap_or(Grouping::Alone);
+    let counted = Focus { department: None, descendants: true, reach: rows.focus.reach };
     let compared = compare.map(|c| period.compared(c));
     let before = match &compared {
         Some(p) => {
-            let scope = p.scope(None);
-            Some((store::held_by(conn, &scope, "lead_department_id")?, store::partnered(conn, &scope)?))
+            let scope = p.scope(counted);
+            Some((store::led(conn, &scope, by)?, store::partnered(conn, &scope, by)?))
         }
         None => None,
     };
-    let scope = period.scope(None);
-    let led = store::held_by(conn, &scope, "lead_department_id")?;
-    let checked = store::checked(conn, &scope, true)?;
-    let partnered = store::partnered(conn, &scope)?;
-    let last = store::last_held(conn, &scope)?;
+    let scope = period.scope(counted);
+    let led = store::led(conn, &scope, by)?;
+    let checked = store::checked(conn, &scope, Some(by))?;
+    let partnered = store::partnered(conn, &scope, by)?;
+    let last = store::last_held(conn, &scope, by)?;
+    let people = store::unique_people_by(conn, &scope, by)?;
+    let row_of = store::rows_of(conn, by)?;
     let due = store::items_due(conn, period.from, period.to)?;
     let due_ids: Vec<String> = due.iter().map(|r| r.id.clone()).collect();
     let progress = plans::progress(conn, &due_ids, (scope.from, scope.to))?;
@@ -257,24 +277,42 @@ pub fn departments(
     for r in due {
         let (held, participants) = progress.get(&r.id).copied().unwrap_or((0, 0));
         let status = item_status(held, participants, r.target_events, r.target_participants, r.due_date, today);
-        count_status(items_by_department.entry(r.responsible_department_id).or_default(), status);
+        if let Some(row) = row_of.get(&r.responsible_department_id) {
+            count_status(items_by_department.entry(row.clone()).or_default(), status);
+        }
     }
-    let mut q =
-        d::table.filter(d::active.eq(true)).select((d::id, d::code, d::name_kk)).order(d::code.asc()).into_boxed();
-    if let Some(id) = department {
-        q = q.filter(d::id.eq(id.to_string()));
+    let tree = store::tree_paths(conn)?;
+    let mut q = d::table
+        .filter(d::active.eq(true))
+        .select((d::id, d::code, d::name_kk, d::parent_id))
+        .order(d::code.asc())
+        .into_boxed();
+    let subtree = |root: String| {
+        use crate::store::schema::department_tree as t;
+        t::table.filter(t::ancestor_id.eq(root)).select(t::department_id)
+    };
+    match (rows.parent, rows.focus.department) {
+        (Some(parent), _) => q = q.filter(d::parent_id.eq(parent.to_string())),
+        (None, Some(id)) if !rows.focus.descendants => q = q.filter(d::id.eq(id.to_string())),
+        (None, Some(id)) => q = q.filter(d::id.eq_any(subtree(id.to_string()))),
+        (None, None) => {}
     }
-    let active: Vec<(String, String, String)> = q.load(conn)?;
+    if let Some(root) = rows.focus.reach {
+        q = q.filter(d::id.eq_any(subtree(root.to_string())));
+    }
+    let active: Vec<(String, String, String, Option<String>)> = q.load(conn)?;
     let items = active
         .into_iter()
-        .map(|(id, code, name_kk)| {
+        .map(|(id, code, name_kk, parent_id)| {
             let (held, participants) = led.get(&id).copied().unwrap_or((0, 0));
             let plan = items_by_department.get(&id).cloned().unwrap_or_default();
             let c = checked.get(&id).copied().unwrap_or_default();
+            let (level, path) = tree.get(&id).cloned().unwrap_or((1, code.clone()));
             DepartmentActivity {
                 events_held: held,
                 events_partnered: partnered.get(&id).map(|p| p.0).unwrap_or(0),
                 participants_total: participants,
+                unique_people: people.get(&id).copied().unwrap_or(0),
                 events_verified: c.verified,
                 participants_verified: c.participants,
                 events_flagged: c.flagged,
@@ -293,12 +331,16 @@ pub fn departments(
                 department_id: id,
                 code,
                 name_kk,
+                parent_id,
+                level,
+                path,
             }
         })
         .collect();
     Ok(DepartmentsReport {
         from: period.from,
         to: period.to,
+        parent_id: rows.parent.map(|p| p.to_string()),
         previous: compared.map(|p| ComparedPeriod { from: p.from, to: p.to }),
         items,
     })

@@ -15,12 +15,12 @@ use utoipa::{IntoParams, ToSchema};
 use super::compute::{self, Compare, Period};
 use super::export::{self, CSV_TYPE, Render, XLSX_TYPE};
 use super::model::{DepartmentsReport, PlanFulfilment, Summary};
+use super::store::Focus;
 use super::tables::{DepartmentName, Wording};
 use super::words::{self, Lang, LangParam};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::http::doc::{BadQuery, NeedsReportsRead, NoSuchPlan, PeriodRefusals};
-use crate::plans::store as plans;
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -197,8 +197,14 @@ pub struct ReportQuery {
     pub from: Option<String>,
     /// Last local day, inclusive (default: today).
     pub to: Option<String>,
-    /// Only events this department leads or partners in.
+    /// Only events this department, or any department below it, leads or partners in (404 outside
+    /// the caller's reach). In `departments`: the rows of its subtree.
     pub department_id: Option<uuid::Uuid>,
+    /// With `department_id`: `false` for that department alone, not its subtree (default `true`).
+    pub include_descendants: Option<bool>,
+    /// `departments` only: one row per child of this department, each rolling up its subtree
+    /// (`unique_people` counted across the subtree). 404 outside the caller's reach.
+    pub parent_id: Option<uuid::Uuid>,
     /// `json` (default), `csv` or `xlsx`.
     #[param(inline)]
     pub format: Option<Format>,
@@ -254,10 +260,14 @@ pub async fn summary(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::ReportsRead)?;
-    let Asked { period, compare, lang, dept, format, .. } = asked(&state, &req, query.into_inner())?;
+    let a = asked(&state, &req, query.into_inner())?;
+    let (compare, lang, format) = (a.compare, a.lang, a.format);
     let (report, names) = state
         .store
-        .run(move |conn| Ok((compute::summary(conn, &period, dept, compare)?, names_for(conn, format, lang)?)))
+        .run(move |conn| {
+            let focus = focus(conn, &principal, &a)?;
+            Ok((compute::summary(conn, &a.period, focus, compare)?, names_for(conn, format, lang)?))
+        })
         .await?;
     let previous = report.previous.as_ref().map(|p| (p.from, p.to));
     let spec = FileSpec { report: "summary", from: report.from, to: report.to, previous, lang, names };
@@ -271,8 +281,23 @@ struct Asked {
     period: Period,
     compare: Option<Compare>,
     lang: Option<Lang>,
-    dept: Option<uuid::Uuid>,
+    focus: Focus,
+    parent: Option<uuid::Uuid>,
     format: Format,
+}
+
+/// The caller's reach as a report's focus, with the department asked for; 404 when that
+/// department (or the parent of the rows) is outside the reach.
+fn focus(conn: &mut crate::store::DbConnection, principal: &Principal, asked: &Asked) -> Result<Focus, ApiError> {
+    for d in [asked.focus.department, asked.parent].into_iter().flatten() {
+        principal.reach.require_any(conn, &[&d.to_string()])?;
+    }
+    let reach = principal
+        .reach
+        .root()
+        .map(|r| r.parse::<uuid::Uuid>().map_err(|e| ApiError::internal(anyhow::anyhow!("a department id: {e}"))))
+        .transpose()?;
+    Ok(Focus { reach, ..asked.focus })
 }
 
 fn asked(state: &AppState, req: &HttpRequest, q: ReportQuery) -> Result<Asked, ApiError> {
@@ -282,7 +307,8 @@ fn asked(state: &AppState, req: &HttpRequest, q: ReportQuery) -> Result<Asked, A
         compare(q.compare.as_deref()),
         language(req, q.lang.as_deref()),
     )?;
-    Ok(Asked { now, period, compare, lang, dept: q.department_id, format: negotiate(req, q.format) })
+    let focus = Focus { department: q.department_id, descendants: q.include_descendants.unwrap_or(true), reach: None };
+    Ok(Asked { now, period, compare, lang, focus, parent: q.parent_id, format: negotiate(req, q.format) })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -343,13 +369,14 @@ pub async fn plan_fulfilment(
     let (report, names) = state
         .store
         .run(move |conn| {
-            let plan = plans::find_plan(conn, &q.plan_id)?.ok_or(ApiError::NotFound)?;
+            let plan = crate::plans::domain::visible_plan(conn, &principal.reach, &q.plan_id)?;
             let year = |m, d| {
                 NaiveDate::from_ymd_opt(plan.year, m, d)
                     .ok_or_else(|| ApiError::bad_request("the plan's year is out of range"))
             };
             let period = period(&st, q.from.as_deref(), q.to.as_deref(), (year(1, 1)?, year(12, 31)?))?;
-            Ok((compute::plan_fulfilment(conn, &plan.id, &period, dept, now)?, names_for(conn, format, lang)?))
+            let reach = principal.reach.root();
+            Ok((compute::plan_fulfilment(conn, &plan.id, &period, dept, reach, now)?, names_for(conn, format, lang)?))
         })
         .await?;
     let spec = FileSpec { report: "plan-fulfilment", from: report.from, to: report.to, previous: None, lang, names };
@@ -358,9 +385,13 @@ pub async fn plan_fulfilment(
 
 /// Departments' activity
 ///
-/// One row per active department, idle ones included: the events it led and partnered in, their
-/// participants, its plan items due in the period and how many are done or overdue, and when it
-/// last held an event — the view that shows which departments are not doing the work. With
+/// One row per active department within the caller's reach, idle ones included: the events it led
+/// and partnered in, their participants and unique people, its plan items due in the period and
+/// how many are done or overdue, and when it last held an event — the view that shows which
+/// departments are not doing the work. Each row says where it sits (`parent_id`, `level`, `path`).
+/// With `parent_id`, one row per child of that department, each rolling up its subtree — the
+/// drill-down from region to city to department; without it each row counts its department
+/// alone, so the rows add up to the total. With
 /// `compare`, `previous` names the compared dates and each item's `previous` holds its held,
 /// partnered and participant figures over them.
 #[utoipa::path(
@@ -384,10 +415,14 @@ pub async fn departments(
     query: Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::ReportsRead)?;
-    let Asked { now, period, compare, lang, dept, format } = asked(&state, &req, query.into_inner())?;
+    let a = asked(&state, &req, query.into_inner())?;
+    let (now, compare, lang, format) = (a.now, a.compare, a.lang, a.format);
     let (report, names) = state
         .store
-        .run(move |conn| Ok((compute::departments(conn, &period, dept, compare, now)?, names_for(conn, format, lang)?)))
+        .run(move |conn| {
+            let rows = compute::Rows { parent: a.parent, focus: focus(conn, &principal, &a)? };
+            Ok((compute::departments(conn, &a.period, rows, compare, now)?, names_for(conn, format, lang)?))
+        })
         .await?;
     let previous = report.previous.as_ref().map(|p| (p.from, p.to));
     let spec = FileSpec { report: "departments", from: report.from, to: report.to, previous, lang, names };

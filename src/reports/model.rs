@@ -144,11 +144,19 @@ pub struct DepartmentActivity {
     pub department_id: String,
     pub code: String,
     pub name_kk: String,
+    pub parent_id: Option<String>,
+    /// Its level in the tree: 1 for a root.
+    pub level: i32,
+    /// The codes from the root down to it, `/`-separated (`region/city/youth-centre`).
+    pub path: String,
     /// Held events it led.
     pub events_held: i64,
     pub events_partnered: i64,
     /// Participants of the held events it led.
     pub participants_total: i64,
+    /// Distinct people among the named attendees of the held events it led (by IIN; each attendee
+    /// without one once) — across its whole subtree when the row rolls one up, never a sum.
+    pub unique_people: i64,
     /// Of the held events it led, those the policy department verified.
     pub events_verified: i64,
     /// Their participants.
@@ -184,11 +192,17 @@ pub struct ComparedPeriod {
     pub to: NaiveDate,
 }
 
-/// One row per active department, idle ones included: who is not doing the work.
+/// One row per active department, idle ones included: who is not doing the work. With
+/// `parent_id`, one row per child of that department, each rolling up its whole subtree (what its
+/// departments led, and partnered in without leading).
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct DepartmentsReport {
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// The department whose children the rows are; absent when each row is a department alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub parent_id: Option<String>,
     /// With `compare`: the compared dates, whose figures each item carries in its `previous`.
     /// Absent without `compare`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -432,8 +432,9 @@ impl PlanFulfilment {
 }
 
 impl DepartmentsReport {
-    /// A row per department; with a comparison, its held, partnered and participant figures over
-    /// the compared dates.
+    /// A row per department, with where it sits in the tree (`level`, `path` of codes from the
+    /// root); with a comparison, its held, partnered and participant figures over the compared
+    /// dates.
     pub fn table(&self, w: &Wording) -> Table {
         let keys = w.department_header();
         let header: Vec<&'static str> = keys
@@ -450,6 +451,9 @@ impl DepartmentsReport {
                 "plan_items_done",
                 "plan_items_overdue",
                 "last_held_at",
+                "unique_people",
+                "level",
+                "path",
             ])
             .collect();
         let rows = self
@@ -468,6 +472,9 @@ impl DepartmentsReport {
                     n(d.plan_items_done),
                     n(d.plan_items_overdue),
                     d.last_held_at.map(Cell::Instant).unwrap_or(Cell::Empty),
+                    n(d.unique_people),
+                    n(d.level as i64),
+                    t(&d.path),
                 ]);
                 if let Some(p) = &d.previous {
                     row.extend([n(p.events_held), n(p.events_partnered), n(p.participants_total)]);

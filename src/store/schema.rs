@@ -12,6 +12,16 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        kind -> Text,
+        name_en -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    department_tree (ancestor_id, department_id) {
+        ancestor_id -> Text,
+        department_id -> Text,
+        depth -> Integer,
     }
 }
 
@@ -289,6 +299,7 @@ diesel::joinable!(webhook_deliveries -> webhook_subscriptions (subscription_id))
 
 diesel::allow_tables_to_appear_in_same_query!(
     departments,
+    department_tree,
     accounts,
     clients,
     refresh_tokens,

@@ -17,11 +17,29 @@ use crate::error::ApiError;
 use crate::store::schema::events as e;
 use crate::store::{DbConnection, to_utc};
 
-/// One message before it is addressed: its type, the record it is about and its data.
+/// One message before it is addressed: its type, the record it is about, its data, and the
+/// departments it concerns (a subscription's principal receives it only when one of them is within
+/// its reach; none: every principal that reads the type).
 struct News {
     event_type: EventType,
     subject: String,
     data: Value,
+    departments: Vec<String>,
+}
+
+/// The departments a record names: an event's lead and partners, a plan's department, an item's
+/// responsible department, a department itself.
+fn departments_of(data: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for key in ["lead_department_id", "department_id", "responsible_department_id"] {
+        if let Some(d) = data[key].as_str() {
+            out.push(d.to_string());
+        }
+    }
+    if let Some(partners) = data["partner_department_ids"].as_array() {
+        out.extend(partners.iter().filter_map(|p| p.as_str().map(str::to_string)));
+    }
+    out
 }
 
 /// A deleted record as a message tells of it.
@@ -43,7 +61,13 @@ fn event_with_attendees(conn: &mut DbConnection, id: &str) -> Result<Option<Valu
 fn news(conn: &mut DbConnection, change: &Change) -> Result<Vec<News>, ApiError> {
     let id = change.id.as_deref().unwrap_or_default();
     let record = || change.record.clone().unwrap_or(Value::Null);
-    let one = |event_type, entity: &str, data| vec![News { event_type, subject: format!("{entity}:{id}"), data }];
+    let one = |event_type, entity: &str, data: Value| {
+        let mut departments = departments_of(&data);
+        if entity == "department" {
+            departments.push(id.to_string());
+        }
+        vec![News { event_type, subject: format!("{entity}:{id}"), data, departments }]
+    };
     Ok(match (change.entity, change.action) {
         ("event", "event.create") => one(EventType::EventCreated, "event", record()),
         ("event", "event.update") => one(EventType::EventUpdated, "event", record()),
@@ -51,8 +75,16 @@ fn news(conn: &mut DbConnection, change: &Change) -> Result<Vec<News>, ApiError>
         ("event", "event.verify") => one(EventType::EventVerified, "event", record()),
         ("event", "evidence.add" | "evidence.remove") => one(EventType::EventUpdated, "event", record()),
         ("event", "event.delete") => {
-            let at: chrono::NaiveDateTime = e::table.find(id).select(e::updated_at).first(conn)?;
-            one(EventType::EventDeleted, "event", tombstone(id, at))
+            let (at, lead): (chrono::NaiveDateTime, String) =
+                e::table.find(id).select((e::updated_at, e::lead_department_id)).first(conn)?;
+            let mut departments = crate::events::store::partner_ids(conn, id)?;
+            departments.push(lead);
+            vec![News {
+                event_type: EventType::EventDeleted,
+                subject: format!("event:{id}"),
+                data: tombstone(id, at),
+                departments,
+            }]
         }
         ("event", "attendees.add") => match event_with_attendees(conn, id)? {
             Some(data) => one(EventType::EventAttendeesChanged, "event", data),
@@ -65,6 +97,7 @@ fn news(conn: &mut DbConnection, change: &Change) -> Result<Vec<News>, ApiError>
                     out.push(News {
                         event_type: EventType::EventAttendeesChanged,
                         subject: format!("event:{event}"),
+                        departments: departments_of(&data),
                         data,
                     });
                 }
@@ -126,7 +159,7 @@ pub fn enqueue(conn: &mut DbConnection, changes: &[Change]) -> Result<bool, ApiE
         }
     }
     let mut subscriptions = None;
-    let mut scopes: HashMap<String, Option<crate::auth::ScopeSet>> = HashMap::new();
+    let mut owners: HashMap<String, Option<(crate::auth::ScopeSet, crate::auth::Reach)>> = HashMap::new();
     let mut messages = Vec::new();
     for change in changes {
         // The common case, a write with no subscriber, costs one indexed read and renders nothing.
@@ -144,15 +177,21 @@ pub fn enqueue(conn: &mut DbConnection, changes: &[Change]) -> Result<bool, ApiE
                 if !wanted {
                     continue;
                 }
-                let owner_scopes = match scopes.get(owner) {
-                    Some(s) => *s,
+                let owner_state = match owners.get(owner) {
+                    Some(s) => s.clone(),
                     None => {
-                        let s = crate::auth::store::principal_state(conn, owner)?.map(|p| p.scopes);
-                        scopes.insert(owner.clone(), s);
+                        let s = crate::auth::store::principal_state(conn, owner)?.map(|p| (p.scopes, p.reach));
+                        owners.insert(owner.clone(), s.clone());
                         s
                     }
                 };
-                if !owner_scopes.is_some_and(|s| may_read(s, news.event_type)) {
+                let Some((owner_scopes, reach)) = owner_state else { continue };
+                if !may_read(owner_scopes, news.event_type) {
+                    continue;
+                }
+                // Only what its principal may read: a district's system hears of its district.
+                let concerned: Vec<&str> = news.departments.iter().map(String::as_str).collect();
+                if !concerned.is_empty() && !reach.covers_any(conn, &concerned)? {
                     continue;
                 }
                 let text = body_text.get_or_insert_with(|| body(news.event_type, &news.data));

@@ -94,7 +94,10 @@ async fn without_lang_the_csv_is_exactly_what_machines_read(app: TestApp) {
             "plan_items_due",
             "plan_items_done",
             "plan_items_overdue",
-            "last_held_at"
+            "last_held_at",
+            "unique_people",
+            "level",
+            "path"
         ]
     );
     let youth = rows.iter().find(|r| r[1] == "youth-centre").unwrap();
@@ -229,10 +232,10 @@ async fn the_comparison_adds_previous_columns_after_the_existing_ones(app: TestA
         )
         .await,
     );
-    assert_eq!(d[0].len(), 16);
-    assert_eq!(d[0][13..], ["events_held_previous", "events_partnered_previous", "participants_total_previous"]);
+    assert_eq!(d[0].len(), 19);
+    assert_eq!(d[0][16..], ["events_held_previous", "events_partnered_previous", "participants_total_previous"]);
     let policy = d.iter().find(|r| r[1] == "internal-policy").unwrap();
-    assert_eq!((policy[3].as_str(), policy[13].as_str(), policy[15].as_str()), ("1", "1", "33"));
+    assert_eq!((policy[3].as_str(), policy[16].as_str(), policy[18].as_str()), ("1", "1", "33"));
 }
 both_stores!(the_comparison_adds_previous_columns_after_the_existing_ones);
 
