@@ -12,6 +12,7 @@ mod events;
 mod evidence;
 mod foundation;
 mod hardening_infra;
+mod hierarchy;
 mod hostile;
 mod instances;
 mod outage;
