@@ -69,9 +69,12 @@ fn year_before(d: NaiveDate) -> NaiveDate {
 
 /// Every department's code and names, by id.
 pub fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, DepartmentName>> {
-    let rows: Vec<(String, String, String, String)> =
-        d::table.select((d::id, d::code, d::name_kk, d::name_ru)).load(conn)?;
-    Ok(rows.into_iter().map(|(id, code, name_kk, name_ru)| (id, DepartmentName { code, name_kk, name_ru })).collect())
+    let rows: Vec<(String, String, String, String, Option<String>)> =
+        d::table.select((d::id, d::code, d::name_kk, d::name_ru, d::name_en)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, name_kk, name_ru, name_en)| (id, DepartmentName { code, name_kk, name_ru, name_en }))
+        .collect())
 }
 
 /// The summary of `period`, and with `compare` the same summary of the compared dates in

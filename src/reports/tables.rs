@@ -17,15 +17,17 @@ pub struct DepartmentName {
     pub code: String,
     pub name_kk: String,
     pub name_ru: String,
+    pub name_en: Option<String>,
 }
 
 impl DepartmentName {
-    /// Its name in `lang`. Departments carry Kazakh and Russian names; English takes the Russian
-    /// one, as the contract says for a department without `name_en`.
+    /// Its name in `lang`. Departments carry Kazakh and Russian names, and may carry an English
+    /// one; without it English takes the Russian.
     pub fn name(&self, lang: Lang) -> &str {
         match lang {
             Lang::Kk => &self.name_kk,
-            Lang::Ru | Lang::En => &self.name_ru,
+            Lang::En => self.name_en.as_deref().unwrap_or(&self.name_ru),
+            Lang::Ru => &self.name_ru,
         }
     }
 }

@@ -916,3 +916,55 @@ async fn a_verification_is_an_event_verified_and_evidence_an_event_updated(app: 
         assert!(!r.body.contains("aliya") && !r.body.contains("Әлия"), "no file name nor bytes: {}", r.body);
     }
 }
+
+both_stores_with!(a_district_s_system_hears_only_of_its_district, spawn, 5);
+async fn a_district_s_system_hears_only_of_its_district(app: TestApp) {
+    use adal::store::schema::webhook_messages as wm;
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token().await;
+    let unit = |code: &str, kind: &str, parent: Option<String>| json!({"code": code, "name_kk": code, "name_ru": code, "kind": kind, "parent_id": parent});
+    let mk = |body: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.post("/api/v1/departments", admin, &body).await.expect(201).json()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let region = mk(unit("region", "administration", None)).await;
+    let a = mk(unit("district-a", "administration", Some(region.clone()))).await;
+    let b = mk(unit("district-b", "administration", Some(region))).await;
+    let youth_a = mk(unit("youth-a", "unit", Some(a))).await;
+    let youth_b = mk(unit("youth-b", "unit", Some(b.clone()))).await;
+    // District B's document system, a client of district B's akimat.
+    let created = app
+        .post(
+            "/api/v1/clients",
+            &admin,
+            &json!({"client_id": "edo-b", "name": "edo-b", "department_id": b, "scopes": ["events:read", "webhooks:manage"]}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let token = app
+        .token(&json!({"grant_type": "client_credentials", "client_id": "edo-b", "client_secret": created["client_secret"]}))
+        .await
+        .expect(200)
+        .json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sub = subscribe(&app, &token, &receiver.url, &["event.created"]).await;
+    let org_a = app.token_for(&admin, "org-a", &youth_a, "organiser").await;
+    let org_b = app.token_for(&admin, "org-b", &youth_b, "organiser").await;
+    app.post("/api/v1/events", &org_a, &event(json!({"title": "Аудан А-ның іс-шарасы"}))).await.expect(201);
+    let theirs =
+        app.post("/api/v1/events", &org_b, &event(json!({"title": "Аудан Б-ның іс-шарасы"}))).await.expect(201).json();
+
+    let got = receiver.wait_for(WAIT, |g| !g.is_empty()).await;
+    assert_eq!(got[0].json()["data"]["id"], theirs["id"]);
+    // The outbox wrote nothing about district A's event for this subscription.
+    let mut conn = app.store.connect();
+    let queued: i64 =
+        wm::table.filter(wm::subscription_id.eq(sub["id"].as_str().unwrap())).count().get_result(&mut conn).unwrap();
+    assert_eq!(queued, 1, "one message: district B's event only");
+    assert!(receiver.received().iter().all(|r| !r.body.contains("Аудан А")));
+}
