@@ -383,7 +383,7 @@ pub async fn list(
         audience: q.audience,
         status: q.status,
         plan_item_id: q.plan_item_id,
-        search: q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(crate::text::contains_pattern),
+        search: q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string),
         updated_since,
         include_deleted: q.include_deleted.unwrap_or(false),
         flag: q.flag,

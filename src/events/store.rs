@@ -535,7 +535,7 @@ pub struct Filter {
     pub audience: Option<Audience>,
     pub status: Option<EventStatus>,
     pub plan_item_id: Option<String>,
-    /// A `LIKE` pattern over the folded search text.
+    /// Text to find in the title, description, venue or organisers' names (trimmed, not empty).
     pub search: Option<String>,
     pub updated_since: Option<NaiveDateTime>,
     pub include_deleted: bool,
@@ -579,8 +579,21 @@ pub fn list(
     if let Some(p) = &f.plan_item_id {
         q = q.filter(e::plan_item_id.eq(p.clone()));
     }
-    if let Some(pattern) = &f.search {
-        q = q.filter(e::search_text.like(pattern.clone()).escape('\\'));
+    if let Some(text) = &f.search {
+        // The LIKE decides (`%` and `_` literal); the index narrows first. On PostgreSQL the
+        // trigram GIN index serves the LIKE itself; on SQLite the FTS5 trigram table finds the
+        // rows holding the text as a phrase of trigrams, which needs three characters or more.
+        if matches!(conn, DbConnection::Sqlite(_)) && crate::text::fold(text).chars().count() >= 3 {
+            let phrase = format!("\"{}\"", crate::text::fold(text).replace('"', "\"\""));
+            q = q.filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>(
+                    "\"events\".rowid IN (SELECT rowid FROM events_search WHERE events_search MATCH ",
+                )
+                .bind::<diesel::sql_types::Text, _>(phrase)
+                .sql(")"),
+            );
+        }
+        q = q.filter(e::search_text.like(crate::text::contains_pattern(text)).escape('\\'));
     }
     if let Some(v) = f.updated_since {
         q = q.filter(e::updated_at.ge(v));

@@ -529,6 +529,22 @@ async fn search_folds_kazakh_and_russian_case_and_takes_wildcards_literally(app:
     assert_eq!(found("100%").await, vec![russian["id"].as_str().unwrap().to_string()]);
     assert!(found("1_0").await.is_empty(), "_ is not a wildcard");
     assert!(found("%").await.len() == 1, "% matches only a literal percent sign");
+    // Short queries (under the index's three characters) still find, and quotes are text.
+    assert_eq!(found("ЧЕ").await, vec![russian["id"].as_str().unwrap().to_string()]);
+    let quoted = create(&app, t, &event(json!({"title": "«Адал» \"жастар\" клубы"}))).await;
+    assert_eq!(found("\"жастар\"").await, vec![quoted["id"].as_str().unwrap().to_string()]);
+    assert!(found("\"жастар\" OR кездесу").await.is_empty(), "no query syntax: the words as written");
+    // The index follows every write: a changed title is found by its new words only.
+    let path = format!("/api/v1/events/{}", upper["id"].as_str().unwrap());
+    app.patch(&path, t, "\"1\"", &json!({"title": "Мейірімділік сағаты"})).await.expect(200);
+    assert!(found("әділдік").await.is_empty());
+    assert_eq!(found("мейірімділік").await, vec![upper["id"].as_str().unwrap().to_string()]);
+    if app.backend() == crate::helpers::Backend::Sqlite {
+        // VACUUM keeps the rowids the SQLite index is keyed by.
+        app.store.connect().batch_execute("VACUUM").unwrap();
+        assert_eq!(found("мейірімділік").await, vec![upper["id"].as_str().unwrap().to_string()]);
+        assert_eq!(found("ұлан қасымов").await, vec![organiser["id"].as_str().unwrap().to_string()]);
+    }
 }
 both_stores!(search_folds_kazakh_and_russian_case_and_takes_wildcards_literally);
 
