@@ -98,7 +98,9 @@ export interface paths {
         };
         /**
          * Read the audit log
-         * @description Entries in chain order (`seq` ascending), filtered.
+         * @description Entries in chain order (`seq` ascending), filtered. The trail is read whole, by principals who
+         *     read the whole registry (admins, or anyone while it has no administration): one whose reach is
+         *     one administration's subtree gets 403.
          */
         get: operations["list_audit_entries"];
         put?: never;
@@ -286,7 +288,9 @@ export interface paths {
         };
         /**
          * List departments
-         * @description Every department, ordered by `code`.
+         * @description The departments within the caller's reach (the subtree of its department's nearest
+         *     `administration`; everything for admins, and for everyone while the registry has no
+         *     administration), ordered by `code`.
          */
         get: operations["list_departments"];
         put?: never;
@@ -305,7 +309,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a department */
+        /**
+         * Read a department
+         * @description Within the caller's reach; 404 outside it.
+         */
         get: operations["read_department"];
         put?: never;
         post?: never;
@@ -329,7 +336,8 @@ export interface paths {
         };
         /**
          * List events
-         * @description Filtered, sorted, by cursor. Keeping a copy in step: `sort=updated_at&updated_since=…` lists
+         * @description The events within the caller's reach (led or partnered by a department in it), filtered,
+         *     sorted, by cursor. Keeping a copy in step: `sort=updated_at&updated_since=…` lists
          *     what changed since, oldest first, and `include_deleted=true` adds deletion markers.
          */
         get: operations["list_events"];
@@ -468,6 +476,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events/{id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an event's evidence
+         * @description Oldest first, at most 20. For the event's lead and partner departments (with
+         *     `attendees:read`), admins, and verifiers (`events:verify`).
+         */
+        get: operations["list_evidence"];
+        put?: never;
+        /**
+         * Add evidence
+         * @description A file as the body — `image/jpeg`, `image/png` or `application/pdf`, at most 10 MiB, its type
+         *     checked against its own bytes (415 otherwise) — with `?kind=` and optionally its name in
+         *     `Content-Disposition` (`attachment; filename*=UTF-8''…`); or a link as JSON
+         *     `{"kind", "url"}`. An event holds at most 20 pieces. By the event's lead and partner
+         *     departments (or an admin), on any event not deleted. The event's version moves on (its
+         *     `evidence_count`, and perhaps its flags, change), and a verified or rejected event returns to
+         *     `unverified`. The audit entry, under the event, records the evidence id and the file's SHA-256.
+         */
+        post: operations["add_evidence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/evidence/{evidence_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file
+         * @description The file's bytes as stored, as an attachment (`Content-Disposition: attachment`, never shown
+         *     in place), with `Repr-Digest` carrying its SHA-256 (RFC 9530) and `Cache-Control: no-store`:
+         *     photos show people. Who may: as for the list. A link has no file: 409, its address is in the
+         *     list.
+         */
+        get: operations["download_evidence"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove evidence
+         * @description By the event's lead and partner departments (or an admin), while the event is not verified
+         *     (409 once it is: what it was verified on stays). The event's version moves on, and a rejected
+         *     event returns to `unverified`.
+         */
+        delete: operations["remove_evidence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/{id}/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Verify an event
+         * @description The policy department's finding on a held event: `verified`, or `rejected` with a note saying
+         *     what is wrong. Needs `events:verify`, from a department that neither leads nor partners in the
+         *     event (admins included), and `If-Match` with the event's ETag; the finding changes the event's
+         *     version. Any later change to the event — its fields, attendance, attendees, evidence, lead or
+         *     partners — returns it to `unverified`, and the audit trail says so. Finding it again needs the
+         *     new ETag.
+         */
+        put: operations["verify_event"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plans": {
         parameters: {
             query?: never;
@@ -475,7 +568,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List plans */
+        /**
+         * List plans
+         * @description The plans of departments within the caller's reach, and of the administrations above it
+         *     (whose lines its departments carry).
+         */
         get: operations["list_plans"];
         put?: never;
         /**
@@ -579,9 +676,13 @@ export interface paths {
         };
         /**
          * Departments' activity
-         * @description One row per active department, idle ones included: the events it led and partnered in, their
-         *     participants, its plan items due in the period and how many are done or overdue, and when it
-         *     last held an event — the view that shows which departments are not doing the work. With
+         * @description One row per active department within the caller's reach, idle ones included: the events it led
+         *     and partnered in, their participants and unique people, its plan items due in the period and
+         *     how many are done or overdue, and when it last held an event — the view that shows which
+         *     departments are not doing the work. Each row says where it sits (`parent_id`, `level`, `path`).
+         *     With `parent_id`, one row per child of that department, each rolling up its subtree — the
+         *     drill-down from region to city to department; without it each row counts its department
+         *     alone, so the rows add up to the total. With
          *     `compare`, `previous` names the compared dates and each item's `previous` holds its held,
          *     partnered and participant figures over them.
          */
@@ -1183,6 +1284,11 @@ export interface components {
             /** Format: date */
             to: string;
         };
+        /**
+         * @description A verifier's decision.
+         * @enum {string}
+         */
+        Decision: "verified" | "rejected";
         /** @description A deleted event, as a sync walk with `include_deleted=true` lists it. */
         DeletedEvent: {
             /** @description Always true. */
@@ -1226,22 +1332,45 @@ export interface components {
             department_id: string;
             /**
              * Format: int64
+             * @description Of the held events it led, those carrying a flag.
+             */
+            events_flagged: number;
+            /**
+             * Format: int64
              * @description Held events it led.
              */
             events_held: number;
             /** Format: int64 */
             events_partnered: number;
             /**
+             * Format: int64
+             * @description Of the held events it led, those the policy department verified.
+             */
+            events_verified: number;
+            /**
              * Format: date-time
              * @description The start of the latest held event it led in the period.
              */
             last_held_at?: string | null;
+            /**
+             * Format: int32
+             * @description Its level in the tree: 1 for a root.
+             */
+            level: number;
             name_kk: string;
+            parent_id?: string | null;
             /**
              * Format: int64
              * @description Participants of the held events it led.
              */
             participants_total: number;
+            /**
+             * Format: int64
+             * @description Their participants.
+             */
+            participants_verified: number;
+            /** @description The codes from the root down to it, `/`-separated (`region/city/youth-centre`). */
+            path: string;
             /** Format: int64 */
             plan_items_done: number;
             /**
@@ -1253,28 +1382,45 @@ export interface components {
             plan_items_overdue: number;
             /** @description With `compare`: its figures over the compared dates. Absent without `compare`. */
             previous?: components["schemas"]["ActivityFigures"];
+            /**
+             * Format: int64
+             * @description Distinct people among the named attendees of the held events it led (by IIN; each attendee
+             *     without one once) — across its whole subtree when the row rolls one up, never a sum.
+             */
+            unique_people: number;
         };
         /**
          * @description A department to create.
          * @example {
          *       "code": "legal-support",
+         *       "kind": "unit",
          *       "name_kk": "Құқықтық қамтамасыз ету бөлімі",
          *       "name_ru": "Отдел правового обеспечения",
-         *       "parent_id": null
+         *       "parent_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d60"
          *     }
          */
         DepartmentCreate: {
             /** @description Unique slug, 2–64 characters. */
             code: string;
+            kind?: components["schemas"]["DepartmentKind"] | null;
+            /** @description English name, 1–300 characters after trimming; optional. */
+            name_en?: string | null;
             /** @description Name in Kazakh, 1–300 characters after trimming. */
             name_kk: string;
             /** @description Name in Russian, 1–300 characters after trimming. */
             name_ru: string;
-            /** @description The department this one belongs to. */
+            /** @description The department this one belongs to; at most 6 levels, never a cycle. */
             parent_id?: string | null;
         };
         /**
-         * @description A merge patch for a department (RFC 7386): any of the fields, `null` to clear `parent_id`.
+         * @description `administration`: an akimat (a region, city or district), whose principals read its whole
+         *     subtree; `unit`: a department, centre or office.
+         * @enum {string}
+         */
+        DepartmentKind: "administration" | "unit";
+        /**
+         * @description A merge patch for a department (RFC 7386): any of the fields, `null` to clear `parent_id` or
+         *     `name_en`. Moving a department moves everything below it.
          * @example {
          *       "active": false,
          *       "name_kk": "Ішкі саясат басқармасы"
@@ -1283,6 +1429,8 @@ export interface components {
         DepartmentPatch: {
             active?: boolean | null;
             code?: string | null;
+            kind?: components["schemas"]["DepartmentKind"] | null;
+            name_en?: string | null;
             name_kk?: string | null;
             name_ru?: string | null;
             parent_id?: string | null;
@@ -1293,9 +1441,11 @@ export interface components {
          *       "code": "youth-centre",
          *       "created_at": "2024-01-09T04:00:00Z",
          *       "id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6f",
+         *       "kind": "unit",
+         *       "name_en": "City youth resource centre",
          *       "name_kk": "Қалалық жастар ресурстық орталығы",
          *       "name_ru": "Городской молодёжный ресурсный центр",
-         *       "parent_id": null,
+         *       "parent_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d60",
          *       "updated_at": "2024-01-09T04:00:00Z",
          *       "version": 1
          *     }
@@ -1306,8 +1456,12 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             id: string;
+            kind: components["schemas"]["DepartmentKind"];
+            /** @description Optional; English files and screens use `name_ru` without it. */
+            name_en?: string | null;
             name_kk: string;
             name_ru: string;
+            /** @description The department above it: region → city or district → department, at most 6 levels. */
             parent_id?: string | null;
             /** Format: date-time */
             updated_at: string;
@@ -1319,6 +1473,11 @@ export interface components {
             department_id: string;
             /**
              * Format: int64
+             * @description Of the held events it led, those carrying a flag.
+             */
+            events_flagged: number;
+            /**
+             * Format: int64
              * @description Held events it led.
              */
             events_held: number;
@@ -1327,18 +1486,34 @@ export interface components {
              * @description Held events it partnered in.
              */
             events_partnered: number;
+            /**
+             * Format: int64
+             * @description Of the held events it led, those the policy department verified.
+             */
+            events_verified: number;
             name_kk: string;
             /**
              * Format: int64
              * @description Participants of the held events it led.
              */
             participants_total: number;
+            /**
+             * Format: int64
+             * @description Their participants.
+             */
+            participants_verified: number;
         };
-        /** @description One row per active department, idle ones included: who is not doing the work. */
+        /**
+         * @description One row per active department, idle ones included: who is not doing the work. With
+         *     `parent_id`, one row per child of that department, each rolling up its whole subtree (what its
+         *     departments led, and partnered in without leading).
+         */
         DepartmentsReport: {
             /** Format: date */
             from: string;
             items: components["schemas"]["DepartmentActivity"][];
+            /** @description The department whose children the rows are; absent when each row is a department alone. */
+            parent_id?: string;
             /**
              * @description With `compare`: the compared dates, whose figures each item carries in its `previous`.
              *     Absent without `compare`.
@@ -1475,6 +1650,10 @@ export interface components {
          *       "created_by": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
          *       "description": "",
          *       "ends_at": "2024-03-14T12:00:00Z",
+         *       "evidence_count": 0,
+         *       "flags": [
+         *         "no_evidence"
+         *       ],
          *       "format": "in_person",
          *       "id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d71",
          *       "kind": "round_table",
@@ -1494,6 +1673,12 @@ export interface components {
          *       "title": "Сыбайлас жемқорлыққа қарсы мәдениет: дөңгелек үстел",
          *       "updated_at": "2024-03-14T13:00:00Z",
          *       "venue": "Қалалық жастар ресурстық орталығы",
+         *       "verification": {
+         *         "at": null,
+         *         "by": null,
+         *         "note": null,
+         *         "status": "unverified"
+         *       },
          *       "version": 3
          *     }
          */
@@ -1507,6 +1692,13 @@ export interface components {
             description: string;
             /** Format: date-time */
             ends_at: string;
+            /**
+             * Format: int32
+             * @description Files and links showing it happened (`GET /api/v1/events/{id}/evidence`).
+             */
+            evidence_count: number;
+            /** @description Computed from the event as it is now. */
+            flags: components["schemas"]["Flag"][];
             format: components["schemas"]["EventFormat"];
             id: string;
             kind: components["schemas"]["EventKind"];
@@ -1523,17 +1715,64 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             venue?: string | null;
+            /** @description Whether the policy department has checked it; any later change makes it `unverified` again. */
+            verification: components["schemas"]["Verification"];
             /** Format: int64 */
             version: number;
         };
         /** @enum {string} */
         EventStatus: "planned" | "held" | "cancelled";
         /**
-         * @description What a message tells of. `event.verified` is reserved for the verification of events, which
-         *     this version does not have yet: a filter may name it, and nothing is sent for it.
+         * @description What a message tells of. `event.verified` tells of a verifier's finding, `verified` or
+         *     `rejected` (the event's `verification.status` says which); evidence added or removed is an
+         *     `event.updated`.
          * @enum {string}
          */
         EventType: "event.created" | "event.updated" | "event.deleted" | "event.attendance_recorded" | "event.attendees_changed" | "event.verified" | "plan.changed" | "plan_item.changed" | "department.changed" | "webhook.test";
+        /**
+         * @description What a piece of evidence is.
+         * @enum {string}
+         */
+        EvidenceKind: "photo" | "sign_in_sheet" | "programme" | "press" | "other";
+        /** @description An event's evidence, oldest first (at most 20). */
+        EvidenceList: {
+            items: components["schemas"]["EvidenceResponse"][];
+        };
+        /**
+         * @description A piece of evidence as the API shows it.
+         * @example {
+         *       "created_at": "2024-03-14T13:05:00Z",
+         *       "created_by": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6e",
+         *       "filename": "tirkeu-paragy.jpg",
+         *       "id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5da0",
+         *       "kind": "sign_in_sheet",
+         *       "media_type": "image/jpeg",
+         *       "sha256": "9f2c1d0e5a7b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d",
+         *       "size": 2483117,
+         *       "url": "/api/v1/events/0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d71/evidence/0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5da0"
+         *     }
+         */
+        EvidenceResponse: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description The account or client that added it. */
+            created_by: string;
+            /** @description The name the file was sent with, if any. */
+            filename?: string | null;
+            id: string;
+            kind: components["schemas"]["EvidenceKind"];
+            /** @description `image/jpeg`, `image/png` or `application/pdf`, as the file's own bytes show; null for a link. */
+            media_type?: string | null;
+            /** @description Hex SHA-256 of the file's bytes, as the audit trail records it; null for a link. */
+            sha256?: string | null;
+            /**
+             * Format: int64
+             * @description Bytes; null for a link.
+             */
+            size?: number | null;
+            /** @description A file's download path, or a link's address. */
+            url: string;
+        };
         /** @description One field that failed validation. */
         FieldError: {
             /**
@@ -1560,6 +1799,14 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * @description What makes an event's figures worth a second look, computed from the event as it is:
+         *     `attendance_above_planned` (a total over twice a positive `planned_participants`),
+         *     `estimate_only` (attendance by estimate), `no_evidence` (held, and no evidence),
+         *     `logged_late` (created more than 30 days after it ended).
+         * @enum {string}
+         */
+        Flag: "attendance_above_planned" | "estimate_only" | "no_evidence" | "logged_late";
         FulfilmentItem: {
             /** Format: date */
             due_date: string;
@@ -1697,6 +1944,18 @@ export interface components {
             kind: components["schemas"]["EventKind"];
             /** Format: int64 */
             participants_total: number;
+        };
+        /**
+         * @description A link given as evidence: a press release or a post about the event.
+         * @example {
+         *       "kind": "press",
+         *       "url": "https://akimat.example.kz/news/2024/03/14/adaldyq"
+         *     }
+         */
+        LinkInput: {
+            kind: components["schemas"]["EvidenceKind"];
+            /** @description An absolute `http` or `https` address, at most 2000 characters. */
+            url: string;
         };
         /**
          * @description The caller, as `GET /auth/me` answers.
@@ -1874,8 +2133,12 @@ export interface components {
                 /** Format: date-time */
                 created_at: string;
                 id: string;
+                kind: components["schemas"]["DepartmentKind"];
+                /** @description Optional; English files and screens use `name_ru` without it. */
+                name_en?: string | null;
                 name_kk: string;
                 name_ru: string;
+                /** @description The department above it: region → city or district → department, at most 6 levels. */
                 parent_id?: string | null;
                 /** Format: date-time */
                 updated_at: string;
@@ -2125,7 +2388,7 @@ export interface components {
         /** @enum {string} */
         Role: "admin" | "coordinator" | "organiser" | "viewer";
         /** @enum {string} */
-        Scope: "events:read" | "events:write" | "attendees:read" | "attendees:write" | "reports:read" | "plans:write" | "audit:read" | "webhooks:manage" | "admin";
+        Scope: "events:read" | "events:write" | "attendees:read" | "attendees:write" | "reports:read" | "plans:write" | "audit:read" | "webhooks:manage" | "events:verify" | "admin";
         /**
          * @example {
          *       "description": "The akimat's document system",
@@ -2218,10 +2481,13 @@ export interface components {
          *         {
          *           "code": "youth-centre",
          *           "department_id": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d6f",
+         *           "events_flagged": 3,
          *           "events_held": 28,
          *           "events_partnered": 0,
+         *           "events_verified": 20,
          *           "name_kk": "Қалалық жастар ресурстық орталығы",
-         *           "participants_total": 1812
+         *           "participants_total": 1812,
+         *           "participants_verified": 1290
          *         }
          *       ],
          *       "by_kind": [
@@ -2239,8 +2505,10 @@ export interface components {
          *         }
          *       ],
          *       "events_cancelled": 0,
+         *       "events_flagged": 3,
          *       "events_held": 28,
          *       "events_planned": 0,
+         *       "events_verified": 20,
          *       "from": "2024-01-01",
          *       "participants_by_basis": {
          *         "estimate": 60,
@@ -2248,6 +2516,7 @@ export interface components {
          *         "sign_in_sheet": 1204
          *       },
          *       "participants_total": 1812,
+         *       "participants_verified": 1290,
          *       "to": "2024-08-31",
          *       "unique_people": 0
          *     }
@@ -2263,6 +2532,12 @@ export interface components {
             events_cancelled: number;
             /**
              * Format: int64
+             * @description Held events carrying a flag (`attendance_above_planned`, `estimate_only`, `no_evidence`,
+             *     `logged_late`), verified or not.
+             */
+            events_flagged: number;
+            /**
+             * Format: int64
              * @description Held events.
              */
             events_held: number;
@@ -2271,6 +2546,11 @@ export interface components {
              * @description Planned events of the period, beside (never inside) the held figures.
              */
             events_planned: number;
+            /**
+             * Format: int64
+             * @description Held events the policy department verified: the figures a commission can rely on.
+             */
+            events_verified: number;
             /** Format: date */
             from: string;
             /** @description `participants_total` by how the numbers were obtained. */
@@ -2280,6 +2560,11 @@ export interface components {
              * @description The sum of the held events' attendance totals (seats filled).
              */
             participants_total: number;
+            /**
+             * Format: int64
+             * @description The verified events' attendance totals.
+             */
+            participants_verified: number;
             /**
              * @description With `compare`: the same summary of the compared dates, with their own `from` and `to`
              *     (and no `previous` of its own). Absent without `compare`.
@@ -2330,6 +2615,41 @@ export interface components {
             /** @description Always `Bearer`. */
             token_type: string;
         };
+        /**
+         * @description Who checked the event, when, and what they found.
+         * @example {
+         *       "at": "2024-03-20T06:00:00Z",
+         *       "by": "0193a6f2-8c1e-7c3a-9d7e-3b1f2a4c5d90",
+         *       "note": "Тіркеу парағы мен фотосуреттер сәйкес",
+         *       "status": "verified"
+         *     }
+         */
+        Verification: {
+            /** Format: date-time */
+            at?: string | null;
+            /** @description The account or client that verified or rejected it; null while unverified. */
+            by?: string | null;
+            note?: string | null;
+            status: components["schemas"]["VerificationStatus"];
+        };
+        /**
+         * @description A verifier's finding.
+         * @example {
+         *       "note": "Тіркеу парағында 40 адам, ал есепте 400",
+         *       "status": "rejected"
+         *     }
+         */
+        VerificationInput: {
+            /** @description Up to 2000 characters; required to reject, so the department knows what to put right. */
+            note?: string | null;
+            status: components["schemas"]["Decision"];
+        };
+        /**
+         * @description Whether the policy department has checked the event: `unverified` until it has, and again
+         *     after any later change.
+         * @enum {string}
+         */
+        VerificationStatus: "unverified" | "verified" | "rejected";
         /**
          * @description What a walk of the chain found.
          * @example {
@@ -2978,7 +3298,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Needs audit:read */
+            /** @description Needs audit:read, and the whole registry within reach */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3034,7 +3354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Needs audit:read */
+            /** @description Needs audit:read, and the whole registry within reach */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3836,6 +4156,10 @@ export interface operations {
                 cursor?: string;
                 /** @description Only active (or only inactive) departments. */
                 active?: boolean;
+                /** @description The children of this department. */
+                parent_id?: string;
+                /** @description This department and everything below it (its whole subtree). */
+                ancestor_id?: string;
             };
             header?: never;
             path?: never;
@@ -4222,6 +4546,10 @@ export interface operations {
                 updated_since?: string;
                 /** @description Also list deleted events, as `{"id", "deleted": true, "updated_at"}`. */
                 include_deleted?: boolean;
+                /** @description Events carrying this flag now. */
+                flag?: components["schemas"]["Flag"];
+                /** @description Events whose verification is this. */
+                verification?: components["schemas"]["VerificationStatus"];
             };
             header?: never;
             path?: never;
@@ -5151,6 +5479,503 @@ export interface operations {
             };
             /** @description The Idempotency-Key was used for a different request */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event's evidence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceList"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither a department of the event, nor a verifier or an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_evidence: {
+        parameters: {
+            query?: {
+                /** @description What the file is; required for a file (a link names its kind in its body). */
+                kind?: components["schemas"]["EvidenceKind"];
+            };
+            header?: {
+                /** @description The file's name: `attachment; filename*=UTF-8''…` */
+                "Content-Disposition"?: string | null;
+                /** @description Makes a retry safe: the same key and body replays the first answer */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Event id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A file (JPEG, PNG or PDF), or a link as JSON */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkInput"];
+                "application/pdf": number[];
+                "image/jpeg": number[];
+                "image/png": number[];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    /** @description The file's download path, or the event's evidence list for a link */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceResponse"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs attendees:write, and the lead or a partner department */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body stalled: no byte for ADAL_BODY_IDLE_TIMEOUT_MS; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over 10 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a JPEG, PNG or PDF, or its bytes are not what it says */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No kind, a bad link, or the event already holds 20 pieces */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Event id */
+                id: string;
+                /** @description Evidence id */
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    /** @description attachment, with the file's name */
+                    "Content-Disposition"?: string;
+                    /** @description sha-256 of the bytes (RFC 9530) */
+                    "Repr-Digest"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": number[];
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither a department of the event, nor a verifier or an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such event, or no such evidence of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A link, not a file */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    remove_evidence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Event id */
+                id: string;
+                /** @description Evidence id */
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed Idempotency-Key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs attendees:write, and the lead or a partner department */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such event, or no such evidence of it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The Idempotency-Key was used for a different request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verify_event: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's ETag last read */
+                "If-Match": string;
+                /** @description Makes a retry safe */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Event id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerificationInput"];
+            };
+        };
+        responses: {
+            /** @description Recorded; the event as it now is */
+            200: {
+                headers: {
+                    /** @description The new version */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventResponse"];
+                };
+            };
+            /** @description Malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Needs events:verify, from a department that takes no part in the event */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such event */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body stalled: no byte for ADAL_BODY_IDLE_TIMEOUT_MS; the connection is closed */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A retry races its original */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Changed since read */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not held yet, or a rejection without a note */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing */
+            428: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6106,8 +6931,18 @@ export interface operations {
                 from?: string;
                 /** @description Last local day, inclusive (default: today). */
                 to?: string;
-                /** @description Only events this department leads or partners in. */
+                /**
+                 * @description Only events this department, or any department below it, leads or partners in (404 outside
+                 *     the caller's reach). In `departments`: the rows of its subtree.
+                 */
                 department_id?: string;
+                /** @description With `department_id`: `false` for that department alone, not its subtree (default `true`). */
+                include_descendants?: boolean;
+                /**
+                 * @description `departments` only: one row per child of this department, each rolling up its subtree
+                 *     (`unique_people` counted across the subtree). 404 outside the caller's reach.
+                 */
+                parent_id?: string;
                 /** @description `json` (default), `csv` or `xlsx`. */
                 format?: "json" | "csv" | "xlsx";
                 /**
@@ -6290,8 +7125,18 @@ export interface operations {
                 from?: string;
                 /** @description Last local day, inclusive (default: today). */
                 to?: string;
-                /** @description Only events this department leads or partners in. */
+                /**
+                 * @description Only events this department, or any department below it, leads or partners in (404 outside
+                 *     the caller's reach). In `departments`: the rows of its subtree.
+                 */
                 department_id?: string;
+                /** @description With `department_id`: `false` for that department alone, not its subtree (default `true`). */
+                include_descendants?: boolean;
+                /**
+                 * @description `departments` only: one row per child of this department, each rolling up its subtree
+                 *     (`unique_people` counted across the subtree). 404 outside the caller's reach.
+                 */
+                parent_id?: string;
                 /** @description `json` (default), `csv` or `xlsx`. */
                 format?: "json" | "csv" | "xlsx";
                 /**

@@ -4,10 +4,11 @@ import kk from './kk.json';
 import ru from './ru.json';
 import en from './en.json';
 import type dashboard from './dashboard/en.json';
+import type evidence from './evidence/en.json';
 
 export type Lang = 'kk' | 'ru' | 'en';
 /** The shell's messages, and those a lazy page brings with it (added by addMessages). */
-export type MessageKey = keyof typeof en | keyof typeof dashboard;
+export type MessageKey = keyof typeof en | keyof typeof dashboard | keyof typeof evidence;
 export const LANGS: readonly Lang[] = ['kk', 'ru', 'en'];
 export const MESSAGES: Record<Lang, Record<string, string>> = { kk, ru, en };
 
@@ -30,7 +31,7 @@ export function storedLang(): Lang {
   }
 }
 
-/** Adds a lazy page's messages (the dashboard's), so the first load does not carry them. */
+/** Adds a lazy page's messages (the dashboard's, the evidence's), so the first load does not carry them. */
 export function addMessages(extra: Record<Lang, Record<string, string>>): void {
   for (const l of LANGS) Object.assign(MESSAGES[l], extra[l]);
 }
@@ -83,7 +84,12 @@ export type EnumGroup =
   | 'principal_kind'
   | 'report_format'
   | 'scope'
-  | 'webhook_type';
+  | 'webhook_type'
+  | 'flag'
+  | 'verification'
+  | 'decision'
+  | 'evidence_kind'
+  | 'department_kind';
 
 /** The label of an enum value; the raw code when a newer server sends a value we do not know. */
 export function enumLabel(group: EnumGroup, value: string): string {
@@ -110,7 +116,9 @@ export function formatNumber(n: number): string {
 export const ERROR_CODES = [
   'required', 'type', 'format', 'length', 'range', 'enum', 'exists', 'order', 'held', 'cancelled',
   'distinct', 'duration', 'iin', 'mismatch', 'self', 'cycle', 'unknown', 'unknown_field', 'sort',
-  'lead', 'not_responsible', 'invalid_characters',
+  'lead', 'not_responsible', 'invalid_characters', 'sum', 'depth', 'query',
+  // evidence and verification
+  'not_held',
   // webhooks
   'address', 'limit', 'scope', 'disabled',
   // IINs and sign-in sheets
@@ -133,4 +141,9 @@ export const ENUM_GROUPS: Record<string, EnumGroup> = {
   Scope: 'scope',
   Format: 'report_format',
   EventType: 'webhook_type',
+  Flag: 'flag',
+  VerificationStatus: 'verification',
+  Decision: 'decision',
+  EvidenceKind: 'evidence_kind',
+  DepartmentKind: 'department_kind',
 };

@@ -17,8 +17,8 @@ const repo = resolve(here, '../../..');
 /** The console's messages in `lang` (its own src/i18n files, so a changed label moves the tests). */
 export function messages(lang) {
   const read = (path) => JSON.parse(readFileSync(resolve(here, `../../src/i18n/${path}`), 'utf8'));
-  // With the messages the dashboard's chunk adds.
-  return { ...read(`${lang}.json`), ...read(`dashboard/${lang}.json`) };
+  // With the messages the dashboard's and the evidence's chunks add.
+  return { ...read(`${lang}.json`), ...read(`dashboard/${lang}.json`), ...read(`evidence/${lang}.json`) };
 }
 
 export const kk = messages('kk');

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/i18n/dashboard';
+import '../../src/i18n/evidence';
 import { ENUM_GROUPS, ERROR_CODES, LANGS, MESSAGES, enumLabel, errorText, setLang, t } from '../../src/i18n';
 
 const spec = JSON.parse(readFileSync(new URL('../../../openapi/openapi.json', import.meta.url), 'utf8')) as {
