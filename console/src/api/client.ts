@@ -148,6 +148,15 @@ async function authedFetch(request: Request): Promise<Response> {
   return second;
 }
 
+/**
+ * One request with the session's bearer token, outside the outbox: for what needs the network
+ * there and then (an evidence file's bytes, up to 10 MiB, are not kept on the device). Throws
+ * when the network fails.
+ */
+export function send(path: string, init: RequestInit = {}): Promise<Response> {
+  return authedFetch(new Request(new URL(path, globalThis.location?.origin), init));
+}
+
 export const api = createClient<paths>({
   baseUrl: globalThis.location?.origin ?? '',
   fetch: authedFetch,

@@ -1,7 +1,9 @@
-// One event: its details, attendance (PUT with If-Match), a sign-in sheet upload whose refused
-// rows are named by the sheet's own row numbers, the named attendees (IIN masked), cancel and
-// delete behind a confirmation.
+// One event: its details, its flags and verification (a verifier's decision with If-Match),
+// attendance (PUT with If-Match), its evidence (photos, PDFs, links), a sign-in sheet upload whose
+// refused rows are named by the sheet's own row numbers, the named attendees (IIN masked), cancel
+// and delete behind a confirmation.
 import { useEffect, useRef, useState } from 'preact/hooks';
+import '../i18n/evidence';
 import { api, isProblem, write, writeFile, type Outcome, type Schemas } from '../api/client';
 import { enumLabel, errorText, formatNumber, t, type MessageKey } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
@@ -11,6 +13,9 @@ import { Confirm, DataTable, Field, Notice, fieldErrors, problemText, type Field
 import { AttendanceFields, attendanceBody, attendanceDraft, type AttendanceDraft } from '../components/AttendanceFields';
 import { usePlanItems } from '../plans';
 import { maskIin, sheetColumn, sheetRow, sheetType } from '../sheet';
+import { FlagDetails } from '../components/Flags';
+import { EvidenceSection } from './event/Evidence';
+import { VerificationSection } from './event/Verification';
 
 type EventRecord = Schemas['EventResponse'];
 type Attendee = Schemas['AttendeeResponse'];
@@ -88,6 +93,8 @@ export function EventPage(props: { id: string }) {
   const canChange = hasScope(me, 'events:write') && (isAdmin || ev.lead_department_id === me.department_id);
   const canAttend = hasScope(me, 'events:write') && (isAdmin || involved);
   const canSheet = hasScope(me, 'attendees:write') && (isAdmin || involved);
+  // The API shows evidence to the event's departments, admins and verifiers.
+  const canEvidenceRead = isAdmin || hasScope(me, 'events:verify') || (canAttendeesRead && involved);
   const started = Date.parse(ev.starts_at) <= Date.now();
 
   const after = (o: Outcome, ok: MessageKey, set: (m: Msg) => void, onErrors?: (e: FieldErrors) => void) => {
@@ -227,6 +234,12 @@ export function EventPage(props: { id: string }) {
         )}
       </dl>
 
+      <section aria-labelledby="flags-h">
+        <h2 id="flags-h">{t('flags.title')}</h2>
+        <FlagDetails flags={ev.flags} />
+      </section>
+      <VerificationSection ev={ev} etag={etag} reload={load} />
+
       <h2>{t('attendance.title')}</h2>
       {ev.attendance ? (
         <p>
@@ -248,6 +261,8 @@ export function EventPage(props: { id: string }) {
       ) : (
         <p class="hint">{t('attendance.future')}</p>
       ))}
+
+      <EvidenceSection ev={ev} canRead={canEvidenceRead} canWrite={canSheet} onChanged={() => void load()} />
 
       {canSheet && started && ev.status !== 'cancelled' && (
         <>
