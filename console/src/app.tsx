@@ -44,6 +44,7 @@ function Header(props: { me: Me; lang: Lang; onLang: (l: Lang) => void; onSignOu
         {link('#/events', t('nav.events'), at === 'events' && props.route[1] !== 'new')}
         {hasScope(props.me, 'events:write') && link('#/events/new', t('nav.new_event'), at === 'events' && props.route[1] === 'new')}
         {link('#/plans', t('nav.plans'), at === 'plans')}
+        {hasScope(props.me, 'events:verify') && link('#/verify', t('nav.verify'), at === 'verify')}
         {hasScope(props.me, 'reports:read') && link('#/dashboard', t('nav.dashboard'), at === 'dashboard')}
         {hasScope(props.me, 'admin') && link('#/admin', t('nav.admin'), at === 'admin')}
         <span class="spacer" />
@@ -121,6 +122,10 @@ export function App() {
     () => import('./pages/dashboard/Dashboard').then((m) => m.Dashboard),
     !!me && route[0] === 'dashboard' && hasScope(me, 'reports:read'),
   );
+  const LazyQueue = useLazy(
+    () => import('./pages/VerifyQueue').then((m) => m.VerifyQueue),
+    !!me && route[0] === 'verify' && hasScope(me, 'events:verify'),
+  );
   const LazyOutbox = useLazy(() => import('./pages/OutboxPage').then((m) => m.OutboxPage), !!me && route[0] === 'outbox');
 
   if (!me) {
@@ -155,6 +160,7 @@ export function App() {
   if (section === 'plans') page = LazyPlans ? <LazyPlans id={id} /> : loading;
   else if (section === 'admin') page = LazyAdmin ? <LazyAdmin tab={id} /> : loading;
   else if (section === 'dashboard' && hasScope(me, 'reports:read')) page = LazyDashboard ? <LazyDashboard print={id === 'print'} /> : loading;
+  else if (section === 'verify' && hasScope(me, 'events:verify')) page = LazyQueue ? <LazyQueue /> : loading;
   else if (section === 'outbox') page = LazyOutbox ? <LazyOutbox /> : loading;
   else if (section === 'events' && id === 'new') page = LazyForm ? <LazyForm /> : loading;
   else if (section === 'events' && id && sub === 'edit') page = LazyForm ? <LazyForm id={id} /> : loading;

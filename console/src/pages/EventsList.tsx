@@ -1,6 +1,7 @@
 // The list staff open on: their department's events (led or partnered), newest first, over all
-// periods, with filters and search; "show more" follows the cursor. Filters given in the hash
-// (`#/events?from=…&kind=…`, as the dashboard's bars link) replace the opening ones.
+// periods, with filters (a flag and the verification too) and search; "show more" follows the
+// cursor. Filters given in the hash (`#/events?from=…&kind=…&flag=…`, as the dashboard's bars
+// link) replace the opening ones. A card shows a held event's verification and any flags.
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Schemas } from '../api/client';
 import { enumLabel, formatNumber, t } from '../i18n';
@@ -8,7 +9,8 @@ import { departmentName, useApp, useDepartments, useHashQuery, useOutboxEntries 
 import { formatInstant } from '../time';
 import { hasScope } from '../session';
 import { DepartmentOptions, Notice, problemText } from '../components/ui';
-import { AUDIENCES, KINDS, STATUSES } from '../enums';
+import { AUDIENCES, FLAGS, KINDS, STATUSES, VERIFICATIONS } from '../enums';
+import { FlagBadges, VerificationBadge } from '../components/Flags';
 
 type EventRecord = Schemas['EventResponse'];
 type ListItem = Schemas['EventListItem'];
@@ -22,21 +24,23 @@ interface Filters {
   kind: string;
   status: string;
   audience: string;
+  flag: string;
+  verification: string;
   q: string;
 }
 
 /** Filters start folded on a phone, where they would fill the first screen. */
 const WIDE = () => globalThis.matchMedia?.('(min-width: 40rem)').matches ?? true;
 
-const EMPTY: Filters = { mine: true, department: '', from: '', to: '', kind: '', status: '', audience: '', q: '' };
+const EMPTY: Filters = { mine: true, department: '', from: '', to: '', kind: '', status: '', audience: '', flag: '', verification: '', q: '' };
 
-const LINKED = ['from', 'to', 'department_id', 'kind', 'status', 'audience', 'q'] as const;
+const LINKED = ['from', 'to', 'department_id', 'kind', 'status', 'audience', 'flag', 'verification', 'q'] as const;
 
 /** The filters a link carries in the hash query, or null when it carries none. */
 function linkedFilters(query: URLSearchParams): Filters | null {
   if (!LINKED.some((k) => query.get(k))) return null;
   const v = (k: (typeof LINKED)[number]) => query.get(k) ?? '';
-  return { ...EMPTY, mine: false, department: v('department_id'), from: v('from'), to: v('to'), kind: v('kind'), status: v('status'), audience: v('audience'), q: v('q') };
+  return { ...EMPTY, mine: false, department: v('department_id'), from: v('from'), to: v('to'), kind: v('kind'), status: v('status'), audience: v('audience'), flag: v('flag'), verification: v('verification'), q: v('q') };
 }
 
 function isEvent(item: ListItem): item is EventRecord {
@@ -81,6 +85,8 @@ export function EventsList() {
             kind: (f.kind || undefined) as Schemas['EventKind'] | undefined,
             status: (f.status || undefined) as Schemas['EventStatus'] | undefined,
             audience: (f.audience || undefined) as Schemas['Audience'] | undefined,
+            flag: (f.flag || undefined) as Schemas['Flag'] | undefined,
+            verification: (f.verification || undefined) as Schemas['VerificationStatus'] | undefined,
             q: f.q.trim() || undefined,
             sort: '-starts_at',
           },
@@ -197,6 +203,28 @@ export function EventsList() {
             ))}
           </select>
         </label>
+        <label class="field">
+          <span>{t('events.flag')}</span>
+          <select value={draft.flag} onChange={set('flag')}>
+            <option value="">{t('common.any')}</option>
+            {FLAGS.map((k) => (
+              <option key={k} value={k}>
+                {enumLabel('flag', k)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>{t('events.verification')}</span>
+          <select value={draft.verification} onChange={set('verification')}>
+            <option value="">{t('common.any')}</option>
+            {VERIFICATIONS.map((k) => (
+              <option key={k} value={k}>
+                {enumLabel('verification', k)}
+              </option>
+            ))}
+          </select>
+        </label>
         <div class="filter-actions">
           <button type="submit" class="primary">
             {t('common.apply')}
@@ -236,7 +264,9 @@ export function EventsList() {
               ) : ev.planned_participants != null ? (
                 <span>{t('events.planned_n', { n: formatNumber(ev.planned_participants) })}</span>
               ) : null}
+              {ev.status === 'held' && <VerificationBadge status={ev.verification.status} />}
             </p>
+            <FlagBadges flags={ev.flags} />
           </li>
         ))}
       </ul>
