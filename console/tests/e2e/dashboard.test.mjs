@@ -34,7 +34,7 @@ const TO = '2024-06-30';
 const VIEW = `from=${FROM}&to=${TO}&compare=previous_year`;
 /** The period of VIEW as the console writes it in Kazakh (Chromium's ICU has no Kazakh months). */
 const PERIOD_KK = '2024 ж. 1 қаңтар – 2024 ж. 30 маусым';
-const FIGURES = ['events_held', 'participants_total', 'unique_people', 'events_planned', 'events_cancelled'];
+const FIGURES = ['events_held', 'participants_total', 'unique_people', 'events_planned', 'events_cancelled', 'events_verified', 'participants_verified', 'events_flagged'];
 
 /** The digits of a number as the console formats it (`1 812`, `1,812`): its value. Text with no
  * digit at all (`—`, nothing) is no number: it throws rather than read as 0. */

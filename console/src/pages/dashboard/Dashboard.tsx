@@ -287,7 +287,23 @@ const MONTH_CHARTS = [
   ['month-people', 'dashboard.chart.month_people', 'participants_total'],
 ] as const;
 
-const HEADLINE = ['events_held', 'participants_total', 'unique_people', 'events_planned', 'events_cancelled'] as const;
+/**
+ * The headline figures: the summary's own, then how much of what was held the policy department
+ * verified (the figures a commission can rely on), what is not verified (held less verified:
+ * unverified or rejected), and how many held events carry a flag.
+ */
+const HEADLINE = {
+  events_held: (s: Summary) => s.events_held,
+  participants_total: (s: Summary) => s.participants_total,
+  unique_people: (s: Summary) => s.unique_people,
+  events_planned: (s: Summary) => s.events_planned,
+  events_cancelled: (s: Summary) => s.events_cancelled,
+  events_verified: (s: Summary) => s.events_verified,
+  events_unverified: (s: Summary) => s.events_held - s.events_verified,
+  participants_verified: (s: Summary) => s.participants_verified,
+  participants_unverified: (s: Summary) => s.participants_total - s.participants_verified,
+  events_flagged: (s: Summary) => s.events_flagged,
+} as const;
 
 function Headline({ summary, previous }: { summary: Summary; previous: Summary | null }) {
   return (
@@ -297,13 +313,14 @@ function Headline({ summary, previous }: { summary: Summary; previous: Summary |
         label={t('dashboard.figures')}
         headers={previous ? ['dashboard.col.figure', 'dashboard.col.current', 'dashboard.col.previous', 'dashboard.col.change'] : ['dashboard.col.figure', 'dashboard.col.current']}
       >
-        {HEADLINE.map((f) => {
-          const diff = previous ? change(summary[f], previous[f]) : null;
+        {(Object.keys(HEADLINE) as (keyof typeof HEADLINE)[]).map((f) => {
+          const value = HEADLINE[f];
+          const diff = previous ? change(value(summary), value(previous)) : null;
           return (
             <tr key={f} data-figure={f}>
               <th scope="row">{t(`dashboard.figure.${f}`)}</th>
-              <td class="num now">{formatNumber(summary[f])}</td>
-              {previous && <td class="num before">{formatNumber(previous[f])}</td>}
+              <td class="num now">{formatNumber(value(summary))}</td>
+              {previous && <td class="num before">{formatNumber(value(previous))}</td>}
               {previous && <td class="num">{diff === null ? t('common.none') : `${diff > 0 ? '+' : ''}${formatNumber(diff)} %`}</td>}
             </tr>
           );
@@ -445,6 +462,9 @@ function DepartmentSection(props: {
             'dashboard.col.led',
             'dashboard.col.partnered',
             'dashboard.col.participants',
+            'dashboard.col.verified',
+            'dashboard.col.participants_verified',
+            'dashboard.col.flagged',
             ...(props.comparing ? (['dashboard.col.led_previous'] as const) : []),
             'dashboard.col.plan_done_due',
           ]}
@@ -457,6 +477,9 @@ function DepartmentSection(props: {
                 <td class="num now">{formatNumber(r.events_held)}</td>
                 <td class="num">{formatNumber(r.events_partnered)}</td>
                 <td class="num">{formatNumber(r.participants_total)}</td>
+                <td class="num" data-col="verified">{formatNumber(r.events_verified)}</td>
+                <td class="num" data-col="participants_verified">{formatNumber(r.participants_verified)}</td>
+                <td class="num" data-col="flagged">{formatNumber(r.events_flagged)}</td>
                 {props.comparing && <td class="num before">{before ? formatNumber(before.events_held) : t('common.none')}</td>}
                 <td class="num">
                   {formatNumber(r.plan_items_done)}/{formatNumber(r.plan_items_due)}
