@@ -75,6 +75,10 @@ pub struct Config {
     pub webhook_disable_after: Duration,
     /// Webhooks: how often an instance looks for messages another instance wrote.
     pub webhook_poll_interval: Duration,
+    /// A PostgreSQL streaming standby that serves reports; the primary serves the rest.
+    pub reports_database: Option<StoreUrl>,
+    /// How far behind the primary the standby may be before reports fall back to the primary.
+    pub reports_max_lag: Duration,
 }
 
 /// A list of CIDRs (a bare address is its own /32 or /128).
@@ -247,6 +251,18 @@ impl Config {
             Some(t) => Some(Secret::new(t.as_bytes())),
             None => None,
         };
+        let reports_database = match source.get("ADAL_REPORTS_DATABASE_URL") {
+            None => None,
+            Some(url) => match StoreUrl::parse(url).map_err(|r| bad("ADAL_REPORTS_DATABASE_URL", r))? {
+                StoreUrl::Sqlite { .. } => {
+                    return Err(bad("ADAL_REPORTS_DATABASE_URL", "must be a postgres:// streaming replica"));
+                }
+                _ if database.is_sqlite() => {
+                    return Err(bad("ADAL_REPORTS_DATABASE_URL", "a replica serves a PostgreSQL primary, not SQLite"));
+                }
+                replica => Some(replica),
+            },
+        };
         let default_workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) as u64;
         Ok(Config {
             database,
@@ -288,6 +304,8 @@ impl Config {
             webhook_timeout: Duration::from_secs(15),
             webhook_disable_after: Duration::from_secs(5 * 86_400),
             webhook_poll_interval: Duration::from_secs(1),
+            reports_database,
+            reports_max_lag: Duration::from_secs(parse_u64(source, "ADAL_REPORTS_MAX_LAG", 30, 0, 86_400)?),
         })
     }
 

@@ -66,6 +66,25 @@ pub fn webhook_delivery(outcome: &str) {
     }
 }
 
+/// Where reports were read, and why not from the standby: served by the standby, by the primary
+/// with no standby configured, or by the primary because the standby was down or lagging.
+const REPORT_READS: [&str; 4] = ["replica", "primary", "fallback_unavailable", "fallback_lagging"];
+static REPORT_READ_COUNTS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+/// The reports replica's lag at the last look, in milliseconds.
+static REPLICA_LAG_MS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a report read as `read`, one of [`REPORT_READS`].
+pub fn report_read(read: &str) {
+    if let Some(i) = REPORT_READS.iter().position(|r| *r == read) {
+        REPORT_READ_COUNTS[i].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Keeps the reports replica's lag as last seen.
+pub fn replica_lag(lag: Duration) {
+    REPLICA_LAG_MS.store(lag.as_millis() as u64, Ordering::Relaxed);
+}
+
 /// The webhook outbox at the moment of a scrape.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WebhookQueue {
@@ -187,6 +206,16 @@ impl Metrics {
             let _ =
                 writeln!(out, "adal_webhook_deliveries_total{{outcome=\"{outcome}\"}} {}", n.load(Ordering::Relaxed));
         }
+        out.push_str("# HELP adal_reports_reads_total Reports read, by where: the replica, the primary (no replica), or the primary instead of a replica that was unavailable or lagging.\n");
+        out.push_str("# TYPE adal_reports_reads_total counter\n");
+        for (read, n) in REPORT_READS.iter().zip(&REPORT_READ_COUNTS) {
+            let _ = writeln!(out, "adal_reports_reads_total{{read=\"{read}\"}} {}", n.load(Ordering::Relaxed));
+        }
+        let _ = writeln!(
+            out,
+            "# HELP adal_reports_replica_lag_seconds The reports replica's replay lag at the last report.\n# TYPE adal_reports_replica_lag_seconds gauge\nadal_reports_replica_lag_seconds {}",
+            REPLICA_LAG_MS.load(Ordering::Relaxed) as f64 / 1000.0
+        );
         let Some(queue) = queue else {
             return out;
         };

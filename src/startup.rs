@@ -165,8 +165,13 @@ impl Application {
         let dummy_hash = password::hash("not a password anyone has").map_err(|e| anyhow::anyhow!("{e}"))?;
         // Every instance delivers webhooks; the outbox shares the work out among them.
         webhooks::worker::spawn(store.clone(), webhooks::worker::Settings::new(&config, keys.webhook_key()));
+        let replica = crate::reports::replica::Replica::from_config(&config).map(Arc::new);
+        if let Some(url) = &config.reports_database {
+            tracing::info!(replica = %url.redacted(), "reports read from a replica, the primary when it lags or fails");
+        }
         let state = Data::new(AppState {
             store,
+            replica,
             config: Arc::new(config.clone()),
             tokens,
             principals: PrincipalCache::new(config.principal_cache_ttl),

@@ -10,6 +10,8 @@ use crate::store::Store;
 
 pub struct AppState {
     pub store: Store,
+    /// The reports' streaming replica, when `ADAL_REPORTS_DATABASE_URL` names one.
+    pub replica: Option<Arc<crate::reports::replica::Replica>>,
     pub config: Arc<Config>,
     pub tokens: TokenService,
     pub principals: PrincipalCache,

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::compute::{self, Compare, Period};
 use super::export::{self, CSV_TYPE, Render, XLSX_TYPE};
 use super::model::{DepartmentsReport, PlanFulfilment, Summary};
+use super::replica;
 use super::store::Focus;
 use super::tables::{DepartmentName, Wording};
 use super::words::{self, Lang, LangParam};
@@ -262,13 +263,11 @@ pub async fn summary(
     principal.require(Scope::ReportsRead)?;
     let a = asked(&state, &req, query.into_inner())?;
     let (compare, lang, format) = (a.compare, a.lang, a.format);
-    let (report, names) = state
-        .store
-        .run(move |conn| {
-            let focus = focus(conn, &principal, &a)?;
-            Ok((compute::summary(conn, &a.period, focus, compare)?, names_for(conn, format, lang)?))
-        })
-        .await?;
+    let (report, names) = replica::run(&state.store, state.replica.as_deref(), move |conn| {
+        let focus = focus(conn, &principal, &a)?;
+        Ok((compute::summary(conn, &a.period, focus, compare)?, names_for(conn, format, lang)?))
+    })
+    .await?;
     let previous = report.previous.as_ref().map(|p| (p.from, p.to));
     let spec = FileSpec { report: "summary", from: report.from, to: report.to, previous, lang, names };
     answer(&state, format, &report, spec, |w| report.long_table(w, compare), |w| report.sheets(w, compare))
@@ -276,6 +275,7 @@ pub async fn summary(
 
 /// What a `summary` or `departments` query asks for: its period, comparison and language, every
 /// rule they break named in one 422, its department and the file format.
+#[derive(Clone)]
 struct Asked {
     now: NaiveDate,
     period: Period,
@@ -311,7 +311,7 @@ fn asked(state: &AppState, req: &HttpRequest, q: ReportQuery) -> Result<Asked, A
     Ok(Asked { now, period, compare, lang, focus, parent: q.parent_id, format: negotiate(req, q.format) })
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FulfilmentQuery {
     /// The plan.
@@ -366,19 +366,17 @@ pub async fn plan_fulfilment(
     let lang = language(&req, q.lang.as_deref())?;
     let now = today(&state);
     let st = state.clone();
-    let (report, names) = state
-        .store
-        .run(move |conn| {
-            let plan = crate::plans::domain::visible_plan(conn, &principal.reach, &q.plan_id)?;
-            let year = |m, d| {
-                NaiveDate::from_ymd_opt(plan.year, m, d)
-                    .ok_or_else(|| ApiError::bad_request("the plan's year is out of range"))
-            };
-            let period = period(&st, q.from.as_deref(), q.to.as_deref(), (year(1, 1)?, year(12, 31)?))?;
-            let reach = principal.reach.root();
-            Ok((compute::plan_fulfilment(conn, &plan.id, &period, dept, reach, now)?, names_for(conn, format, lang)?))
-        })
-        .await?;
+    let (report, names) = replica::run(&state.store, state.replica.as_deref(), move |conn| {
+        let plan = crate::plans::domain::visible_plan(conn, &principal.reach, &q.plan_id)?;
+        let year = |m, d| {
+            NaiveDate::from_ymd_opt(plan.year, m, d)
+                .ok_or_else(|| ApiError::bad_request("the plan's year is out of range"))
+        };
+        let period = period(&st, q.from.as_deref(), q.to.as_deref(), (year(1, 1)?, year(12, 31)?))?;
+        let reach = principal.reach.root();
+        Ok((compute::plan_fulfilment(conn, &plan.id, &period, dept, reach, now)?, names_for(conn, format, lang)?))
+    })
+    .await?;
     let spec = FileSpec { report: "plan-fulfilment", from: report.from, to: report.to, previous: None, lang, names };
     answer(&state, format, &report, spec, |w| report.items_table(w), |w| report.sheets(w))
 }
@@ -417,13 +415,11 @@ pub async fn departments(
     principal.require(Scope::ReportsRead)?;
     let a = asked(&state, &req, query.into_inner())?;
     let (now, compare, lang, format) = (a.now, a.compare, a.lang, a.format);
-    let (report, names) = state
-        .store
-        .run(move |conn| {
-            let rows = compute::Rows { parent: a.parent, focus: focus(conn, &principal, &a)? };
-            Ok((compute::departments(conn, &a.period, rows, compare, now)?, names_for(conn, format, lang)?))
-        })
-        .await?;
+    let (report, names) = replica::run(&state.store, state.replica.as_deref(), move |conn| {
+        let rows = compute::Rows { parent: a.parent, focus: focus(conn, &principal, &a)? };
+        Ok((compute::departments(conn, &a.period, rows, compare, now)?, names_for(conn, format, lang)?))
+    })
+    .await?;
     let previous = report.previous.as_ref().map(|p| (p.from, p.to));
     let spec = FileSpec { report: "departments", from: report.from, to: report.to, previous, lang, names };
     answer(&state, format, &report, spec, |w| report.table(w), |w| vec![report.table(w)])

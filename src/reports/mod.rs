@@ -5,6 +5,7 @@ pub mod compute;
 pub mod export;
 pub mod http;
 pub mod model;
+pub mod replica;
 pub mod store;
 pub mod tables;
 pub mod words;

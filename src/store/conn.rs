@@ -169,6 +169,20 @@ pub fn build_pool(url: &StoreUrl, settings: &PoolSettings) -> Result<Pool, r2d2:
         .build(Manager { url: url.clone() })
 }
 
+/// A pool that opens no connection until one is asked for: for a server that may be down when the
+/// application starts (a reports replica), which must not stop it starting.
+pub fn build_lazy_pool(url: &StoreUrl, settings: &PoolSettings) -> Pool {
+    r2d2::Pool::builder()
+        .max_size(settings.max_size)
+        .min_idle(Some(0))
+        .connection_timeout(settings.checkout_timeout)
+        .test_on_check_out(false)
+        .connection_customizer(Box::new(ConnectionSettings {
+            busy_timeout_ms: settings.sqlite_busy_timeout.as_millis() as u64,
+        }))
+        .build_unchecked(Manager { url: url.clone() })
+}
+
 /// A PostgreSQL connection that answered within this window is handed out without asking the
 /// server first (HikariCP's "alive bypass window", with its default). Asking on every checkout
 /// cost each request a second round trip: `SELECT 1` was a third of the PostgreSQL backend's

@@ -80,7 +80,7 @@ async fn six_levels_at_most_no_cycle_and_moves_are_audited(app: TestApp) {
     assert!(codes(&whole).contains(&"side-child".to_string()), "{:?}", codes(&whole));
     assert_eq!(
         id(&below),
-        id(&subtree["items"].as_array().unwrap().iter().find(|d| d["code"] == "side-child").unwrap())
+        id(subtree["items"].as_array().unwrap().iter().find(|d| d["code"] == "side-child").unwrap())
     );
     // The move is audited as one.
     let entries = app.audit_entries(&admin).await;

@@ -19,6 +19,7 @@ mod outage;
 mod plans;
 mod process;
 mod registry;
+mod replica;
 mod reports;
 mod reports_compare;
 mod reports_exports;
