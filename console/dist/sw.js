@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-CVt9fAVV.js","/assets/AttendanceFields-seTMUGuP.js","/assets/Dashboard-BtHNkWIt.js","/assets/EventForm-DyBefN07.js","/assets/EventPage-DYl-CCAr.js","/assets/OutboxPage-CBIGz8Hn.js","/assets/Plans-Bx0Bg4aR.js","/assets/index-BDvnCXze.js","/assets/index-Cn-gxCNo.css","/assets/plans-BSE2gcFo.js"];
-const CACHE = 'adal-shell-' + "db166631aa9d60e6";
+const SHELL = ["/","/favicon.svg","/assets/Admin-DVqL_Qpa.js","/assets/AttendanceFields-bVLc0n8E.js","/assets/Dashboard-33Do5trN.js","/assets/EventForm-DKCtshT9.js","/assets/EventPage-kY5z15kv.js","/assets/OutboxPage-BWZDaW0b.js","/assets/Plans-CbATsTMr.js","/assets/VerifyQueue-B2NFSFUV.js","/assets/evidence-M2jFGAhP.js","/assets/index-BAzAn7-_.css","/assets/index-DtMcJHLN.js","/assets/plans-DXbKPvzw.js"];
+const CACHE = 'adal-shell-' + "6da3045215a0c3b5";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(

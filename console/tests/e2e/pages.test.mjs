@@ -93,6 +93,7 @@ describe('every page of the console', { concurrency: false }, () => {
     ['admin-webhooks', '#/admin/webhooks', kk['admin.title']],
     ['admin-audit', '#/admin/audit', kk['admin.title']],
     ['outbox', '#/outbox', kk['outbox.title']],
+    ['verify', '#/verify', kk['queue.title']],
     ['dashboard', '#/dashboard', kk['dashboard.title']],
     ['brief', '#/dashboard/print', kk['brief.title']],
   ];
