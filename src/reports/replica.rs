@@ -1,4 +1,4 @@
-//! Reports on a PostgreSQL streaming standby (`ADAL_REPORTS_DATABASE_URL`): the heaviest reads
+//! Reports read in one snapshot, on a PostgreSQL streaming standby when there is one (`ADAL_REPORTS_DATABASE_URL`): the heaviest reads
 //! leave the primary to its writes. Each report first asks the standby how far behind it is; past
 //! `ADAL_REPORTS_MAX_LAG` seconds, or when the standby does not answer, the report is read from the
 //! primary instead, and the metrics say which and why. A standby that failed is not asked again
@@ -72,6 +72,23 @@ impl Replica {
     }
 }
 
+/// Runs `f` in one read-only transaction, so every statement of a report reads the same snapshot
+/// and its sections cannot disagree while writes go on: `REPEATABLE READ` on PostgreSQL (allowed on
+/// a standby too), and on SQLite a read transaction, whose first read fixes what the rest see (WAL).
+pub fn snapshot<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    conn.transaction(|conn| {
+        if matches!(conn, DbConnection::Postgres(_)) {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}
+
 /// Runs a report's reads `f` on the standby when it is configured, answering and caught up, else
 /// on the primary. A report's own refusal (a bad parameter, 404) is answered as it is; a failure
 /// of the standby reads the primary.
@@ -82,7 +99,7 @@ where
 {
     let Some(replica) = replica else {
         crate::metrics::report_read("primary");
-        return primary.run(f).await;
+        return primary.run(move |conn| snapshot(conn, f)).await;
     };
     if !replica.resting() {
         let max_lag = replica.max_lag;
@@ -95,7 +112,7 @@ where
                 if behind > max_lag {
                     return Ok(Err(behind));
                 }
-                on_replica(conn).map(Ok)
+                snapshot(conn, on_replica).map(Ok)
             })
             .await;
         match answer {
@@ -120,5 +137,5 @@ where
     } else {
         crate::metrics::report_read("fallback_unavailable");
     }
-    primary.run(f).await
+    primary.run(move |conn| snapshot(conn, f)).await
 }

@@ -483,3 +483,42 @@ async fn unique_people_counts_each_person_once_across_events(app: TestApp) {
     assert_eq!(after["participants_total"], 6);
 }
 both_stores!(unique_people_counts_each_person_once_across_events);
+
+/// A summary is read in one snapshot: while events are being written, each answer agrees with
+/// itself — its departments, kinds and months each add up to its total, its bases to its people.
+async fn a_summary_agrees_with_itself_while_events_are_written(app: TestApp) {
+    let w = crate::events::world(&app).await;
+    let (client, url, token) = (app.client.clone(), app.url("/api/v1/events"), w.youth_organiser.clone());
+    let writer = tokio::spawn(async move {
+        let kinds = ["lecture", "seminar", "round_table", "training"];
+        for i in 0..40 {
+            let body = crate::events::event(json!({
+                "kind": kinds[i % 4],
+                "starts_at": format!("2024-{:02}-10T10:00:00+05:00", 3 + i % 6),
+                "ends_at": format!("2024-{:02}-10T12:00:00+05:00", 3 + i % 6),
+                "attendance": {"total": 10 + i, "basis": if i % 2 == 0 { "headcount" } else { "sign_in_sheet" }}
+            }));
+            let r = client.post(&url).bearer_auth(&token).json(&body).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        }
+    });
+    let sum =
+        |rows: &Value, field: &str| rows.as_array().unwrap().iter().map(|r| r[field].as_i64().unwrap()).sum::<i64>();
+    let mut reads = 0;
+    while !writer.is_finished() || reads < 5 {
+        let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &w.admin).await.expect(200).json();
+        let held = s["events_held"].as_i64().unwrap();
+        let people = s["participants_total"].as_i64().unwrap();
+        assert_eq!(sum(&s["by_department"], "events_held"), held, "departments against the total: {s}");
+        assert_eq!(sum(&s["by_kind"], "events_held"), held, "kinds against the total: {s}");
+        assert_eq!(sum(&s["by_month"], "events_held"), held, "months against the total: {s}");
+        assert_eq!(sum(&s["by_kind"], "participants_total"), people, "kinds' people against the total: {s}");
+        let basis = &s["participants_by_basis"];
+        let by_basis: i64 = ["sign_in_sheet", "headcount", "estimate"].iter().map(|b| basis[b].as_i64().unwrap()).sum();
+        assert_eq!(by_basis, people, "bases against the total: {s}");
+        reads += 1;
+    }
+    writer.await.unwrap();
+    assert!(reads >= 5);
+}
+both_stores!(a_summary_agrees_with_itself_while_events_are_written);
