@@ -228,8 +228,16 @@ for (const store of stores()) {
           await vpage.getByRole('heading', { name: event.title, level: 1 }).waitFor(STEP);
           // The verifier sees the photo too (events:verify reads evidence), but may not remove it.
           const vEvidence = vpage.getByRole('region', { name: kk['evidence.title'] });
-          await waitDrawn(vEvidence.getByRole('button', { name: kkText('evidence.open', { name: 'іс-шара фотосы.jpg' }) }).locator('img'));
+          const vThumb = vEvidence.getByRole('button', { name: kkText('evidence.open', { name: 'іс-шара фотосы.jpg' }) });
+          await waitDrawn(vThumb.locator('img'));
           assert.equal(await vEvidence.getByRole('button', { name: kk['evidence.remove'] }).count(), 0);
+          // The photo opens full size in a dialog named by its file, and closes again.
+          await vThumb.click();
+          const viewer = vpage.getByRole('dialog', { name: 'іс-шара фотосы.jpg' });
+          await waitDrawn(viewer.locator('img'));
+          await assertAccessible(vpage, `the photo viewer at ${size.name} size`);
+          await viewer.getByRole('button', { name: kk['common.close'] }).click();
+          await viewer.waitFor({ state: 'hidden', ...STEP });
           const section = vpage.getByRole('region', { name: kk['verification.title'] });
           await section.locator('[data-verification="unverified"]').waitFor(STEP);
 
