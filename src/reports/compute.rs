@@ -11,7 +11,7 @@ use super::model::{
     ActivityFigures, AudienceRow, ByBasis, ComparedPeriod, DepartmentActivity, DepartmentRow, DepartmentsReport,
     FulfilmentItem, FulfilmentTotals, KindRow, MonthRow, PlanFulfilment, Summary,
 };
-use super::store::{self, Focus, Grouping, Scope};
+use super::store::{self, Focus, Grouping, Part, Scope};
 use super::tables::DepartmentName;
 use crate::error::ApiError;
 use crate::events::model::{Audience, EventKind};
@@ -77,6 +77,16 @@ pub fn department_names(conn: &mut DbConnection) -> QueryResult<HashMap<String, 
         .collect())
 }
 
+/// The code and names of the departments `ids`.
+fn department_names_of(conn: &mut DbConnection, ids: Vec<&str>) -> QueryResult<HashMap<String, DepartmentName>> {
+    let rows: Vec<(String, String, String, String, Option<String>)> =
+        d::table.filter(d::id.eq_any(ids)).select((d::id, d::code, d::name_kk, d::name_ru, d::name_en)).load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, name_kk, name_ru, name_en)| (id, DepartmentName { code, name_kk, name_ru, name_en }))
+        .collect())
+}
+
 /// The summary of `period`, and with `compare` the same summary of the compared dates in
 /// `previous`.
 pub fn summary(
@@ -94,6 +104,30 @@ pub fn summary(
 
 fn summary_of(conn: &mut DbConnection, period: &Period, focus: Focus) -> Result<Summary, ApiError> {
     let scope = period.scope(focus);
+    let flagged = store::flagged(conn);
+    let months = period.months();
+    let mut parts = vec![
+        Part::status(&scope, &flagged),
+        Part::led(&scope, Grouping::Alone, &flagged),
+        Part::partnered(&scope, Grouping::Alone),
+        Part::kind(&scope),
+        Part::people(&scope, None),
+    ];
+    parts.extend(Part::audiences(&scope));
+    parts.extend(Part::months(&scope, &months));
+    // Every section in one statement: one round trip, and one snapshot of the events.
+    let mut f = store::figures(conn, parts)?;
+    let mut part = |name: &str| f.remove(name).unwrap_or_default();
+    let (by_status, led, partnered, kinds, people, named, counted, by_month) = (
+        part("status"),
+        part("led"),
+        part("partnered"),
+        part("kind"),
+        part("people"),
+        part("audience"),
+        part("counted"),
+        part("month"),
+    );
     let mut s = Summary {
         from: period.from,
         to: period.to,
@@ -102,7 +136,7 @@ fn summary_of(conn: &mut DbConnection, period: &Period, focus: Focus) -> Result<
         events_verified: 0,
         participants_verified: 0,
         events_flagged: 0,
-        unique_people: store::unique_people(conn, &scope)?,
+        unique_people: people.get("all").map(|p| p.n).unwrap_or(0),
         events_planned: 0,
         events_cancelled: 0,
         participants_by_basis: ByBasis::default(),
@@ -112,73 +146,67 @@ fn summary_of(conn: &mut DbConnection, period: &Period, focus: Focus) -> Result<
         by_month: Vec::new(),
         previous: None,
     };
-    for ((status, basis), (count, participants)) in store::by_status(conn, &scope)? {
-        match status.as_str() {
+    for (key, fig) in &by_status {
+        let (status, basis) = key.split_once(':').unwrap_or((key.as_str(), ""));
+        match status {
             "held" => {
-                s.events_held += count;
-                s.participants_total += participants;
-                match basis.as_deref() {
-                    Some("sign_in_sheet") => s.participants_by_basis.sign_in_sheet += participants,
-                    Some("estimate") => s.participants_by_basis.estimate += participants,
-                    _ => s.participants_by_basis.headcount += participants,
+                s.events_held += fig.n;
+                s.participants_total += fig.total;
+                s.events_verified += fig.checked.verified;
+                s.participants_verified += fig.checked.participants;
+                s.events_flagged += fig.checked.flagged;
+                match basis {
+                    "sign_in_sheet" => s.participants_by_basis.sign_in_sheet += fig.total,
+                    "estimate" => s.participants_by_basis.estimate += fig.total,
+                    _ => s.participants_by_basis.headcount += fig.total,
                 }
             }
-            "planned" => s.events_planned += count,
-            "cancelled" => s.events_cancelled += count,
+            "planned" => s.events_planned += fig.n,
+            "cancelled" => s.events_cancelled += fig.n,
             _ => {}
         }
     }
-    let all = store::checked(conn, &scope, None)?.remove("").unwrap_or_default();
-    (s.events_verified, s.participants_verified, s.events_flagged) = (all.verified, all.participants, all.flagged);
-    let led = store::led(conn, &scope, Grouping::Alone)?;
-    let checked = store::checked(conn, &scope, Some(Grouping::Alone))?;
-    let partnered = store::partnered(conn, &scope, Grouping::Alone)?;
-    let names = department_names(conn)?;
     let ids: BTreeSet<&String> = led.keys().chain(partnered.keys()).collect();
+    let names = department_names_of(conn, ids.iter().map(|id| id.as_str()).collect())?;
     s.by_department = ids
         .into_iter()
         .map(|id| {
             let DepartmentName { code, name_kk, .. } = names.get(id).cloned().unwrap_or_default();
-            let (held, participants) = led.get(id).copied().unwrap_or((0, 0));
-            let c = checked.get(id).copied().unwrap_or_default();
+            let l = led.get(id).copied().unwrap_or_default();
             DepartmentRow {
                 department_id: id.clone(),
                 code,
                 name_kk,
-                events_held: held,
-                events_partnered: partnered.get(id).map(|p| p.0).unwrap_or(0),
-                participants_total: participants,
-                events_verified: c.verified,
-                participants_verified: c.participants,
-                events_flagged: c.flagged,
+                events_held: l.n,
+                events_partnered: partnered.get(id).map(|p| p.n).unwrap_or(0),
+                participants_total: l.total,
+                events_verified: l.checked.verified,
+                participants_verified: l.checked.participants,
+                events_flagged: l.checked.flagged,
             }
         })
         .collect();
     s.by_department.sort_by(|a, b| a.code.cmp(&b.code));
-    let kinds = store::held_by(conn, &scope, "kind")?;
     s.by_kind = EventKind::ALL
         .iter()
         .map(|k| {
-            let (held, participants) = kinds.get(k.as_str()).copied().unwrap_or((0, 0));
-            KindRow { kind: *k, events_held: held, participants_total: participants }
+            let f = kinds.get(k.as_str()).copied().unwrap_or_default();
+            KindRow { kind: *k, events_held: f.n, participants_total: f.total }
         })
         .collect();
-    let (named, counted) = store::by_audience(conn, &scope)?;
     s.by_audience = Audience::ALL
         .iter()
         .map(|a| AudienceRow {
             audience: *a,
-            events_held: named.get(a.as_str()).map(|x| x.0).unwrap_or(0),
-            participants_counted: counted.get(a.as_str()).map(|x| x.1).unwrap_or(0),
+            events_held: named.get(a.as_str()).map(|x| x.n).unwrap_or(0),
+            participants_counted: counted.get(a.as_str()).map(|x| x.total).unwrap_or(0),
         })
         .collect();
-    let months = period.months();
-    let by_month = store::by_month(conn, &scope, &months)?;
     s.by_month = months
         .into_iter()
         .map(|(month, _)| {
-            let (held, participants) = by_month.get(&month).copied().unwrap_or((0, 0));
-            MonthRow { month, events_held: held, participants_total: participants }
+            let f = by_month.get(&month).copied().unwrap_or_default();
+            MonthRow { month, events_held: f.n, participants_total: f.total }
         })
         .collect();
     Ok(s)
@@ -259,19 +287,23 @@ pub fn departments(
     let by = rows.parent.map(Grouping::ChildrenOf).unwrap_or(Grouping::Alone);
     let counted = Focus { department: None, descendants: true, reach: rows.focus.reach };
     let compared = compare.map(|c| period.compared(c));
-    let before = match &compared {
-        Some(p) => {
-            let scope = p.scope(counted);
-            Some((store::led(conn, &scope, by)?, store::partnered(conn, &scope, by)?))
-        }
-        None => None,
-    };
+    let flagged = store::flagged(conn);
     let scope = period.scope(counted);
-    let led = store::led(conn, &scope, by)?;
-    let checked = store::checked(conn, &scope, Some(by))?;
-    let partnered = store::partnered(conn, &scope, by)?;
+    let mut parts = vec![Part::led(&scope, by, &flagged), Part::partnered(&scope, by), Part::people(&scope, Some(by))];
+    if let Some(p) = &compared {
+        // The compared period's parts, under their own names, in the same statement.
+        let before = p.scope(counted);
+        for (name, part) in
+            [("before_led", Part::led(&before, by, &flagged)), ("before_partnered", Part::partnered(&before, by))]
+        {
+            parts.push(part.renamed(name));
+        }
+    }
+    let mut f = store::figures(conn, parts)?;
+    let mut part = |name: &str| f.remove(name).unwrap_or_default();
+    let (led, partnered, people) = (part("led"), part("partnered"), part("people"));
+    let before = compared.as_ref().map(|_| (part("before_led"), part("before_partnered")));
     let last = store::last_held(conn, &scope, by)?;
-    let people = store::unique_people_by(conn, &scope, by)?;
     let row_of = store::rows_of(conn, by)?;
     let due = store::items_due(conn, period.from, period.to)?;
     let due_ids: Vec<String> = due.iter().map(|r| r.id.clone()).collect();
@@ -284,7 +316,6 @@ pub fn departments(
             count_status(items_by_department.entry(row.clone()).or_default(), status);
         }
     }
-    let tree = store::tree_paths(conn)?;
     let mut q = d::table
         .filter(d::active.eq(true))
         .select((d::id, d::code, d::name_kk, d::parent_id))
@@ -304,18 +335,19 @@ pub fn departments(
         q = q.filter(d::id.eq_any(subtree(root.to_string())));
     }
     let active: Vec<(String, String, String, Option<String>)> = q.load(conn)?;
+    let tree = store::tree_paths(conn, active.iter().map(|(id, ..)| id.as_str()).collect())?;
     let items = active
         .into_iter()
         .map(|(id, code, name_kk, parent_id)| {
-            let (held, participants) = led.get(&id).copied().unwrap_or((0, 0));
+            let l = led.get(&id).copied().unwrap_or_default();
             let plan = items_by_department.get(&id).cloned().unwrap_or_default();
-            let c = checked.get(&id).copied().unwrap_or_default();
+            let c = l.checked;
             let (level, path) = tree.get(&id).cloned().unwrap_or((1, code.clone()));
             DepartmentActivity {
-                events_held: held,
-                events_partnered: partnered.get(&id).map(|p| p.0).unwrap_or(0),
-                participants_total: participants,
-                unique_people: people.get(&id).copied().unwrap_or(0),
+                events_held: l.n,
+                events_partnered: partnered.get(&id).map(|p| p.n).unwrap_or(0),
+                participants_total: l.total,
+                unique_people: people.get(&id).map(|p| p.n).unwrap_or(0),
                 events_verified: c.verified,
                 participants_verified: c.participants,
                 events_flagged: c.flagged,
@@ -324,11 +356,11 @@ pub fn departments(
                 plan_items_overdue: plan.overdue,
                 last_held_at: last.get(&id).copied().map(to_utc),
                 previous: before.as_ref().map(|(led, partnered)| {
-                    let (held, participants) = led.get(&id).copied().unwrap_or((0, 0));
+                    let l = led.get(&id).copied().unwrap_or_default();
                     ActivityFigures {
-                        events_held: held,
-                        events_partnered: partnered.get(&id).map(|p| p.0).unwrap_or(0),
-                        participants_total: participants,
+                        events_held: l.n,
+                        events_partnered: partnered.get(&id).map(|p| p.n).unwrap_or(0),
+                        participants_total: l.total,
                     }
                 }),
                 department_id: id,

@@ -85,148 +85,20 @@ impl Grouping {
     }
 }
 
+/// One row of a report's combined statement: its part's name and key (`kind:lecture`), the events
+/// counted, a sum of people, and what was checked of them.
 #[derive(Debug, QueryableByName)]
-struct Grouped {
+struct FigureRow {
     #[diesel(sql_type = Nullable<Text>)]
     key: Option<String>,
     #[diesel(sql_type = BigInt)]
     n: i64,
     #[diesel(sql_type = BigInt)]
     total: i64,
-}
-
-#[derive(Debug, QueryableByName)]
-struct ByStatus {
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    basis: Option<String>,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-    #[diesel(sql_type = BigInt)]
-    total: i64,
-}
-
-/// `(count, sum)` by key.
-pub type Counts = HashMap<String, (i64, i64)>;
-
-fn grouped(conn: &mut DbConnection, sql: String) -> QueryResult<Counts> {
-    let rows: Vec<Grouped> = diesel::sql_query(sql).load(conn)?;
-    Ok(rows.into_iter().filter_map(|r| r.key.map(|k| (k, (r.n, r.total)))).collect())
-}
-
-/// A status and an attendance basis, with the count of events and their participants.
-pub type StatusCounts = ((String, Option<String>), (i64, i64));
-
-/// Events by status and attendance basis.
-pub fn by_status(conn: &mut DbConnection, s: &Scope) -> QueryResult<Vec<StatusCounts>> {
-    let sql = format!(
-        "SELECT e.status AS status, e.attendance_basis AS basis, COUNT(*) AS n, \
-         CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total \
-         FROM events e WHERE {} GROUP BY e.status, e.attendance_basis",
-        s.events_where()
-    );
-    let rows: Vec<ByStatus> = diesel::sql_query(sql).load(conn)?;
-    Ok(rows.into_iter().map(|r| ((r.status, r.basis), (r.n, r.total))).collect())
-}
-
-/// Held events and their participants by a column of the event (`lead_department_id`, `kind`).
-pub fn held_by(conn: &mut DbConnection, s: &Scope, column: &'static str) -> QueryResult<Counts> {
-    grouped(
-        conn,
-        format!(
-            "SELECT e.{column} AS key, COUNT(*) AS n, CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total \
-             FROM events e WHERE {} AND e.status = 'held' GROUP BY e.{column}",
-            s.events_where()
-        ),
-    )
-}
-
-/// Held events and their participants by the lead department's row (see [`Grouping`]).
-pub fn led(conn: &mut DbConnection, s: &Scope, by: Grouping) -> QueryResult<Counts> {
-    grouped(
-        conn,
-        format!(
-            "SELECT g.ancestor_id AS key, COUNT(*) AS n, CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total \
-             FROM events e {} WHERE {} AND e.status = 'held' GROUP BY g.ancestor_id",
-            by.join("e.lead_department_id"),
-            s.events_where()
-        ),
-    )
-}
-
-/// Held events a row's department (or subtree) partners in and does not lead: each once.
-pub fn partnered(conn: &mut DbConnection, s: &Scope, by: Grouping) -> QueryResult<Counts> {
-    grouped(
-        conn,
-        format!(
-            "SELECT g.ancestor_id AS key, COUNT(DISTINCT e.id) AS n, CAST(0 AS BIGINT) AS total \
-             FROM event_partners ep {} JOIN events e ON e.id = ep.event_id \
-             WHERE {} AND e.status = 'held' AND NOT EXISTS (SELECT 1 FROM department_tree l \
-               WHERE l.ancestor_id = g.ancestor_id AND l.department_id = e.lead_department_id) \
-             GROUP BY g.ancestor_id",
-            by.join("ep.department_id"),
-            s.events_where()
-        ),
-    )
-}
-
-/// Held events naming each audience, and the sum of their breakdown counts for it.
-pub fn by_audience(conn: &mut DbConnection, s: &Scope) -> QueryResult<(Counts, Counts)> {
-    let events = grouped(
-        conn,
-        format!(
-            "SELECT ea.audience AS key, COUNT(*) AS n, CAST(0 AS BIGINT) AS total \
-             FROM event_audiences ea JOIN events e ON e.id = ea.event_id \
-             WHERE {} AND e.status = 'held' GROUP BY ea.audience",
-            s.events_where()
-        ),
-    )?;
-    let counted = grouped(
-        conn,
-        format!(
-            "SELECT eb.audience AS key, COUNT(*) AS n, CAST(COALESCE(SUM(eb.count), 0) AS BIGINT) AS total \
-             FROM event_breakdown eb JOIN events e ON e.id = eb.event_id \
-             WHERE {} AND e.status = 'held' GROUP BY eb.audience",
-            s.events_where()
-        ),
-    )?;
-    Ok((events, counted))
-}
-
-/// Held events and participants by local month: `buckets` are the months' labels with the UTC
-/// instants at which each begins, in order; the period's end closes the last.
-pub fn by_month(conn: &mut DbConnection, s: &Scope, buckets: &[(String, NaiveDateTime)]) -> QueryResult<Counts> {
-    if buckets.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sum = "COUNT(*) AS n, CAST(COALESCE(SUM(e.attendance_total), 0) AS BIGINT) AS total";
-    let sql = if buckets.len() == 1 {
-        // One month: no CASE (it would have no WHEN) and nothing to group by.
-        format!(
-            "SELECT '{}' AS key, {sum} FROM events e WHERE {} AND e.status = 'held'",
-            buckets[0].0,
-            s.events_where()
-        )
-    } else {
-        let mut case = String::from("CASE");
-        for pair in buckets.windows(2) {
-            case.push_str(&format!(" WHEN e.starts_at < {} THEN '{}'", lit(pair[1].1), pair[0].0));
-        }
-        case.push_str(&format!(" ELSE '{}' END", buckets[buckets.len() - 1].0));
-        format!("SELECT {case} AS key, {sum} FROM events e WHERE {} AND e.status = 'held' GROUP BY 1", s.events_where())
-    };
-    grouped(conn, sql)
-}
-
-#[derive(Debug, QueryableByName)]
-struct Checked {
-    #[diesel(sql_type = Nullable<Text>)]
-    key: Option<String>,
     #[diesel(sql_type = BigInt)]
     verified: i64,
     #[diesel(sql_type = BigInt)]
-    participants: i64,
+    participants_verified: i64,
     #[diesel(sql_type = BigInt)]
     flagged: i64,
 }
@@ -239,35 +111,183 @@ pub struct CheckedCounts {
     pub flagged: i64,
 }
 
-/// [`CheckedCounts`] of the held events, by their lead department's row (`by`) or all together
-/// (under the key `""`). The flags are the events' own (`events::store::flag_sql`).
-pub fn checked(
-    conn: &mut DbConnection,
-    s: &Scope,
-    by: Option<Grouping>,
-) -> QueryResult<HashMap<String, CheckedCounts>> {
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    let flagged = crate::events::store::flagged_sql("e.", sqlite);
-    let (key, join, group) = match by {
-        Some(by) => ("g.ancestor_id", by.join("e.lead_department_id"), " GROUP BY g.ancestor_id"),
-        None => ("''", String::new(), ""),
+/// One figure of a part: events counted, a sum of people, and what was checked of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Figure {
+    pub n: i64,
+    pub total: i64,
+    pub checked: CheckedCounts,
+}
+
+/// A part's figures by key.
+pub type Figures = HashMap<String, Figure>;
+
+/// One part of a combined statement: a `SELECT` of `key, n, total, verified,
+/// participants_verified, flagged`, its keys prefixed with the part's name (`kind:lecture`).
+pub struct Part {
+    name: &'static str,
+    /// The select list after the key's prefix; see [`select`].
+    columns: String,
+    /// `FROM …` to the end.
+    rest: String,
+}
+
+/// The select list of a part after its name: its key expression, the count and sum, and (with
+/// the events' flag condition) what was checked, else zeros.
+fn select(key: &str, n: &str, total: &str, flagged: Option<&str>) -> String {
+    let checked = match flagged {
+        Some(flagged) => format!(
+            "CAST(COALESCE(SUM(CASE WHEN e.verification_status = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified, \
+             CAST(COALESCE(SUM(CASE WHEN e.verification_status = 'verified' THEN e.attendance_total ELSE 0 END), 0) AS BIGINT) AS participants_verified, \
+             CAST(COALESCE(SUM(CASE WHEN {flagged} THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged"
+        ),
+        None => {
+            "CAST(0 AS BIGINT) AS verified, CAST(0 AS BIGINT) AS participants_verified, CAST(0 AS BIGINT) AS flagged"
+                .to_string()
+        }
     };
-    let sql = format!(
-        "SELECT {key} AS key, \
-         CAST(COALESCE(SUM(CASE WHEN e.verification_status = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT) AS verified, \
-         CAST(COALESCE(SUM(CASE WHEN e.verification_status = 'verified' THEN e.attendance_total ELSE 0 END), 0) AS BIGINT) AS participants, \
-         CAST(COALESCE(SUM(CASE WHEN {flagged} THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged \
-         FROM events e {join} WHERE {} AND e.status = 'held'{group}",
-        s.events_where()
-    );
-    let rows: Vec<Checked> = diesel::sql_query(sql).load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let counts = CheckedCounts { verified: r.verified, participants: r.participants, flagged: r.flagged };
-            (r.key.unwrap_or_default(), counts)
-        })
-        .collect())
+    format!("{key} AS key, CAST({n} AS BIGINT) AS n, CAST({total} AS BIGINT) AS total, {checked}")
+}
+
+fn part(name: &'static str, columns: String, rest: String) -> Part {
+    Part { name, columns, rest }
+}
+
+const SEATS: &str = "COALESCE(SUM(e.attendance_total), 0)";
+const PEOPLE: &str = "COUNT(DISTINCT a.iin_hash) + COALESCE(SUM(CASE WHEN a.iin_hash IS NULL THEN 1 ELSE 0 END), 0)";
+
+impl Part {
+    /// The same part under another name (`led` as `before_led`), to run a compared period's part
+    /// in the same statement.
+    pub fn renamed(self, name: &'static str) -> Part {
+        Part { name, ..self }
+    }
+
+    fn sql(&self) -> String {
+        format!("SELECT '{}:' || {} {}", self.name, self.columns, self.rest)
+    }
+
+    /// Events by status and attendance basis (`held:sign_in_sheet`), with what was checked.
+    pub fn status(s: &Scope, flagged: &str) -> Part {
+        let key = "e.status || ':' || COALESCE(e.attendance_basis, '')";
+        let rest = format!("FROM events e WHERE {} GROUP BY e.status, e.attendance_basis", s.events_where());
+        part("status", select(key, "COUNT(*)", SEATS, Some(flagged)), rest)
+    }
+
+    /// Held events, their participants and what was checked, by the lead's row ([`Grouping`]).
+    pub fn led(s: &Scope, by: Grouping, flagged: &str) -> Part {
+        let rest = format!(
+            "FROM events e {} WHERE {} AND e.status = 'held' GROUP BY g.ancestor_id",
+            by.join("e.lead_department_id"),
+            s.events_where()
+        );
+        part("led", select("g.ancestor_id", "COUNT(*)", SEATS, Some(flagged)), rest)
+    }
+
+    /// Held events a row's department (or subtree) partners in and does not lead: each once.
+    pub fn partnered(s: &Scope, by: Grouping) -> Part {
+        let rest = format!(
+            "FROM event_partners ep {} JOIN events e ON e.id = ep.event_id \
+             WHERE {} AND e.status = 'held' AND NOT EXISTS (SELECT 1 FROM department_tree l \
+               WHERE l.ancestor_id = g.ancestor_id AND l.department_id = e.lead_department_id) \
+             GROUP BY g.ancestor_id",
+            by.join("ep.department_id"),
+            s.events_where()
+        );
+        part("partnered", select("g.ancestor_id", "COUNT(DISTINCT e.id)", "0", None), rest)
+    }
+
+    /// Held events and their participants by kind.
+    pub fn kind(s: &Scope) -> Part {
+        let rest = format!("FROM events e WHERE {} AND e.status = 'held' GROUP BY e.kind", s.events_where());
+        part("kind", select("e.kind", "COUNT(*)", SEATS, None), rest)
+    }
+
+    /// Held events naming each audience (`audience`), and the sum of their breakdown counts for it
+    /// (`counted`, its `total`).
+    pub fn audiences(s: &Scope) -> [Part; 2] {
+        let w = s.events_where();
+        [
+            part(
+                "audience",
+                select("ea.audience", "COUNT(*)", "0", None),
+                format!(
+                    "FROM event_audiences ea JOIN events e ON e.id = ea.event_id WHERE {w} AND e.status = 'held' GROUP BY ea.audience"
+                ),
+            ),
+            part(
+                "counted",
+                select("eb.audience", "COUNT(*)", "COALESCE(SUM(eb.count), 0)", None),
+                format!(
+                    "FROM event_breakdown eb JOIN events e ON e.id = eb.event_id WHERE {w} AND e.status = 'held' GROUP BY eb.audience"
+                ),
+            ),
+        ]
+    }
+
+    /// Held events and participants by local month: `buckets` are the months' labels with the UTC
+    /// instants at which each begins, in order; the period's end closes the last.
+    pub fn months(s: &Scope, buckets: &[(String, NaiveDateTime)]) -> Option<Part> {
+        let (first, rest) = buckets.split_first()?;
+        let w = s.events_where();
+        if rest.is_empty() {
+            // One month: no CASE (it would have no WHEN) and nothing to group by.
+            let key = format!("'{}'", first.0);
+            return Some(part(
+                "month",
+                select(&key, "COUNT(*)", SEATS, None),
+                format!("FROM events e WHERE {w} AND e.status = 'held'"),
+            ));
+        }
+        let mut case = String::from("CASE");
+        for pair in buckets.windows(2) {
+            case.push_str(&format!(" WHEN e.starts_at < {} THEN '{}'", lit(pair[1].1), pair[0].0));
+        }
+        case.push_str(&format!(" ELSE '{}' END", buckets[buckets.len() - 1].0));
+        let rest = format!("FROM events e WHERE {w} AND e.status = 'held' GROUP BY {case}");
+        Some(part("month", select(&case, "COUNT(*)", SEATS, None), rest))
+    }
+
+    /// Distinct people among the held events' attendees: distinct IIN hashes, plus each attendee
+    /// without an IIN once — under the key `all`, or by the lead's row, counted across a subtree,
+    /// never summed from its parts.
+    pub fn people(s: &Scope, by: Option<Grouping>) -> Part {
+        let w = s.events_where();
+        match by {
+            None => part(
+                "people",
+                select("'all'", PEOPLE, "0", None),
+                format!("FROM attendees a JOIN events e ON e.id = a.event_id WHERE {w} AND e.status = 'held'"),
+            ),
+            Some(by) => part(
+                "people",
+                select("g.ancestor_id", PEOPLE, "0", None),
+                format!(
+                    "FROM attendees a JOIN events e ON e.id = a.event_id {} WHERE {w} AND e.status = 'held' GROUP BY g.ancestor_id",
+                    by.join("e.lead_department_id")
+                ),
+            ),
+        }
+    }
+}
+
+/// The events' flag condition on this store, for the parts that count flagged events.
+pub fn flagged(conn: &DbConnection) -> String {
+    crate::events::store::flagged_sql("e.", matches!(conn, DbConnection::Sqlite(_)))
+}
+
+/// Runs `parts` as one statement (`UNION ALL`): one round trip for a whole report, and one
+/// snapshot even outside a transaction. Answers each part's figures by key.
+pub fn figures(conn: &mut DbConnection, parts: Vec<Part>) -> QueryResult<HashMap<String, Figures>> {
+    let sql = parts.iter().map(Part::sql).collect::<Vec<_>>().join(" UNION ALL ");
+    let rows: Vec<FigureRow> = diesel::sql_query(sql).load(conn)?;
+    let mut out: HashMap<String, Figures> = HashMap::new();
+    for r in rows {
+        let Some((part, key)) = r.key.as_deref().and_then(|k| k.split_once(':')) else { continue };
+        let checked = CheckedCounts { verified: r.verified, participants: r.participants_verified, flagged: r.flagged };
+        out.entry(part.to_string()).or_default().insert(key.to_string(), Figure { n: r.n, total: r.total, checked });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, QueryableByName)]
@@ -290,37 +310,6 @@ pub fn last_held(conn: &mut DbConnection, s: &Scope, by: Grouping) -> QueryResul
     Ok(rows.into_iter().filter_map(|r| r.at.map(|at| (r.key, at))).collect())
 }
 
-#[derive(Debug, QueryableByName)]
-struct Unique {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Distinct people among the held events' attendees: distinct IIN hashes, plus each attendee
-/// without an IIN once.
-pub fn unique_people(conn: &mut DbConnection, s: &Scope) -> QueryResult<i64> {
-    let sql = format!(
-        "SELECT CAST(COUNT(DISTINCT a.iin_hash) + COALESCE(SUM(CASE WHEN a.iin_hash IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS n \
-         FROM attendees a JOIN events e ON e.id = a.event_id WHERE {} AND e.status = 'held'",
-        s.events_where()
-    );
-    let rows: Vec<Unique> = diesel::sql_query(sql).load(conn)?;
-    Ok(rows.first().map(|r| r.n).unwrap_or(0))
-}
-
-/// Distinct people among the held events each row's department (or subtree) led: counted
-/// across the subtree, never summed from its parts.
-pub fn unique_people_by(conn: &mut DbConnection, s: &Scope, by: Grouping) -> QueryResult<HashMap<String, i64>> {
-    let sql = format!(
-        "SELECT g.ancestor_id AS key, CAST(COUNT(DISTINCT a.iin_hash) + COALESCE(SUM(CASE WHEN a.iin_hash IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS n, \
-         CAST(0 AS BIGINT) AS total \
-         FROM attendees a JOIN events e ON e.id = a.event_id {} WHERE {} AND e.status = 'held' GROUP BY g.ancestor_id",
-        by.join("e.lead_department_id"),
-        s.events_where()
-    );
-    Ok(grouped(conn, sql)?.into_iter().map(|(k, (n, _))| (k, n)).collect())
-}
-
 /// Each department's row under `by`: itself alone, or the child of the grouping's department
 /// whose subtree it is in (departments elsewhere have none).
 pub fn rows_of(conn: &mut DbConnection, by: Grouping) -> QueryResult<HashMap<String, String>> {
@@ -341,11 +330,12 @@ pub fn rows_of(conn: &mut DbConnection, by: Grouping) -> QueryResult<HashMap<Str
     }
 }
 
-/// Each department's level (1 for a root) and path of codes from the root (`region/city/unit`).
-pub fn tree_paths(conn: &mut DbConnection) -> QueryResult<HashMap<String, (i32, String)>> {
+/// Each of the departments `ids`: its level (1 for a root) and path of codes from the root (`region/city/unit`).
+pub fn tree_paths(conn: &mut DbConnection, ids: Vec<&str>) -> QueryResult<HashMap<String, (i32, String)>> {
     use crate::store::schema::{department_tree as t, departments as d};
     let rows: Vec<(String, String, i32)> = t::table
         .inner_join(d::table.on(d::id.eq(t::ancestor_id)))
+        .filter(t::department_id.eq_any(ids))
         .select((t::department_id, d::code, t::depth))
         .order((t::department_id.asc(), t::depth.desc()))
         .load(conn)?;
