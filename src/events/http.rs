@@ -313,6 +313,8 @@ pub struct ListQuery {
     pub include_deleted: Option<bool>,
     /// Events carrying this flag now.
     pub flag: Option<Flag>,
+    /// `true`: events carrying any flag; `false`: events carrying none.
+    pub flagged: Option<bool>,
     /// Events whose verification is this.
     pub verification: Option<VerificationStatus>,
 }
@@ -387,6 +389,7 @@ pub async fn list(
         updated_since,
         include_deleted: q.include_deleted.unwrap_or(false),
         flag: q.flag,
+        flagged: q.flagged,
         verification: q.verification,
         within: principal.reach.root().map(str::to_string),
     };

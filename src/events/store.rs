@@ -489,10 +489,16 @@ pub fn flag_sql(flag: Flag, prefix: &str, sqlite: bool) -> String {
     }
 }
 
-/// Any flag, as one SQL condition.
+/// Any flag, as one SQL condition that is true or false, never null (a null column makes a
+/// flag's own condition null).
 pub fn flagged_sql(prefix: &str, sqlite: bool) -> String {
+    format!("({} = 1)", any_flag(prefix, sqlite))
+}
+
+/// 1 when any flag holds, else 0.
+fn any_flag(prefix: &str, sqlite: bool) -> String {
     let any: Vec<String> = Flag::ALL.iter().map(|f| flag_sql(*f, prefix, sqlite)).collect();
-    format!("({})", any.join(" OR "))
+    format!("CASE WHEN {} THEN 1 ELSE 0 END", any.join(" OR "))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -540,6 +546,8 @@ pub struct Filter {
     pub updated_since: Option<NaiveDateTime>,
     pub include_deleted: bool,
     pub flag: Option<Flag>,
+    /// Any flag (`true`) or none (`false`).
+    pub flagged: Option<bool>,
     pub verification: Option<VerificationStatus>,
     /// The caller's reach: events led or partnered within this department's subtree.
     pub within: Option<String>,
@@ -598,9 +606,13 @@ pub fn list(
     if let Some(v) = f.updated_since {
         q = q.filter(e::updated_at.ge(v));
     }
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
     if let Some(flag) = f.flag {
-        let sqlite = matches!(conn, DbConnection::Sqlite(_));
         q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&flag_sql(flag, "\"events\".", sqlite)));
+    }
+    if let Some(flagged) = f.flagged {
+        let condition = format!("({} = {})", any_flag("\"events\".", sqlite), i32::from(flagged));
+        q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&condition));
     }
     if let Some(v) = f.verification {
         q = q.filter(e::verification_status.eq(v.as_str()));

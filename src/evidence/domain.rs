@@ -136,7 +136,10 @@ pub fn remove(tx: &mut Tx<'_>, principal: &Principal, event_id: &str, id: &str) 
     let before = writable_event(tx.conn(), principal, event_id)?;
     let row = store::find(tx.conn(), event_id, id)?.ok_or(ApiError::NotFound)?;
     if before.verification.status == VerificationStatus::Verified {
-        return Err(ApiError::conflict(
+        // A rule of the event's state, not a race: 422, so a client's outbox does not retry it.
+        return Err(ApiError::field(
+            "verification",
+            "verified",
             "the event is verified, and the evidence it was verified on stays; ask the verifier to reject it first",
         ));
     }

@@ -273,7 +273,7 @@ pub async fn download(
 /// Remove evidence
 ///
 /// By the event's lead and partner departments (or an admin), while the event is not verified
-/// (409 once it is: what it was verified on stays). The event's version moves on, and a rejected
+/// (422 `verification` `verified` once it is: what it was verified on stays). The event's version moves on, and a rejected
 /// event returns to `unverified`.
 #[utoipa::path(
     tag = "evidence",
@@ -287,7 +287,7 @@ pub async fn download(
         (status = 204, description = "Removed"),
         (status = 403, description = "Needs attendees:write, and the lead or a partner department", body = Problem, content_type = PROBLEM),
         (status = 404, description = "No such event, or no such evidence of it", body = Problem, content_type = PROBLEM),
-        (status = 409, description = "The event is verified", body = Problem, content_type = PROBLEM),
+        (status = 422, description = "The event is verified", body = Problem, content_type = PROBLEM),
         RetryRace,
     ),
     security(("bearer" = ["attendees:write"])),

@@ -404,7 +404,8 @@ async fn any_later_change_returns_a_verified_event_to_unverified(app: TestApp) {
     assert!(unverified(&read(&app, &w.admin, &e).await), "evidence added");
     verified(&app, &l.verifier, &e).await;
     let photo_path = photo["url"].as_str().unwrap();
-    app.send(app.request(Method::DELETE, photo_path, Some(&w.youth_organiser))).await.expect(409);
+    let r = app.send(app.request(Method::DELETE, photo_path, Some(&w.youth_organiser))).await.expect(422);
+    assert_eq!(codes(&r.json()), [("verification".to_string(), "verified".to_string())]);
     // Its partners, changed by an admin.
     let v = verified(&app, &l.verifier, &e).await;
     let alone = app.patch(&ev, &w.admin, &etag(&v), &json!({"partner_department_ids": []})).await.expect(200).json();
@@ -490,6 +491,25 @@ async fn each_flag_starts_just_past_its_boundary(app: TestApp) {
     assert_eq!(flagged_ids(&app, token, "estimate_only").await, [id(&estimate)]);
     assert_eq!(flagged_ids(&app, token, "no_evidence").await, [id(&bare)]);
     assert_eq!(flagged_ids(&app, token, "logged_late").await, [id(&late)]);
+    // Any flag, or none; an event with no plan at all (a null the conditions meet) has none.
+    let no_plan = held(&app, &w, json!({"planned_participants": null})).await;
+    upload(&app, &w.youth_organiser, &no_plan, "photo", "image/jpeg", file("jpeg", 64)).await.expect(201);
+    created_at(&app, &no_plan, "2024-03-20 12:00:00");
+    let any = |flagged: bool| {
+        let app = &app;
+        async move {
+            let page = app.get(&format!("/api/v1/events?flagged={flagged}&limit=200"), token).await.expect(200).json();
+            let mut ids: Vec<String> = page["items"].as_array().unwrap().iter().map(|e| id(e).to_string()).collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut with: Vec<String> = [&over, &estimate, &bare, &late].iter().map(|e| id(e).to_string()).collect();
+    let mut without: Vec<String> = [&twice, &unplanned, &planned, &no_plan].iter().map(|e| id(e).to_string()).collect();
+    with.sort();
+    without.sort();
+    assert_eq!(any(true).await, with);
+    assert_eq!(any(false).await, without);
     app.get("/api/v1/events?flag=suspicious", token).await.expect(400);
     app.get("/api/v1/events?verification=maybe", token).await.expect(400);
 }
