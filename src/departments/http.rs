@@ -102,6 +102,9 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
 }
 
 /// Create a department
+///
+/// Under `parent_id` (at most 6 levels: 422 `parent_id` `depth`), as a `unit` unless `kind` says
+/// `administration` (an akimat, whose principals read its subtree).
 #[utoipa::path(
     tag = "departments",
     operation_id = "create_department",
@@ -136,8 +139,10 @@ pub async fn create(
 
 /// Change or deactivate a department
 ///
-/// JSON Merge Patch (RFC 7386) of `code`, `name_kk`, `name_ru`, `parent_id` and `active`
-/// (`{"active": false}` deactivates). Requires `If-Match` with the current ETag.
+/// JSON Merge Patch (RFC 7386) of `code`, `name_kk`, `name_ru`, `name_en`, `kind`, `parent_id`
+/// and `active` (`{"active": false}` deactivates). A new `parent_id` moves the department with
+/// everything below it (audited as `department.move`); at most 6 levels, never under itself (422
+/// `parent_id`, `depth` or `cycle`). Requires `If-Match` with the current ETag.
 #[utoipa::path(
     tag = "departments",
     operation_id = "update_department",
