@@ -294,7 +294,11 @@ export interface paths {
          */
         get: operations["list_departments"];
         put?: never;
-        /** Create a department */
+        /**
+         * Create a department
+         * @description Under `parent_id` (at most 6 levels: 422 `parent_id` `depth`), as a `unit` unless `kind` says
+         *     `administration` (an akimat, whose principals read its subtree).
+         */
         post: operations["create_department"];
         delete?: never;
         options?: never;
@@ -321,8 +325,10 @@ export interface paths {
         head?: never;
         /**
          * Change or deactivate a department
-         * @description JSON Merge Patch (RFC 7386) of `code`, `name_kk`, `name_ru`, `parent_id` and `active`
-         *     (`{"active": false}` deactivates). Requires `If-Match` with the current ETag.
+         * @description JSON Merge Patch (RFC 7386) of `code`, `name_kk`, `name_ru`, `name_en`, `kind`, `parent_id`
+         *     and `active` (`{"active": false}` deactivates). A new `parent_id` moves the department with
+         *     everything below it (audited as `department.move`); at most 6 levels, never under itself (422
+         *     `parent_id`, `depth` or `cycle`). Requires `If-Match` with the current ETag.
          */
         patch: operations["update_department"];
         trace?: never;
@@ -527,7 +533,7 @@ export interface paths {
         /**
          * Remove evidence
          * @description By the event's lead and partner departments (or an admin), while the event is not verified
-         *     (409 once it is: what it was verified on stays). The event's version moves on, and a rejected
+         *     (422 `verification` `verified` once it is: what it was verified on stays). The event's version moves on, and a rejected
          *     event returns to `unverified`.
          */
         delete: operations["remove_evidence"];
@@ -4548,6 +4554,8 @@ export interface operations {
                 include_deleted?: boolean;
                 /** @description Events carrying this flag now. */
                 flag?: components["schemas"]["Flag"];
+                /** @description `true`: events carrying any flag; `false`: events carrying none. */
+                flagged?: boolean;
                 /** @description Events whose verification is this. */
                 verification?: components["schemas"]["VerificationStatus"];
             };
@@ -5832,7 +5840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The Idempotency-Key was used for a different request */
+            /** @description The event is verified */
             422: {
                 headers: {
                     [name: string]: unknown;
