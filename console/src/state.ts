@@ -6,6 +6,7 @@ import { api, outbox } from './api/client';
 import type { Me, Schemas } from './api/client';
 import type { OutboxEntry } from './api/outbox';
 import type { Lang } from './i18n';
+import { nameIn } from './tree';
 
 export type Department = Schemas['DepartmentResponse'];
 
@@ -127,10 +128,9 @@ export function useDepartments(): Department[] {
   return list;
 }
 
-/** A department by its name in the chosen language (Russian stands in for English). */
+/** A department by its name in the chosen language (`name_en` in English, Russian when it has none). */
 export function departmentName(d: Department | undefined, language: Lang): string {
-  if (!d) return '';
-  return language === 'kk' ? d.name_kk : d.name_ru;
+  return nameIn(d, language);
 }
 
 export { remember, remembered };
