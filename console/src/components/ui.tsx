@@ -2,16 +2,25 @@
 // dialog on the native <dialog> (which traps and returns focus), and the problem of a failed write.
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import { errorText, t, type Lang, type MessageKey } from '../i18n';
-import { departmentName, type Department } from '../state';
+import { MESSAGES, errorText, lang as currentLang, t, type Lang, type MessageKey } from '../i18n';
+import { type Department } from '../state';
+import { optionLabels, treeOrder } from '../tree';
 import type { FieldError } from '../api/client';
 
 /** Validation errors by the JSON path they name (`organisers[0].full_name`). */
 export type FieldErrors = Record<string, string[]>;
 
-export function fieldErrors(errors: FieldError[] | null | undefined): FieldErrors {
+/**
+ * Validation errors by field, each in the person's language from its code; with `own`, a page's
+ * own words for a field's code (`${own}.${field}.${code}`, as `dept.error.parent_id.cycle`) first.
+ */
+export function fieldErrors(errors: FieldError[] | null | undefined, own?: string): FieldErrors {
   const out: FieldErrors = {};
-  for (const e of errors ?? []) (out[e.field] ??= []).push(errorText(e.code, e.message));
+  for (const e of errors ?? []) {
+    const key = `${own}.${e.field}.${e.code}`;
+    const text = own && MESSAGES[currentLang()][key] ? t(key as MessageKey) : errorText(e.code, e.message);
+    (out[e.field] ??= []).push(text);
+  }
   return out;
 }
 
@@ -194,15 +203,49 @@ export function SaveCancel({ onCancel }: { onCancel: () => void }) {
   );
 }
 
-/** One `<option>` a department, by its name in the chosen language, its id the value. */
-export function DepartmentOptions({ departments, lang }: { departments: readonly Department[]; lang: Lang }) {
+/** The administration mark of a department picker, in the chosen language. */
+export const adminMark = () => t('dept.mark.administration');
+
+/**
+ * The departments as <option>s in tree order: each under its parent, indented by its level, an
+ * administration (akimat) marked, a name that appears twice with its code; `disabled` greys out
+ * those that cannot be chosen (a department's own subtree as its parent).
+ */
+export function DepartmentOptions({ departments, lang, disabled }: { departments: readonly Department[]; lang: Lang; disabled?: ReadonlySet<string> }) {
+  const nodes = treeOrder(departments, lang);
+  const labels = optionLabels(nodes, lang, adminMark());
   return (
     <>
-      {departments.map((d) => (
-        <option key={d.id} value={d.id}>
-          {departmentName(d, lang)}
+      {nodes.map(({ department: d }) => (
+        <option key={d.id} value={d.id} disabled={disabled?.has(d.id)}>
+          {labels.get(d.id)}
         </option>
       ))}
     </>
+  );
+}
+
+/** A labelled department picker: a native <select> of the tree (keyboard and phone friendly). */
+export function DepartmentSelect(props: {
+  label: string;
+  value: string;
+  onChange: (id: string) => void;
+  departments: readonly Department[];
+  lang: Lang;
+  /** The first option's words (no department); none when one must be chosen from the start. */
+  empty?: string;
+  disabled?: ReadonlySet<string>;
+  errors?: string[];
+  hint?: string;
+}) {
+  return (
+    <Field label={props.label} errors={props.errors} hint={props.hint}>
+      {(a) => (
+        <select {...a} value={props.value} onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value)}>
+          {props.empty !== undefined && <option value="">{props.empty}</option>}
+          <DepartmentOptions departments={props.departments} lang={props.lang} disabled={props.disabled} />
+        </select>
+      )}
+    </Field>
   );
 }

@@ -4,9 +4,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, write, isProblem, type Schemas } from '../api/client';
 import { enumLabel, t } from '../i18n';
-import { departmentName, go, useApp, useDepartments } from '../state';
+import { go, useApp, useDepartments, type Department } from '../state';
+import { hasScope } from '../session';
 import { formatSpan, instantToLocal, localToInstant } from '../time';
-import { CheckboxGroup, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
+import { CheckboxGroup, DepartmentSelect, Field, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
+import { DepartmentChecks } from '../components/DepartmentChecks';
 import { AttendanceFields, attendanceBody, emptyAttendance, type AttendanceDraft } from '../components/AttendanceFields';
 import { AUDIENCES, FORMATS, KINDS, ORGANISER_ROLES } from '../enums';
 import { usePlanItems } from '../plans';
@@ -26,6 +28,8 @@ interface Draft {
   end: string;
   venue: string;
   audiences: Schemas['Audience'][];
+  /** The lead department (admins choose it; '' for the caller's own). */
+  lead: string;
   partners: string[];
   planItem: string;
   organisers: Organiser[];
@@ -44,6 +48,7 @@ const blank = (): Draft => ({
   end: '12:00',
   venue: '',
   audiences: [],
+  lead: '',
   partners: [],
   planItem: '',
   organisers: [],
@@ -66,6 +71,7 @@ function fromEvent(ev: EventRecord, tz: string): Draft {
     end: e.time,
     venue: ev.venue ?? '',
     audiences: ev.audiences,
+    lead: ev.lead_department_id,
     partners: ev.partner_department_ids,
     planItem: ev.plan_item_id ?? '',
     organisers: ev.organisers,
@@ -74,7 +80,7 @@ function fromEvent(ev: EventRecord, tz: string): Draft {
 }
 
 /** The request body, or the errors found before asking the server (also offline). */
-function toInput(d: Draft, tz: string, withAttendance: boolean): { input?: EventInput; errors: FieldErrors } {
+function toInput(d: Draft, tz: string, withAttendance: boolean, chooseLead = false): { input?: EventInput; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const required = [t('error.required')];
   if (!d.title.trim()) errors.title = required;
@@ -102,7 +108,8 @@ function toInput(d: Draft, tz: string, withAttendance: boolean): { input?: Event
       ends_at: endsAt,
       venue: d.venue.trim() || null,
       audiences: d.audiences,
-      partner_department_ids: d.partners,
+      ...(chooseLead && d.lead ? { lead_department_id: d.lead } : {}),
+      partner_department_ids: d.partners.filter((p) => p !== d.lead),
       plan_item_id: d.planItem || null,
       organisers: d.organisers.map((o) => ({ ...o, full_name: o.full_name.trim(), organisation: o.organisation?.trim() || null })),
       planned_participants: planned,
@@ -118,7 +125,7 @@ function under(errors: FieldErrors, name: string): string[] {
     .flatMap(([, m]) => m);
 }
 
-const SHOWN = ['title', 'description', 'kind', 'format', 'starts_at', 'ends_at', 'venue', 'audiences', 'partner_department_ids', 'plan_item_id', 'organisers', 'planned_participants', 'attendance'];
+const SHOWN = ['title', 'description', 'kind', 'format', 'starts_at', 'ends_at', 'venue', 'audiences', 'lead_department_id', 'partner_department_ids', 'plan_item_id', 'organisers', 'planned_participants', 'attendance'];
 
 export function EventForm(props: { id?: string }) {
   const { me, tz, lang } = useApp();
@@ -158,7 +165,7 @@ export function EventForm(props: { id?: string }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     setMessage(null);
-    const { input, errors: local } = toInput(draft, tz, past);
+    const { input, errors: local } = toInput(draft, tz, past, admin);
     setErrors(local);
     if (!input) {
       setMessage({ kind: 'error', text: t('common.fix_errors') });
@@ -190,14 +197,10 @@ export function EventForm(props: { id?: string }) {
   };
 
   const others = Object.entries(errors).filter(([f]) => !SHOWN.some((s) => f === s || f.startsWith(`${s}[`) || f.startsWith(`${s}.`)));
-  const candidates = departments.filter((d) => d.active && d.id !== (original?.lead_department_id ?? me.department_id));
-  // Names are not unique: a name that appears twice carries its code, so the two can be told apart.
-  const nameCount = new Map<string, number>();
-  for (const d of candidates) nameCount.set(departmentName(d, lang), (nameCount.get(departmentName(d, lang)) ?? 0) + 1);
-  const partnerOptions = candidates.map((d) => {
-    const name = departmentName(d, lang);
-    return { value: d.id, label: (nameCount.get(name) ?? 0) > 1 ? `${name} (${d.code})` : name };
-  });
+  // Only an admin names another lead; the others lead with their own department.
+  const admin = hasScope(me, 'admin');
+  const lead = (admin && draft.lead) || original?.lead_department_id || me.department_id;
+  const choosable = (d: Department) => d.active && d.id !== lead;
 
   return (
     <section>
@@ -266,10 +269,23 @@ export function EventForm(props: { id?: string }) {
           onChange={(v) => set('audiences', v as Draft['audiences'])}
           errors={under(errors, 'audiences')}
         />
-        {partnerOptions.length > 0 && (
-          <CheckboxGroup
+        {admin && (
+          <DepartmentSelect
+            label={t('event.lead')}
+            hint={t('event.lead_hint')}
+            value={lead}
+            onChange={(v) => setDraft((d) => ({ ...d, lead: v, partners: d.partners.filter((p) => p !== v) }))}
+            departments={departments.filter((d) => d.active || d.id === lead)}
+            lang={lang}
+            errors={errors.lead_department_id}
+          />
+        )}
+        {departments.some(choosable) && (
+          <DepartmentChecks
             legend={t('event.partners')}
-            options={partnerOptions}
+            departments={departments}
+            lang={lang}
+            choosable={choosable}
             selected={draft.partners}
             onChange={(v) => set('partners', v)}
             errors={under(errors, 'partner_department_ids')}

@@ -6,7 +6,7 @@ import { enumLabel, formatNumber, t } from '../i18n';
 import { departmentName, go, useApp, useDepartments } from '../state';
 import { formatDate, todayIn } from '../time';
 import { hasScope } from '../session';
-import { DataTable, Field, SaveCancel, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
+import { DataTable, DepartmentSelect, Field, SaveCancel, Notice, fieldErrors, problemText, type FieldErrors } from '../components/ui';
 import { loadItems, loadPlans, type Item, type Plan } from '../plans';
 
 type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
@@ -221,18 +221,15 @@ function PlanItems(props: { planId: string }) {
           <Field label={t('item.title')} errors={out.errors.title}>
             {(a) => <input {...a} value={draft.title} onInput={set('title')} />}
           </Field>
-          <Field label={t('item.responsible')} errors={out.errors.responsible_department_id}>
-            {(a) => (
-              <select {...a} value={draft.responsible} onChange={set('responsible')}>
-                <option value="">—</option>
-                {departments.map((d) => (
-                  <option key={d.id} value={d.id}>
-                    {departmentName(d, lang)}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <DepartmentSelect
+            label={t('item.responsible')}
+            value={draft.responsible}
+            onChange={(v) => setDraft({ ...draft, responsible: v })}
+            departments={departments}
+            lang={lang}
+            empty="—"
+            errors={out.errors.responsible_department_id}
+          />
           <div class="grid">
             <Field label={t('item.target_events')} errors={out.errors.target_events}>
               {(a) => <input {...a} type="number" inputMode="numeric" min={0} value={draft.events} onInput={set('events')} />}
