@@ -6,8 +6,9 @@ import { api, write, type Outcome, type Schemas } from '../../api/client';
 import { enumLabel, t, type MessageKey } from '../../i18n';
 import { departmentName, loadDepartments, useApp, type Department } from '../../state';
 import { formatInstant } from '../../time';
-import { Confirm, DataTable, Field, SaveCancel, Notice, problemText } from '../../components/ui';
-import { ROLES, SCOPES } from '../../enums';
+import { Confirm, DataTable, DepartmentSelect, Field, SaveCancel, Notice, problemText } from '../../components/ui';
+import { subtreeIds, treeOrder } from '../../tree';
+import { DEPARTMENT_KINDS, ROLES, SCOPES } from '../../enums';
 import { CheckboxGroup } from '../../components/ui';
 import { Secret, label, useResult, value, type Msg } from './shared';
 import { Webhooks } from './Webhooks';
@@ -42,54 +43,49 @@ export function Admin(props: { tab?: string }) {
   );
 }
 
-function DepartmentSelect(props: { label: string; value: string; onChange: (v: string) => void; departments: Department[]; errors?: string[]; allowNone?: boolean }) {
-  const { lang } = useApp();
-  return (
-    <Field label={props.label} errors={props.errors}>
-      {(a) => (
-        <select {...a} value={props.value} onChange={(e) => props.onChange((e.currentTarget as HTMLSelectElement).value)}>
-          <option value="">{props.allowNone ? t('dept.no_parent') : '—'}</option>
-          {props.departments.map((d) => (
-            <option key={d.id} value={d.id}>
-              {departmentName(d, lang)}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
-  );
-}
+type Kind = Schemas['DepartmentKind'];
 
 function Departments() {
   const { lang } = useApp();
   const [list, setList] = useState<Department[]>([]);
+  const [loaded, setLoaded] = useState(false);
   const [editing, setEditing] = useState<Department | 'new' | null>(null);
   const [code, setCode] = useState('');
   const [kk, setKk] = useState('');
   const [ru, setRu] = useState('');
+  const [en, setEn] = useState('');
+  const [kind, setKind] = useState<Kind>('unit');
   const [parent, setParent] = useState('');
   const [active, setActive] = useState(true);
-  const r = useResult();
-  const reload = () => void loadDepartments(true).then(setList);
+  const r = useResult('dept.error');
+  const reload = () =>
+    void loadDepartments(true).then((l) => {
+      setList(l);
+      setLoaded(true);
+    });
   useEffect(reload, []);
-  const byId = new Map(list.map((d) => [d.id, d]));
+  const nodes = treeOrder(list, lang);
+  const byId = new Map(nodes.map((n) => [n.department.id, n]));
 
-  const open = (d: Department | 'new') => {
+  const open = (d: Department | 'new', under?: Department) => {
     setEditing(d);
     r.setMsg(null);
     setCode(d === 'new' ? '' : d.code);
     setKk(d === 'new' ? '' : d.name_kk);
     setRu(d === 'new' ? '' : d.name_ru);
-    setParent(d === 'new' ? '' : d.parent_id ?? '');
+    setEn(d === 'new' ? '' : d.name_en ?? '');
+    setKind(d === 'new' ? 'unit' : d.kind);
+    setParent(d === 'new' ? under?.id ?? '' : d.parent_id ?? '');
     setActive(d === 'new' ? true : d.active);
   };
   const save = async (e: Event) => {
     e.preventDefault();
+    const names = { name_kk: kk.trim(), name_ru: ru.trim(), name_en: en.trim() || null, kind, parent_id: parent || null };
     const o =
       editing === 'new'
-        ? await write('POST', '/api/v1/departments', {}, { code: code.trim(), name_kk: kk.trim(), name_ru: ru.trim(), parent_id: parent || null }, { label: label(code) })
+        ? await write('POST', '/api/v1/departments', {}, { code: code.trim(), ...names }, { label: label(code) })
         : editing
-          ? await write('PATCH', '/api/v1/departments/{id}', { id: editing.id }, { name_kk: kk.trim(), name_ru: ru.trim(), parent_id: parent || null, active }, {
+          ? await write('PATCH', '/api/v1/departments/{id}', { id: editing.id }, { ...names, active }, {
               ifMatch: `"${editing.version}"`,
               label: label(editing.code),
             })
@@ -99,26 +95,41 @@ function Departments() {
       reload();
     }
   };
+  // A department cannot go under itself or anything below it: those are greyed out as its parent.
+  const below = editing && editing !== 'new' ? subtreeIds(list, editing.id) : undefined;
+
+  /** The tree as nested lists: a screen reader says each list's level, and it fits a phone. */
+  const branch = (ids: string[]) => (
+    <ul class="dept-tree">
+      {ids.map((id) => {
+        const n = byId.get(id);
+        if (!n) return null;
+        const d = n.department;
+        return (
+          <li key={id} data-department={d.code}>
+            <div class={`dept-node${d.active ? '' : ' inactive'}`}>
+              <span class="dept-name">{departmentName(d, lang)}</span>
+              <span class="mono">{d.code}</span>
+              <span class={`badge kind ${d.kind}`}>{enumLabel('department_kind', d.kind)}</span>
+              {!d.active && <span class="badge">{t('dept.inactive')}</span>}
+              <button type="button" class="link" onClick={() => open(d)} aria-label={t('dept.edit', { name: departmentName(d, lang) })}>
+                {t('common.edit')}
+              </button>
+            </div>
+            {n.children.length > 0 && branch(n.children)}
+          </li>
+        );
+      })}
+    </ul>
+  );
 
   return (
     <div>
       <h2>{t('admin.departments')}</h2>
-      <DataTable label={t('admin.departments')} headers={['dept.code', 'dept.name_kk', 'dept.name_ru', 'dept.parent', 'dept.active', 'common.actions']}>
-        {list.map((d) => (
-          <tr key={d.id}>
-            <td class="mono">{d.code}</td>
-            <td>{d.name_kk}</td>
-            <td>{d.name_ru}</td>
-            <td>{d.parent_id ? departmentName(byId.get(d.parent_id), lang) : ''}</td>
-            <td>{d.active ? t('common.yes') : t('common.no')}</td>
-            <td>
-              <button type="button" onClick={() => open(d)} aria-label={t('dept.edit', { name: departmentName(d, lang) })}>
-                {t('common.edit')}
-              </button>
-            </td>
-          </tr>
-        ))}
-      </DataTable>
+      <section aria-labelledby="dept-tree-h">
+        <h3 id="dept-tree-h">{t('dept.tree')}</h3>
+        {loaded && list.length === 0 ? <p>{t('dept.empty')}</p> : branch(nodes.filter((n) => n.depth === 0).map((n) => n.department.id))}
+      </section>
       {editing === null ? (
         <div class="actions">
           <button type="button" class="primary" onClick={() => open('new')}>
@@ -126,11 +137,11 @@ function Departments() {
           </button>
         </div>
       ) : (
-        <form noValidate onSubmit={(e) => void save(e)}>
-          <h3>{editing === 'new' ? t('dept.new') : t('dept.edit', { name: departmentName(editing, lang) })}</h3>
+        <form noValidate onSubmit={(e) => void save(e)} aria-labelledby="dept-form-h">
+          <h3 id="dept-form-h">{editing === 'new' ? t('dept.new') : t('dept.edit', { name: departmentName(editing, lang) })}</h3>
           {editing === 'new' && (
             <Field label={t('dept.code')} errors={r.errors.code}>
-              {(a) => <input {...a} value={code} onInput={value(setCode)} />}
+              {(a) => <input {...a} value={code} onInput={value(setCode)} autocomplete="off" />}
             </Field>
           )}
           <Field label={t('dept.name_kk')} errors={r.errors.name_kk}>
@@ -139,7 +150,31 @@ function Departments() {
           <Field label={t('dept.name_ru')} errors={r.errors.name_ru}>
             {(a) => <input {...a} value={ru} onInput={value(setRu)} />}
           </Field>
-          <DepartmentSelect label={t('dept.parent')} value={parent} onChange={setParent} departments={list.filter((d) => editing === 'new' || d.id !== editing.id)} errors={r.errors.parent_id} allowNone />
+          <Field label={t('dept.name_en')} errors={r.errors.name_en} hint={t('dept.name_en_hint')}>
+            {(a) => <input {...a} lang="en" value={en} onInput={value(setEn)} />}
+          </Field>
+          <Field label={t('dept.kind')} errors={r.errors.kind}>
+            {(a) => (
+              <select {...a} value={kind} onChange={(e) => setKind((e.currentTarget as HTMLSelectElement).value as Kind)}>
+                {DEPARTMENT_KINDS.map((k) => (
+                  <option key={k} value={k}>
+                    {enumLabel('department_kind', k)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <DepartmentSelect
+            label={t('dept.parent')}
+            value={parent}
+            onChange={setParent}
+            departments={list}
+            lang={lang}
+            empty={t('dept.no_parent')}
+            disabled={below}
+            errors={r.errors.parent_id}
+            hint={t('dept.parent_hint')}
+          />
           {editing !== 'new' && (
             <label class="check">
               <input type="checkbox" checked={active} onChange={(e) => setActive((e.currentTarget as HTMLInputElement).checked)} />
@@ -241,7 +276,7 @@ function Accounts() {
           <Field label={t('account.display_name')} errors={r.errors.display_name}>
             {(a) => <input {...a} value={form.display_name} onInput={set('display_name')} />}
           </Field>
-          <DepartmentSelect label={t('account.department')} value={form.department_id} onChange={(v) => setForm({ ...form, department_id: v })} departments={departments} errors={r.errors.department_id} />
+          <DepartmentSelect label={t('account.department')} value={form.department_id} onChange={(v) => setForm({ ...form, department_id: v })} departments={departments} lang={lang} empty="—" errors={r.errors.department_id} />
           <Field label={t('account.role')} errors={r.errors.role}>
             {(a) => (
               <select {...a} value={form.role} onChange={set('role')}>
@@ -337,7 +372,7 @@ function Clients() {
         <Field label={t('client.name')} errors={r.errors.name}>
           {(a) => <input {...a} value={name} onInput={value(setName)} />}
         </Field>
-        <DepartmentSelect label={t('client.department')} value={dept} onChange={setDept} departments={departments} errors={r.errors.department_id} />
+        <DepartmentSelect label={t('client.department')} value={dept} onChange={setDept} departments={departments} lang={lang} empty="—" errors={r.errors.department_id} />
         <CheckboxGroup legend={t('client.scopes')} options={SCOPES.map((s) => ({ value: s, label: enumLabel('scope', s) }))} selected={scopes} onChange={setScopes} errors={r.errors.scopes} />
         <button type="submit" class="primary">{t('common.save')}</button>
       </form>

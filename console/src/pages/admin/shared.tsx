@@ -7,7 +7,8 @@ import { fieldErrors, problemText, type FieldErrors } from '../../components/ui'
 
 export type Msg = { kind: 'ok' | 'error' | 'info'; text: string } | null;
 
-export function useResult() {
+/** A write's outcome; `own` names the page's own words for a field's error code (see fieldErrors). */
+export function useResult(own?: string) {
   const [msg, setMsg] = useState<Msg>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   /** Shows the outcome of a write; true when the server accepted it. */
@@ -19,7 +20,7 @@ export function useResult() {
     }
     if (o.kind === 'queued') setMsg({ kind: 'info', text: t('common.queued') });
     else {
-      setErrors(fieldErrors(isProblem(o.problem) ? o.problem.errors : null));
+      setErrors(fieldErrors(isProblem(o.problem) ? o.problem.errors : null, own));
       setMsg({ kind: 'error', text: problemText(o.status, o.problem) });
     }
     return false;
