@@ -159,7 +159,7 @@ export function App() {
   const loading = <p class="loading">{t('app.loading')}</p>;
   if (section === 'plans') page = LazyPlans ? <LazyPlans id={id} /> : loading;
   else if (section === 'admin') page = LazyAdmin ? <LazyAdmin tab={id} /> : loading;
-  else if (section === 'dashboard' && hasScope(me, 'reports:read')) page = LazyDashboard ? <LazyDashboard print={id === 'print'} /> : loading;
+  else if (section === 'dashboard' && hasScope(me, 'reports:read')) page = LazyDashboard ? <LazyDashboard print={id === 'print'} view={id} /> : loading;
   else if (section === 'verify' && hasScope(me, 'events:verify')) page = LazyQueue ? <LazyQueue /> : loading;
   else if (section === 'outbox') page = LazyOutbox ? <LazyOutbox /> : loading;
   else if (section === 'events' && id === 'new') page = LazyForm ? <LazyForm /> : loading;

@@ -13,6 +13,7 @@ import { DataTable, DepartmentOptions, Notice, problemText, type FieldErrors } f
 import { AUDIENCES, BASES, KINDS } from '../../enums';
 import { COMPARES, change, idleDepartments, monthSeries, monthWithin, monthsOf, planCounts, queryParams, readQuery, rowsOf, type DashboardQuery, type PlanCounts, type QueryParam } from '../../dashboard';
 import { BarChart, type Series } from './BarChart';
+import { Drill } from './Drill';
 
 type Summary = Schemas['Summary'];
 type DepartmentActivity = Schemas['DepartmentActivity'];
@@ -70,7 +71,41 @@ async function loadData(q: DashboardQuery): Promise<Data | { status: number; pro
   };
 }
 
-export function Dashboard(props: { print?: boolean }) {
+export function Dashboard(props: { print?: boolean; view?: string }) {
+  if (props.view === 'tree') return <TreeView />;
+  return <Overview print={props.print} />;
+}
+
+/** The two views of the dashboard: the overview and the drill-down by department level. */
+function Tabs({ q, current }: { q: Pick<DashboardQuery, 'from' | 'to'> & Partial<DashboardQuery>; current: 'overview' | 'tree' }) {
+  const tabs = [
+    { id: 'overview', key: 'dashboard.tab.overview', href: hashLink('/dashboard', { from: q.from, to: q.to, department_id: q.department, compare: q.compare }) },
+    { id: 'tree', key: 'dashboard.tab.tree', href: hashLink('/dashboard/tree', { from: q.from, to: q.to }) },
+  ] as const;
+  return (
+    <nav class="tabs" aria-label={t('dashboard.tabs')}>
+      {tabs.map((x) => (
+        <a key={x.id} class="button" href={x.href} aria-current={x.id === current ? 'page' : undefined}>
+          {t(x.key)}
+        </a>
+      ))}
+    </nav>
+  );
+}
+
+function TreeView() {
+  const { tz } = useApp();
+  const q = readQuery(useHashQuery(), todayIn(tz));
+  return (
+    <section class="dashboard">
+      <h1>{t('dashboard.title')}</h1>
+      <Tabs q={q} current="tree" />
+      <Drill />
+    </section>
+  );
+}
+
+function Overview(props: { print?: boolean }) {
   const { tz } = useApp();
   const query = useHashQuery();
   const q = readQuery(query, todayIn(tz));
@@ -140,6 +175,7 @@ function Filters({ q, errors }: { q: DashboardQuery; errors: FieldErrors }) {
           {t('dashboard.print_view')}
         </a>
       </div>
+      <Tabs q={q} current="overview" />
       <form
         class="filters"
         aria-label={t('dashboard.view')}
