@@ -90,6 +90,8 @@ export function refusal(status: number, problem: unknown): MessageKey | null {
   if (status === 422) {
     const errors = (problem as ProblemLike | null)?.errors ?? [];
     if (errors.some((e) => e.field === 'evidence' && e.code === 'limit')) return 'evidence.error.limit';
+    // Removing evidence of a verified event: a rule of the event's state (it was a 409 before).
+    if (errors.some((e) => e.field === 'verification' && e.code === 'verified')) return 'evidence.error.verified';
   }
   return null;
 }

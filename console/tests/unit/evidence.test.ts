@@ -48,6 +48,7 @@ describe('evidence uploads', () => {
     expect(refusal(413, null)).toBe('evidence.error.too_large');
     expect(refusal(415, null)).toBe('evidence.error.type');
     expect(refusal(422, { errors: [{ field: 'evidence', code: 'limit' }] })).toBe('evidence.error.limit');
+    expect(refusal(422, { errors: [{ field: 'verification', code: 'verified' }] })).toBe('evidence.error.verified');
     expect(refusal(422, { errors: [{ field: 'url', code: 'format' }] })).toBeNull();
     expect(refusal(500, null)).toBeNull();
   });

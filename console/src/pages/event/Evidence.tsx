@@ -263,8 +263,8 @@ export function EvidenceSection(props: { ev: EventRecord; canRead: boolean; canW
     }
     setBusy(true);
     try {
-      // Not through the outbox: the API answers 409 both to a retry racing its original (which
-      // the outbox waits out) and to a verified event, which would never change its mind.
+      // Straight to the API, as uploads go: a refusal (a verified event's evidence stays, 422
+      // `verification` `verified`; an older server said 409) is said at once, never left queued.
       const r = await send(`/api/v1/events/${encodeURIComponent(ev.id)}/evidence/${encodeURIComponent(item.id)}`, {
         method: 'DELETE',
         headers: { 'Idempotency-Key': crypto.randomUUID() },
