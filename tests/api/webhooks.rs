@@ -278,11 +278,19 @@ async fn changes_arrive_signed_as_standard_webhooks_with_the_record_as_get_answe
     assert_eq!(ids.len(), 3, "each message has its own webhook-id");
 
     // The log says what happened, and the metrics count it.
-    let log = app
-        .get(&format!("/api/v1/webhooks/{}/deliveries", sub["id"].as_str().unwrap()), &system)
-        .await
-        .expect(200)
-        .json();
+    // Each attempt is recorded just after its answer arrives: wait for the third record.
+    let started = Instant::now();
+    let log = loop {
+        let log = app
+            .get(&format!("/api/v1/webhooks/{}/deliveries", sub["id"].as_str().unwrap()), &system)
+            .await
+            .expect(200)
+            .json();
+        if log["items"].as_array().unwrap().len() >= 3 || started.elapsed() > WAIT {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(log["items"].as_array().unwrap().len(), 3);
     assert!(log["items"].as_array().unwrap().iter().all(|d| d["status"] == "delivered" && d["response_status"] == 200));
     let metrics = app.send(app.client.get(app.url("/metrics"))).await.expect(200).text;
