@@ -95,6 +95,7 @@ describe('every page of the console', { concurrency: false }, () => {
     ['outbox', '#/outbox', kk['outbox.title']],
     ['verify', '#/verify', kk['queue.title']],
     ['dashboard', '#/dashboard', kk['dashboard.title']],
+    ['dashboard-tree', '#/dashboard/tree', kk['dashboard.title']],
     ['brief', '#/dashboard/print', kk['brief.title']],
   ];
 
