@@ -1,7 +1,7 @@
 // The console's service worker: the app shell from the cache when the network fails, and the
 // API never cached (its answers hold personal data and tokens). Built into dist/sw.js.
-const SHELL = ["/","/favicon.svg","/assets/Admin-DVqL_Qpa.js","/assets/AttendanceFields-bVLc0n8E.js","/assets/Dashboard-33Do5trN.js","/assets/EventForm-DKCtshT9.js","/assets/EventPage-kY5z15kv.js","/assets/OutboxPage-BWZDaW0b.js","/assets/Plans-CbATsTMr.js","/assets/VerifyQueue-B2NFSFUV.js","/assets/evidence-M2jFGAhP.js","/assets/index-BAzAn7-_.css","/assets/index-DtMcJHLN.js","/assets/plans-DXbKPvzw.js"];
-const CACHE = 'adal-shell-' + "6da3045215a0c3b5";
+const SHELL = ["/","/favicon.svg","/assets/Admin-DfxeTSFF.js","/assets/AttendanceFields-KDKT8Pk3.js","/assets/Dashboard-BZApp69d.js","/assets/EventForm-g03drini.js","/assets/EventPage-TkvwY_oE.js","/assets/OutboxPage-Ct3YVCs8.js","/assets/Plans-D4mmsx0i.js","/assets/VerifyQueue-AfQm0lCq.js","/assets/evidence-B_AIeq91.js","/assets/index-BJhYlEHH.js","/assets/index-CapHn2h4.css","/assets/plans-DeENUEBw.js"];
+const CACHE = 'adal-shell-' + "6ad53643c8172cca";
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
