@@ -295,8 +295,11 @@ pub struct ListQuery {
     pub from: Option<String>,
     /// Last local day (inclusive), on `starts_at`.
     pub to: Option<String>,
-    /// Events this department leads or partners in.
+    /// Events this department, or any department below it, leads or partners in (as reports
+    /// count them).
     pub department_id: Option<String>,
+    /// With `department_id`: `false` for that department alone (default `true`).
+    pub include_descendants: Option<bool>,
     pub kind: Option<EventKind>,
     pub audience: Option<Audience>,
     pub status: Option<EventStatus>,
@@ -381,6 +384,7 @@ pub async fn list(
         from,
         to,
         department_id: q.department_id,
+        descendants: q.include_descendants.unwrap_or(true),
         kind: q.kind,
         audience: q.audience,
         status: q.status,

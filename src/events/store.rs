@@ -537,6 +537,8 @@ pub struct Filter {
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub department_id: Option<String>,
+    /// With `department_id`: its whole subtree, not the department alone.
+    pub descendants: bool,
     pub kind: Option<EventKind>,
     pub audience: Option<Audience>,
     pub status: Option<EventStatus>,
@@ -572,8 +574,15 @@ pub fn list(
         q = q.filter(e::starts_at.lt(v));
     }
     if let Some(d) = &f.department_id {
-        let partnered = ep::table.filter(ep::department_id.eq(d.clone())).select(ep::event_id);
-        q = q.filter(e::lead_department_id.eq(d.clone()).or(e::id.eq_any(partnered)));
+        if f.descendants {
+            use crate::store::schema::department_tree as t;
+            let below = || t::table.filter(t::ancestor_id.eq(d.clone())).select(t::department_id);
+            let partnered = ep::table.filter(ep::department_id.eq_any(below())).select(ep::event_id);
+            q = q.filter(e::lead_department_id.eq_any(below()).or(e::id.eq_any(partnered)));
+        } else {
+            let partnered = ep::table.filter(ep::department_id.eq(d.clone())).select(ep::event_id);
+            q = q.filter(e::lead_department_id.eq(d.clone()).or(e::id.eq_any(partnered)));
+        }
     }
     if let Some(k) = f.kind {
         q = q.filter(e::kind.eq(k.as_str()));

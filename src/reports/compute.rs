@@ -271,6 +271,8 @@ pub fn plan_fulfilment(
 pub struct Rows {
     /// Each child of this department, rolling up its subtree.
     pub parent: Option<uuid::Uuid>,
+    /// Each top of the reach (its root, or every root), rolling up its subtree.
+    pub tops: bool,
     pub focus: Focus,
 }
 
@@ -284,7 +286,11 @@ pub fn departments(
     compare: Option<Compare>,
     today: NaiveDate,
 ) -> Result<DepartmentsReport, ApiError> {
-    let by = rows.parent.map(Grouping::ChildrenOf).unwrap_or(Grouping::Alone);
+    let by = match (rows.parent, rows.tops) {
+        (Some(parent), _) => Grouping::ChildrenOf(parent),
+        (None, true) => Grouping::Tops(rows.focus.reach),
+        (None, false) => Grouping::Alone,
+    };
     let counted = Focus { department: None, descendants: true, reach: rows.focus.reach };
     let compared = compare.map(|c| period.compared(c));
     let flagged = store::flagged(conn);
@@ -327,6 +333,10 @@ pub fn departments(
     };
     match (rows.parent, rows.focus.department) {
         (Some(parent), _) => q = q.filter(d::parent_id.eq(parent.to_string())),
+        (None, _) if rows.tops => match rows.focus.reach {
+            Some(root) => q = q.filter(d::id.eq(root.to_string())),
+            None => q = q.filter(d::parent_id.is_null()),
+        },
         (None, Some(id)) if !rows.focus.descendants => q = q.filter(d::id.eq(id.to_string())),
         (None, Some(id)) => q = q.filter(d::id.eq_any(subtree(id.to_string()))),
         (None, None) => {}

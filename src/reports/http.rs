@@ -206,6 +206,10 @@ pub struct ReportQuery {
     /// `departments` only: one row per child of this department, each rolling up its subtree
     /// (`unique_people` counted across the subtree). 404 outside the caller's reach.
     pub parent_id: Option<uuid::Uuid>,
+    /// `departments` only, without `parent_id`: one row per top of the caller's reach (the
+    /// department at its root; every root for who reads everything), each rolling up its subtree —
+    /// the total a drill-down starts from.
+    pub top: Option<bool>,
     /// `json` (default), `csv` or `xlsx`.
     #[param(inline)]
     pub format: Option<Format>,
@@ -283,6 +287,7 @@ struct Asked {
     lang: Option<Lang>,
     focus: Focus,
     parent: Option<uuid::Uuid>,
+    top: bool,
     format: Format,
 }
 
@@ -308,7 +313,8 @@ fn asked(state: &AppState, req: &HttpRequest, q: ReportQuery) -> Result<Asked, A
         language(req, q.lang.as_deref()),
     )?;
     let focus = Focus { department: q.department_id, descendants: q.include_descendants.unwrap_or(true), reach: None };
-    Ok(Asked { now, period, compare, lang, focus, parent: q.parent_id, format: negotiate(req, q.format) })
+    let top = q.top.unwrap_or(false);
+    Ok(Asked { now, period, compare, lang, focus, parent: q.parent_id, top, format: negotiate(req, q.format) })
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -416,7 +422,7 @@ pub async fn departments(
     let a = asked(&state, &req, query.into_inner())?;
     let (now, compare, lang, format) = (a.now, a.compare, a.lang, a.format);
     let (report, names) = replica::run(&state.store, state.replica.as_deref(), move |conn| {
-        let rows = compute::Rows { parent: a.parent, focus: focus(conn, &principal, &a)? };
+        let rows = compute::Rows { parent: a.parent, tops: a.top, focus: focus(conn, &principal, &a)? };
         Ok((compute::departments(conn, &a.period, rows, compare, now)?, names_for(conn, format, lang)?))
     })
     .await?;

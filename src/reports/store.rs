@@ -70,6 +70,8 @@ impl Scope {
 pub enum Grouping {
     Alone,
     ChildrenOf(uuid::Uuid),
+    /// The tops of a reach, each rolling up its subtree: its root, or every root of the registry.
+    Tops(Option<uuid::Uuid>),
 }
 
 impl Grouping {
@@ -80,6 +82,13 @@ impl Grouping {
             Grouping::ChildrenOf(x) => format!(
                 "JOIN department_tree g ON g.department_id = {column} \
                  AND g.ancestor_id IN (SELECT c.id FROM departments c WHERE c.parent_id = '{x}')"
+            ),
+            Grouping::Tops(Some(root)) => {
+                format!("JOIN department_tree g ON g.department_id = {column} AND g.ancestor_id = '{root}'")
+            }
+            Grouping::Tops(None) => format!(
+                "JOIN department_tree g ON g.department_id = {column} \
+                 AND g.ancestor_id IN (SELECT c.id FROM departments c WHERE c.parent_id IS NULL)"
             ),
         }
     }
@@ -325,6 +334,17 @@ pub fn rows_of(conn: &mut DbConnection, by: Grouping) -> QueryResult<HashMap<Str
                 .filter(t::ancestor_id.eq_any(children))
                 .select((t::department_id, t::ancestor_id))
                 .load(conn)?;
+            Ok(pairs.into_iter().collect())
+        }
+        Grouping::Tops(Some(root)) => {
+            let below: Vec<String> =
+                t::table.filter(t::ancestor_id.eq(root.to_string())).select(t::department_id).load(conn)?;
+            Ok(below.into_iter().map(|id| (id, root.to_string())).collect())
+        }
+        Grouping::Tops(None) => {
+            let roots = d::table.filter(d::parent_id.is_null()).select(d::id);
+            let pairs: Vec<(String, String)> =
+                t::table.filter(t::ancestor_id.eq_any(roots)).select((t::department_id, t::ancestor_id)).load(conn)?;
             Ok(pairs.into_iter().collect())
         }
     }

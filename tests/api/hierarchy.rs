@@ -161,6 +161,16 @@ async fn a_district_reads_its_district_and_nothing_of_another(app: TestApp) {
     assert_eq!(codes(&all), ["district-a", "district-b", "region", "region-policy", "youth-a", "youth-b"]);
     let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &c.regional).await.expect(200).json();
     assert_eq!(s["events_held"], 1);
+    // The events list's department_id covers a subtree, as reports count it.
+    let listed = |path: String| {
+        let (app, token) = (&app, &c.regional);
+        async move { app.get(&path, token).await.expect(200).json()["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(listed(format!("/api/v1/events?department_id={}", id(&c.district_a))).await, 1);
+    assert_eq!(
+        listed(format!("/api/v1/events?department_id={}&include_descendants=false", id(&c.district_a))).await,
+        0
+    );
     // Who reads a subtree does not read the whole audit trail.
     app.get("/api/v1/audit", &c.regional).await.expect(403);
     app.get("/api/v1/audit", &c.admin).await.expect(200);
@@ -255,6 +265,16 @@ async fn the_regional_roll_up_equals_a_recount_counting_a_person_once(app: TestA
         ),
         whole
     );
+    // top=true: the top of the caller's reach, the region, rolled up in one row.
+    let top = app.get(&format!("/api/v1/reports/departments?{period}&top=true"), &c.regional).await.expect(200).json();
+    let rows = top["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{top}");
+    assert_eq!(rows[0]["code"], "region");
+    assert_eq!(figures(&rows[0]), whole);
+    // An admin reads every root: the region among them, with the same figures.
+    let roots = app.get(&format!("/api/v1/reports/departments?{period}&top=true"), &c.admin).await.expect(200).json();
+    let region = roots["items"].as_array().unwrap().iter().find(|i| i["code"] == "region").unwrap();
+    assert_eq!(figures(region), whole);
     // include_descendants=false: the region's own department alone led nothing.
     let alone = app
         .get(

@@ -4535,8 +4535,13 @@ export interface operations {
                 from?: string;
                 /** @description Last local day (inclusive), on `starts_at`. */
                 to?: string;
-                /** @description Events this department leads or partners in. */
+                /**
+                 * @description Events this department, or any department below it, leads or partners in (as reports
+                 *     count them).
+                 */
                 department_id?: string;
+                /** @description With `department_id`: `false` for that department alone (default `true`). */
+                include_descendants?: boolean;
                 kind?: components["schemas"]["EventKind"];
                 audience?: components["schemas"]["Audience"];
                 status?: components["schemas"]["EventStatus"];
@@ -6951,6 +6956,12 @@ export interface operations {
                  *     (`unique_people` counted across the subtree). 404 outside the caller's reach.
                  */
                 parent_id?: string;
+                /**
+                 * @description `departments` only, without `parent_id`: one row per top of the caller's reach (the
+                 *     department at its root; every root for who reads everything), each rolling up its subtree —
+                 *     the total a drill-down starts from.
+                 */
+                top?: boolean;
                 /** @description `json` (default), `csv` or `xlsx`. */
                 format?: "json" | "csv" | "xlsx";
                 /**
@@ -7145,6 +7156,12 @@ export interface operations {
                  *     (`unique_people` counted across the subtree). 404 outside the caller's reach.
                  */
                 parent_id?: string;
+                /**
+                 * @description `departments` only, without `parent_id`: one row per top of the caller's reach (the
+                 *     department at its root; every root for who reads everything), each rolling up its subtree —
+                 *     the total a drill-down starts from.
+                 */
+                top?: boolean;
                 /** @description `json` (default), `csv` or `xlsx`. */
                 format?: "json" | "csv" | "xlsx";
                 /**
