@@ -103,8 +103,16 @@ pub fn remove(tx: &mut Tx<'_>, principal: &Principal, id: &str, attendee_id: &st
 pub fn erase(tx: &mut Tx<'_>, hash: &str) -> Result<ErasureResponse, ApiError> {
     let event_ids = store::erase(tx.conn(), hash)?;
     let erased = event_ids.len();
+    // Their attendees changed: a checked event is checked no longer.
+    let now = crate::store::now();
+    let mut unverified = Vec::new();
+    for id in &event_ids {
+        if event_store::unverify(tx.conn(), id, now)? {
+            unverified.push(id.clone());
+        }
+    }
     // Only the count and where: the person's identity must not outlive the erasure.
-    let details = audit::details(json!({"erased": erased, "event_ids": event_ids}));
+    let details = audit::details(json!({"erased": erased, "event_ids": event_ids, "unverified": unverified}));
     tx.record(write::Change::new("attendees.erase", "attendee", None).about_events(event_ids), details)?;
     Ok(ErasureResponse { erased })
 }

@@ -296,6 +296,12 @@ pub fn update(
     // Setting plan_item_id (even to the link it has) checks it; so does moving the event.
     let links_changed = patch.get("plan_item_id").is_some() || lead_changed || partners(&next) != partners(&previous);
     check_references(tx.conn(), &next, &lead, lead_changed, links_changed)?;
+    // A patch that changes nothing writes nothing: it must not undo a verification either.
+    let unchanged = status == before.status && serde_json::to_value(&next).ok() == serde_json::to_value(&previous).ok();
+    if unchanged {
+        tx.without_entry("a patch that changes nothing writes nothing");
+        return Ok(before);
+    }
     let updated = store::update(tx.conn(), id, before.version, &data(&next, &lead, status), crate::store::now())?;
     let after = written_again(tx, id, updated)?;
     tx.updated("event.update", "event", id, &before, &after)?;
@@ -326,6 +332,11 @@ pub fn record_attendance(
     let before = write::current(found, if_match, |e| require_taking_part(principal, e))?;
     check_attendance_allowed(before.starts_at, before.status, "starts_at")?;
     check_total(attendance.total, crate::attendees::store::count_for_event(tx.conn(), id)?)?;
+    if before.status == EventStatus::Held && before.attendance.as_ref() == Some(attendance) {
+        // The same attendance again (a client's second send): nothing changes, nothing is undone.
+        tx.without_entry("the attendance recorded is the attendance sent");
+        return Ok(before);
+    }
     let set = store::set_attendance(tx.conn(), id, before.version, attendance, crate::store::now())?;
     let after = written_again(tx, id, set)?;
     tx.updated("attendance.record", "event", id, &before, &after)?;

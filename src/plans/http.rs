@@ -205,7 +205,13 @@ pub async fn list_items(
         .store
         .run(move |conn| {
             domain::visible_plan(conn, &principal.reach, &id)?;
-            let rows = store::items_of(conn, &id, q.responsible_department_id.as_deref())?;
+            let mut rows = store::items_of(conn, &id, q.responsible_department_id.as_deref())?;
+            if let Some(root) = principal.reach.root() {
+                // A plan from above shows the lines of departments within reach, and their progress.
+                let within: std::collections::HashSet<String> =
+                    crate::departments::store::subtree_with_depth(conn, root)?.into_iter().map(|(d, _)| d).collect();
+                rows.retain(|r| within.contains(&r.responsible_department_id));
+            }
             let total = rows.len();
             let rows: Vec<ItemRow> = rows.into_iter().skip(offset).take(limit as usize).collect();
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
@@ -249,6 +255,7 @@ pub async fn read_item(
         .run(move |conn| {
             domain::visible_plan(conn, &principal.reach, &plan_id)?;
             let row = store::find_item(conn, &plan_id, &item_id)?.ok_or(ApiError::NotFound)?;
+            principal.reach.require_any(conn, &[&row.responsible_department_id])?;
             domain::item_response(conn, row, today)
         })
         .await?;

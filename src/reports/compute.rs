@@ -166,7 +166,16 @@ fn summary_of(conn: &mut DbConnection, period: &Period, focus: Focus) -> Result<
             _ => {}
         }
     }
-    let ids: BTreeSet<&String> = led.keys().chain(partnered.keys()).collect();
+    let mut ids: BTreeSet<&String> = led.keys().chain(partnered.keys()).collect();
+    if let Some(root) = focus.reach {
+        // An event within reach may name a partner outside it: that department is not shown.
+        let within: std::collections::HashSet<String> =
+            crate::departments::store::subtree_with_depth(conn, &root.to_string())?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+        ids.retain(|id| within.contains(*id));
+    }
     let names = department_names_of(conn, ids.iter().map(|id| id.as_str()).collect())?;
     s.by_department = ids
         .into_iter()

@@ -33,11 +33,14 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// The columns that carry a compared figure, in the order their cells follow a row's own.
     pub compared: Vec<usize>,
+    /// How many of the last own columns were added after the comparison was: CSV writes them
+    /// after the compared columns, so no column a machine reads ever moves.
+    pub later: usize,
 }
 
 impl Table {
     pub fn new(name: &'static str, header: &[&'static str], rows: Vec<Vec<Cell>>) -> Self {
-        Table { name, header: header.to_vec(), rows, compared: Vec::new() }
+        Table { name, header: header.to_vec(), rows, compared: Vec::new(), later: 0 }
     }
 }
 
@@ -83,9 +86,11 @@ impl Render {
         if beside {
             (0..own).flat_map(|i| std::iter::once((self.header(table.header[i]), i)).chain(previous(i))).collect()
         } else {
-            (0..own)
+            let first = own - table.later.min(own);
+            (0..first)
                 .map(|i| (self.header(table.header[i]), i))
                 .chain(table.compared.iter().filter_map(|c| previous(*c)))
+                .chain((first..own).map(|i| (self.header(table.header[i]), i)))
                 .collect()
         }
     }

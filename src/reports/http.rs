@@ -374,6 +374,9 @@ pub async fn plan_fulfilment(
     let st = state.clone();
     let (report, names) = replica::run(&state.store, state.replica.as_deref(), move |conn| {
         let plan = crate::plans::domain::visible_plan(conn, &principal.reach, &q.plan_id)?;
+        if let Some(d) = dept {
+            principal.reach.require_any(conn, &[&d.to_string()])?;
+        }
         let year = |m, d| {
             NaiveDate::from_ymd_opt(plan.year, m, d)
                 .ok_or_else(|| ApiError::bad_request("the plan's year is out of range"))

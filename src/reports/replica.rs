@@ -33,12 +33,16 @@ struct Lag {
     seconds: f64,
 }
 
-/// How far the standby's replay is behind what it has received: 0 when it has replayed all of it
-/// (an idle primary sends nothing, so the age of the last replayed transaction says nothing then),
-/// else the age of the last transaction it replayed. A server not in recovery is not behind.
+/// How far the standby's replay is behind: 0 when it streams from the primary and has replayed all
+/// it received (an idle primary sends nothing, so the age of the last replayed transaction says
+/// nothing then), else the age of the last transaction it replayed — also when it no longer
+/// streams, whatever it has replayed, since it cannot know what it misses. A server not in
+/// recovery is not behind.
 fn lag(conn: &mut DbConnection) -> Result<Duration, ApiError> {
     let row: Lag = diesel::sql_query(
         "SELECT CAST(CASE WHEN NOT pg_is_in_recovery() THEN 0 \
+         WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') \
+           THEN COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 1e9) \
          WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
          ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END AS DOUBLE PRECISION) AS seconds",
     )
@@ -125,6 +129,11 @@ where
                     lag_seconds = behind.as_secs_f64(),
                     "the reports replica is lagging; reading the primary"
                 );
+                crate::metrics::report_read("fallback_lagging");
+            }
+            Err(ApiError::NotFound) => {
+                // A record made since the standby's last replay (a new department, a new plan):
+                // the primary knows it.
                 crate::metrics::report_read("fallback_lagging");
             }
             Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => {

@@ -195,11 +195,17 @@ impl Part {
 
     /// Held events a row's department (or subtree) partners in and does not lead: each once.
     pub fn partnered(s: &Scope, by: Grouping) -> Part {
+        // A department alone counts every event it partners in (it never leads those); a roll-up
+        // leaves out the events its own subtree leads.
+        let not_led = match by {
+            Grouping::Alone => String::new(),
+            _ => " AND NOT EXISTS (SELECT 1 FROM department_tree l \
+                   WHERE l.ancestor_id = g.ancestor_id AND l.department_id = e.lead_department_id)"
+                .to_string(),
+        };
         let rest = format!(
             "FROM event_partners ep {} JOIN events e ON e.id = ep.event_id \
-             WHERE {} AND e.status = 'held' AND NOT EXISTS (SELECT 1 FROM department_tree l \
-               WHERE l.ancestor_id = g.ancestor_id AND l.department_id = e.lead_department_id) \
-             GROUP BY g.ancestor_id",
+             WHERE {} AND e.status = 'held'{not_led} GROUP BY g.ancestor_id",
             by.join("ep.department_id"),
             s.events_where()
         );

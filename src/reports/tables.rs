@@ -129,7 +129,7 @@ fn table(name: &'static str, header: Vec<&'static str>, lines: Vec<(Line, Option
         .into_iter()
         .map(|(l, previous)| l.keys.into_iter().chain(l.figures).chain(previous.unwrap_or_default()).collect())
         .collect();
-    Table { name, header, rows, compared: compared.unwrap_or_default() }
+    Table { name, header, rows, compared: compared.unwrap_or_default(), later: 0 }
 }
 
 /// One section of the summary: its sheet's columns, and where its figures stand in the long
@@ -446,13 +446,15 @@ impl DepartmentsReport {
                 "events_held",
                 "events_partnered",
                 "participants_total",
-                "events_verified",
-                "participants_verified",
-                "events_flagged",
                 "plan_items_due",
                 "plan_items_done",
                 "plan_items_overdue",
                 "last_held_at",
+                // Added later: after the columns machines already read, and (in CSV) after the
+                // compared ones too.
+                "events_verified",
+                "participants_verified",
+                "events_flagged",
                 "unique_people",
                 "level",
                 "path",
@@ -467,13 +469,13 @@ impl DepartmentsReport {
                     n(d.events_held),
                     n(d.events_partnered),
                     n(d.participants_total),
-                    n(d.events_verified),
-                    n(d.participants_verified),
-                    n(d.events_flagged),
                     n(d.plan_items_due),
                     n(d.plan_items_done),
                     n(d.plan_items_overdue),
                     d.last_held_at.map(Cell::Instant).unwrap_or(Cell::Empty),
+                    n(d.events_verified),
+                    n(d.participants_verified),
+                    n(d.events_flagged),
                     n(d.unique_people),
                     n(d.level as i64),
                     t(&d.path),
@@ -485,6 +487,6 @@ impl DepartmentsReport {
             })
             .collect();
         let compared = if self.previous.is_some() { (keys.len()..keys.len() + 3).collect() } else { Vec::new() };
-        Table { name: "departments", header, rows, compared }
+        Table { name: "departments", header, rows, compared, later: 6 }
     }
 }

@@ -416,6 +416,28 @@ async fn any_later_change_returns_a_verified_event_to_unverified(app: TestApp) {
     app.send(app.request(Method::DELETE, photo_path, Some(&w.youth_organiser))).await.expect(204);
     assert!(unverified(&read(&app, &w.admin, &e).await), "evidence removed");
 
+    // A request that changes nothing undoes nothing: an empty patch, the same attendance again.
+    let now = read(&app, &w.admin, &e).await;
+    let rejected =
+        verify(&app, &l.verifier, &now, json!({"status": "rejected", "note": "40, не 400"})).await.expect(200).json();
+    let same = app.patch(&ev, &w.youth_organiser, &etag(&rejected), &json!({})).await.expect(200).json();
+    assert_eq!(same["verification"]["status"], "rejected");
+    assert_eq!(same["version"], rejected["version"]);
+    let again = record(&app, &w.youth_organiser, &same, same["attendance"].clone()).await;
+    assert_eq!(again["verification"]["status"], "rejected", "the same attendance sent again");
+    // Erasing a person from it is a change of its attendees.
+    let person = crate::attendees::iin(77);
+    app.post(
+        &format!("{ev}/attendees"),
+        &w.youth_organiser,
+        &json!({"attendees": [{"full_name": "Әсем", "iin": person}]}),
+    )
+    .await
+    .expect(201);
+    verified(&app, &l.verifier, &e).await;
+    app.post("/api/v1/attendees/erasure", &w.admin, &json!({"iin": person})).await.expect(200);
+    assert!(unverified(&read(&app, &w.admin, &e).await), "a person erased");
+
     // Each reset is in the audit trail, saying what it undid.
     let entries = app.audit_entries(&w.admin).await;
     let resets: Vec<&str> = entries
@@ -435,7 +457,8 @@ async fn any_later_change_returns_a_verified_event_to_unverified(app: TestApp) {
             "attendees.remove",
             "evidence.add",
             "event.update",
-            "evidence.remove"
+            "evidence.remove",
+            "attendees.add"
         ]
     );
 }

@@ -175,6 +175,52 @@ async fn a_district_reads_its_district_and_nothing_of_another(app: TestApp) {
     app.get("/api/v1/audit", &c.regional).await.expect(403);
     app.get("/api/v1/audit", &c.admin).await.expect(200);
 
+    // An event of A's partnered by B's centre: B sees the event, not A's department in its figures.
+    let shared = create(
+        &app,
+        &c.organiser_a,
+        &event(json!({"partner_department_ids": [id(&c.youth_b), id(&c.district_a)], "attendance": {"total": 9, "basis": "headcount"}})),
+    )
+    .await;
+    app.get(&format!("/api/v1/events/{}", id(&shared)), &c.organiser_b).await.expect(200);
+    let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &c.organiser_b).await.expect(200).json();
+    let shown: Vec<&str> = s["by_department"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert_eq!(shown, ["youth-b"], "no row for a department outside B's reach");
+    // A partner above the lead counts the event as partnered, alone.
+    let flat =
+        app.get("/api/v1/reports/departments?from=2024-01-01&to=2024-12-31", &c.regional).await.expect(200).json();
+    let district_a = flat["items"].as_array().unwrap().iter().find(|i| i["code"] == "district-a").unwrap();
+    assert_eq!(district_a["events_partnered"], 1);
+    // The region's plan, with a line for district A's centre: district B reads the plan (it is
+    // above B) but not A's line, nor its fulfilment.
+    let plan = app
+        .post(
+            "/api/v1/plans",
+            &c.admin,
+            &json!({"year": 2024, "title": "Облыс жоспары", "department_id": id(&c.region)}),
+        )
+        .await
+        .expect(201)
+        .json();
+    let plan = id(&plan);
+    let line = json!({"number": "1.1", "title": "Дәрістер", "responsible_department_id": id(&c.youth_a),
+        "due_date": "2024-12-31", "target_events": 1, "target_participants": 10});
+    let item = app.post(&format!("/api/v1/plans/{plan}/items"), &c.admin, &line).await.expect(201).json();
+    app.get(&format!("/api/v1/plans/{plan}"), &c.organiser_b).await.expect(200);
+    let lines = |token: &str| {
+        let (app, path) = (&app, format!("/api/v1/plans/{plan}/items"));
+        let token = token.to_string();
+        async move { app.get(&path, &token).await.expect(200).json()["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(lines(&c.organiser_b).await, 0);
+    assert_eq!(lines(&c.organiser_a).await, 1);
+    app.get(&format!("/api/v1/plans/{plan}/items/{}", id(&item)), &c.organiser_b).await.expect(404);
+    app.get(
+        &format!("/api/v1/reports/plan-fulfilment?plan_id={plan}&department_id={}", id(&c.youth_a)),
+        &c.organiser_b,
+    )
+    .await
+    .expect(404);
     // Moving district A's youth centre under district B moves its events into B's reach.
     patch_department(&app, &c.admin, &c.youth_a, json!({"parent_id": id(&c.district_b)})).await.expect(200);
     // The principal cache keeps a reach for at most its time to live; a new token reads afresh.
