@@ -7,6 +7,15 @@
 //! one-month report can be compared as the table grows around it.
 //!
 //! cargo run --release --example bench-fill -- DATABASE_URL EVENTS ATTENDEES ADMIN_PASSWORD
+//!
+//! With `BENCH_TREE=17x12x10` the ten flat departments give way to a national tree, created
+//! through `departments::store::insert` as the server creates them (closure rows included): one
+//! country (`bench-country`, an administration), 17 regions (`bench-r01`…, administrations), 12
+//! districts in each (`bench-r01-d01`…, administrations) and 10 units in each district
+//! (`bench-r01-d01-u01`…). Events are led and partnered by the units; attendees come mostly from
+//! their district's people, some from their region's (who attend in several of its districts) and
+//! a few from the whole country's (who attend in several regions), so a region's unique people
+//! are fewer than its districts' added up.
 
 use adal::config::{Config, Secret};
 use adal::store::schema::{
@@ -75,10 +84,14 @@ fn main() -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     store::run_migrations(&mut conn)?;
     adal::bootstrap::first_start(&mut conn, &config)?;
-    let departments = make_departments(&mut conn)?;
+    let tree = std::env::var("BENCH_TREE").ok().map(|v| Tree::parse(&v)).transpose()?;
     let started = std::time::Instant::now();
+    let departments = match &tree {
+        Some(tree) => make_tree(&mut conn, tree)?,
+        None => make_departments(&mut conn)?,
+    };
     let held = fill_events(&mut conn, &departments, events)?;
-    fill_attendees(&mut conn, &held, attendees)?;
+    fill_attendees(&mut conn, &held, attendees, tree.as_ref())?;
     if let DbConnection::Postgres(c) = &mut *conn {
         // VACUUM as well: filling `children` rewrote every event row, and autovacuum would not
         // have caught up before the measurements start (production reaches that state by itself).
@@ -109,6 +122,68 @@ fn make_departments(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
     Ok(ids)
 }
 
+/// The shape of `BENCH_TREE`: regions, districts in each region, units in each district.
+struct Tree {
+    regions: usize,
+    districts: usize,
+    units: usize,
+}
+
+impl Tree {
+    fn parse(v: &str) -> anyhow::Result<Tree> {
+        let parts: Vec<usize> = v.split('x').map(str::parse).collect::<Result<_, _>>().context("BENCH_TREE")?;
+        let [regions, districts, units] = parts.as_slice() else {
+            anyhow::bail!("BENCH_TREE is REGIONSxDISTRICTSxUNITS, such as 17x12x10");
+        };
+        anyhow::ensure!(parts.iter().all(|&n| (1..100).contains(&n)), "BENCH_TREE: each level 1 to 99");
+        Ok(Tree { regions: *regions, districts: *districts, units: *units })
+    }
+}
+
+/// The national tree, region by region; answers the units' ids, district by district (so a
+/// unit's index tells its district and region).
+fn make_tree(conn: &mut DbConnection, tree: &Tree) -> anyhow::Result<Vec<String>> {
+    use adal::departments::store::{NewDepartment, find_by_code, insert};
+    fn department(
+        conn: &mut DbConnection,
+        code: &str,
+        names: (&str, &str),
+        parent: Option<&str>,
+        kind: &str,
+    ) -> QueryResult<String> {
+        if let Some(row) = find_by_code(conn, code)? {
+            return Ok(row.id);
+        }
+        let (name_kk, name_ru) = names;
+        let new = NewDepartment { code, name_kk, name_ru, parent_id: parent, kind, name_en: None };
+        Ok(insert(conn, &new)?.id)
+    }
+    let country = store::write_tx(conn, |conn| {
+        department(conn, "bench-country", ("Қазақстан", "Казахстан"), None, "administration")
+    })?;
+    let mut units = Vec::with_capacity(tree.regions * tree.districts * tree.units);
+    for r in 1..=tree.regions {
+        store::write_tx(conn, |conn| -> QueryResult<()> {
+            let region = format!("bench-r{r:02}");
+            let names = (format!("{r}-облыс"), format!("Область {r}"));
+            let region_id = department(conn, &region, (&names.0, &names.1), Some(&country), "administration")?;
+            for d in 1..=tree.districts {
+                let district = format!("{region}-d{d:02}");
+                let names = (format!("{r}.{d}-аудан"), format!("Район {r}.{d}"));
+                let district_id =
+                    department(conn, &district, (&names.0, &names.1), Some(&region_id), "administration")?;
+                for u in 1..=tree.units {
+                    let names = (format!("Бөлім {r}.{d}.{u}"), format!("Отдел {r}.{d}.{u}"));
+                    let code = format!("{district}-u{u:02}");
+                    units.push(department(conn, &code, (&names.0, &names.1), Some(&district_id), "unit")?);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(units)
+}
+
 fn starts_at(i: usize, rng: &mut Rng) -> NaiveDateTime {
     if i < 1000 {
         // The fixed month: March 2024 (local), whatever the table's size.
@@ -124,8 +199,9 @@ fn starts_at(i: usize, rng: &mut Rng) -> NaiveDateTime {
     }
 }
 
-/// Writes the events in batches; answers the ids of the held ones.
-fn fill_events(conn: &mut DbConnection, departments: &[String], count: usize) -> anyhow::Result<Vec<String>> {
+/// Writes the events in batches; answers the ids of the held ones, each with its lead
+/// department's index in `departments`.
+fn fill_events(conn: &mut DbConnection, departments: &[String], count: usize) -> anyhow::Result<Vec<(String, usize)>> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let now = store::now();
     let mut held = Vec::new();
@@ -151,7 +227,8 @@ fn fill_events(conn: &mut DbConnection, departments: &[String], count: usize) ->
                 _ => "held",
             };
             let total = (status == "held").then(|| 10 + rng.below(120) as i32);
-            let lead = departments[rng.below(departments.len() as u64) as usize].clone();
+            let lead_index = rng.below(departments.len() as u64) as usize;
+            let lead = departments[lead_index].clone();
             let audience = AUDIENCES[rng.below(AUDIENCES.len() as u64) as usize];
             audiences.push((ea::event_id.eq(id.clone()), ea::audience.eq(audience)));
             if rng.below(3) == 0 {
@@ -162,7 +239,7 @@ fn fill_events(conn: &mut DbConnection, departments: &[String], count: usize) ->
             }
             if let Some(t) = total {
                 breakdown.push((eb::event_id.eq(id.clone()), eb::audience.eq(audience), eb::count.eq(t / 2)));
-                held.push(id.clone());
+                held.push((id.clone(), lead_index));
             }
             let search = adal::text::fold(&format!("{title}\n\nҚалалық жастар орталығы\n{organiser}"));
             rows.push((
@@ -204,7 +281,56 @@ fn fill_events(conn: &mut DbConnection, departments: &[String], count: usize) ->
     Ok(held)
 }
 
-fn fill_attendees(conn: &mut DbConnection, held: &[String], count: usize) -> anyhow::Result<()> {
+/// Where a tree's attendees come from: each event's attendee rows, by their index among its rows
+/// (`slot`, turned by the event's number), are drawn 16 in 20 from its district's people, 3 in 20
+/// from its region's and 1 in 20 from the country's; each person attends about three times.
+struct People {
+    units: usize,
+    districts: usize,
+    district_pool: u64,
+    region_pool: u64,
+    country_pool: u64,
+}
+
+impl People {
+    fn new(tree: &Tree, rows: usize, held: usize) -> People {
+        let all_districts = (tree.regions * tree.districts) as u64;
+        // A pool is never smaller than an event's rows, so an event never names a person twice.
+        let slots = rows.div_ceil(held) as u64 + 40;
+        let pool = |share: f64, pools: u64| ((rows as f64 * share / pools as f64 / 3.0) as u64).max(slots);
+        People {
+            units: tree.units,
+            districts: tree.districts,
+            district_pool: pool(0.80, all_districts),
+            region_pool: pool(0.15, tree.regions as u64),
+            country_pool: pool(0.05, 1),
+        }
+    }
+
+    /// The person in row `slot` of held event number `event`, led by unit number `unit`: the
+    /// pool's tag, its district or region, and the index within the pool, packed in one number.
+    fn person(&self, unit: usize, event: usize, slot: usize) -> u64 {
+        let district = (unit / self.units) as u64;
+        let region = district / self.districts as u64;
+        // Each event starts the pattern elsewhere, so events with few rows draw from every pool.
+        let turned = slot as u64 + event as u64 % 20;
+        let (slot, cycle) = (turned % 20, turned / 20);
+        let (tag, place, index, pool) = match slot {
+            0..=15 => (2, district, cycle * 16 + slot, self.district_pool),
+            16..=18 => (1, region, cycle * 3 + slot - 16, self.region_pool),
+            _ => (0, 0, cycle, self.country_pool),
+        };
+        // Consecutive indexes within an event are distinct people of the pool.
+        (tag << 60) | (place << 32) | ((event as u64 * 7919 + index) % pool)
+    }
+}
+
+fn fill_attendees(
+    conn: &mut DbConnection,
+    held: &[(String, usize)],
+    count: usize,
+    tree: Option<&Tree>,
+) -> anyhow::Result<()> {
     if held.is_empty() {
         return Ok(());
     }
@@ -212,13 +338,17 @@ fn fill_attendees(conn: &mut DbConnection, held: &[String], count: usize) -> any
     let now = store::now();
     // People: a pool smaller than the rows, so the same person attends several events.
     let people = (count / 3).max(1) as u64;
+    let tree_people = tree.map(|t| People::new(t, count, held.len()));
     for chunk_start in (0..count).step_by(2000) {
         let n = 2000.min(count - chunk_start);
         let mut rows = Vec::with_capacity(n);
         for i in chunk_start..chunk_start + n {
             // Each row's event follows from its index, and its person is unique within that event.
-            let event = &held[i % held.len()];
-            let person = (i / held.len()) as u64 * 7919 % people;
+            let (event, unit) = &held[i % held.len()];
+            let person = match &tree_people {
+                Some(p) => p.person(*unit, i % held.len(), i / held.len()),
+                None => (i / held.len()) as u64 * 7919 % people,
+            };
             let with_iin = rng.below(10) < 7;
             let hash = with_iin
                 .then(|| format!("{:064x}", person.wrapping_mul(0x9e37_79b9_7f4a_7c15) as u128 * 0x1_0000_0001));
