@@ -26,6 +26,14 @@ use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
 
+// Declared as a binary string so that clients generated from the document read and send bytes
+// (`Vec<u8>` would declare an array of integers).
+/// A file's bytes: a photo, a scan or a PDF, as its media type says.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AddQuery {
@@ -81,9 +89,9 @@ fn check_file(declared: FileType, bytes: &[u8]) -> Result<(), ApiError> {
     request_body(
         description = "A file (JPEG, PNG or PDF), or a link as JSON",
         content(
-            (Vec<u8> = "image/jpeg"),
-            (Vec<u8> = "image/png"),
-            (Vec<u8> = "application/pdf"),
+            (FileBytes = "image/jpeg"),
+            (FileBytes = "image/png"),
+            (FileBytes = "application/pdf"),
             (LinkInput = "application/json"),
         ),
     ),
@@ -204,7 +212,7 @@ pub async fn list(state: Data<AppState>, principal: Principal, id: Path<String>)
     params(("id" = String, Path, description = "Event id"), ("evidence_id" = String, Path, description = "Evidence id")),
     responses(
         (status = 200, description = "The file", content(
-            (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"), (Vec<u8> = "application/pdf"),
+            (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (FileBytes = "application/pdf"),
         ), headers(
             ("Content-Disposition" = String, description = "attachment, with the file's name"),
             ("Repr-Digest" = String, description = "sha-256 of the bytes (RFC 9530)"),

@@ -1806,6 +1806,11 @@ export interface components {
             message: string;
         };
         /**
+         * Format: binary
+         * @description A file's bytes: a photo, a scan or a PDF, as its media type says.
+         */
+        FileBytes: string;
+        /**
          * @description What makes an event's figures worth a second look, computed from the event as it is:
          *     `attendance_above_planned` (a total over twice a positive `planned_participants`),
          *     `estimate_only` (attendance by estimate), `no_evidence` (held, and no evidence),
@@ -5591,9 +5596,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LinkInput"];
-                "application/pdf": number[];
-                "image/jpeg": number[];
-                "image/png": number[];
+                "application/pdf": components["schemas"]["FileBytes"];
+                "image/jpeg": components["schemas"]["FileBytes"];
+                "image/png": components["schemas"]["FileBytes"];
             };
         };
         responses: {
@@ -5724,9 +5729,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pdf": number[];
-                    "image/jpeg": number[];
-                    "image/png": number[];
+                    "application/pdf": components["schemas"]["FileBytes"];
+                    "image/jpeg": components["schemas"]["FileBytes"];
+                    "image/png": components["schemas"]["FileBytes"];
                 };
             };
             /** @description Not authenticated */
