@@ -13,9 +13,9 @@
 # (seconds of wrk per report, 30), BENCH_CONNECTIONS (16), BENCH_TIMEOUT (wrk's, 60s: a roll-up
 # over the whole registry takes seconds, and one queued behind 15 others more), BENCH_REGION
 # (bench-r01), BENCH_TREE, BENCH_REUSE=1 (measure the store an earlier run of the same size left,
-# without filling it again). The period is 2017-01-01..2026-12-31, the longest a report covers
-# (10 years), of the fill's 2015–2026. Needs Debian's wrk, sqlite3 or psql, bc; PostgreSQL:
-# BENCH_POSTGRES_URL as in bench/run.sh.
+# without filling it again), BENCH_YEAR (the period, 2024: a year of the fill's 2015–2026, as an
+# akimat reads its year). Needs Debian's wrk, sqlite3 or psql, bc; PostgreSQL: BENCH_POSTGRES_URL
+# as in bench/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 store=${1:?sqlite or postgres}
@@ -30,12 +30,14 @@ region_code=${BENCH_REGION:-bench-r01}
 export BENCH_TREE=${BENCH_TREE:-17x12x10}
 port=${BENCH_PORT:-18182}
 password="bench-admin-password-2024"
-from=2017-01-01
-to=2026-12-31
+year=${BENCH_YEAR:-2024}
+from=$year-01-01
+to=$year-12-31
 # The period's UTC bounds in Asia/Almaty (UTC+6 until 2024-03-01, then UTC+5), as the server
 # computes them.
-lo="'2016-12-31 18:00:00'"
-hi="'2026-12-31 19:00:00'"
+offset() { if [ "$1" -le 2024 ]; then echo 18; else echo 19; fi; }
+lo="'$((year - 1))-12-31 $(offset "$year"):00:00'"
+hi="'$year-12-31 $(offset $((year + 1))):00:00'"
 out=bench/out/rollup-$store-$events
 reuse=${BENCH_REUSE:-0}
 if [ "$reuse" = 1 ]; then
@@ -79,8 +81,9 @@ region=$(echo "SELECT id FROM departments WHERE code = '$region_code';" | sql)
 [ -n "$country" ] && [ -n "$region" ] || { echo "no bench-country or $region_code: was the store filled with BENCH_TREE?" >&2; exit 1; }
 
 # The figures of each child of the department coded $1, written from the schema rather than
-# copied from the server's SQL: held events its subtree led, their participants, and unique
-# people (distinct IIN hashes plus each attendee without one) across the subtree.
+# copied from the server's SQL: held events its subtree led, their participants, unique people
+# (distinct IIN hashes plus each attendee without one) across the subtree, and held events it
+# partnered in without leading.
 children_sql() {
   local held="e.deleted_at IS NULL AND e.status = 'held' AND e.starts_at >= $lo AND e.starts_at < $hi"
   local rows="FROM departments c JOIN department_tree t ON t.ancestor_id = c.id
@@ -92,6 +95,11 @@ SELECT 'held', c.code, COUNT(*), COALESCE(SUM(e.attendance_total), 0) $rows
 SELECT 'people', c.code, COUNT(DISTINCT a.iin_hash) + COALESCE(SUM(CASE WHEN a.iin_hash IS NULL THEN 1 ELSE 0 END), 0)
  $rows JOIN attendees a ON a.event_id = e.id
  WHERE $parent AND $held GROUP BY c.code;
+SELECT 'partnered', c.code, COUNT(DISTINCT e.id) FROM departments c JOIN department_tree t ON t.ancestor_id = c.id
+ JOIN event_partners p ON p.department_id = t.department_id JOIN events e ON e.id = p.event_id
+ WHERE $parent AND $held
+ AND NOT EXISTS (SELECT 1 FROM department_tree l WHERE l.ancestor_id = c.id AND l.department_id = e.lead_department_id)
+ GROUP BY c.code;
 SQL
 }
 # The summary of the department coded $1: held events its subtree led or partnered in.
@@ -144,16 +152,20 @@ answer, figures, shape, name = json.load(open(sys.argv[1])), open(sys.argv[2]).r
 want = {}
 for line in figures:
     kind, code, *n = line.split("|")
-    row = want.setdefault(code, {"events_held": 0, "participants_total": 0, "unique_people": 0})
+    keys = ("events_held", "participants_total", "unique_people") + (("events_partnered",) if shape == "rows" else ())
+    row = want.setdefault(code, dict.fromkeys(keys, 0))
     if kind == "held":
         row["events_held"], row["participants_total"] = int(n[0]), int(n[1])
+    elif kind == "partnered":
+        row["events_partnered"] = int(n[0])
     else:
         row["unique_people"] = int(n[0])
 if shape == "rows":
-    got = {i["code"]: {k: i[k] for k in ("events_held", "participants_total", "unique_people")} for i in answer["items"]}
+    keys = ("events_held", "participants_total", "unique_people", "events_partnered")
+    got = {i["code"]: {k: i[k] for k in keys} for i in answer["items"]}
     # A child with no held event has no SQL row; the API shows it with zeros.
     for code, row in got.items():
-        want.setdefault(code, {"events_held": 0, "participants_total": 0, "unique_people": 0})
+        want.setdefault(code, dict.fromkeys(keys, 0))
 else:
     (code,) = want
     got = {code: {k: answer[k] for k in ("events_held", "participants_total", "unique_people")}}
@@ -210,7 +222,7 @@ PY
   echo
   echo "- store: $store, $events events, $attendees attendees, tree $BENCH_TREE (filled in ${fill_seconds} s); period $from..$to"
   echo "- one at a time: $requests requests; SQL: $sql_runs runs; load: wrk -t2 -c$connections -d${duration}s --timeout $timeout"
-  echo "- the API's rows equal the SQL's: events held, participants, unique people; $people"
+  echo "- the API's rows equal the SQL's: events held, participants, unique people (and, by region and by district, events partnered); $people"
   echo "- server peak RSS: $((rss_kb / 1024)) MB"
 } >> "$out/table.md"
 cat "$out/table.md"

@@ -198,16 +198,22 @@ impl Part {
         // A department alone counts every event it partners in (it never leads those); a roll-up
         // leaves out the events its own subtree leads.
         let not_led = match by {
-            Grouping::Alone => String::new(),
-            _ => " AND NOT EXISTS (SELECT 1 FROM department_tree l \
+            Grouping::Alone => "",
+            _ => {
+                " WHERE NOT EXISTS (SELECT 1 FROM department_tree l \
                    WHERE l.ancestor_id = g.ancestor_id AND l.department_id = e.lead_department_id)"
-                .to_string(),
+            }
         };
+        // The period's held events first, then their partnerships: joined from the partners'
+        // side, PostgreSQL visited every partnership of a region's subtree in every year and
+        // fetched each event to test its date (4.4 s against 1.6 s for 17 regions at 1,000,000
+        // events). The DISTINCT keeps both planners from merging the subquery back into the join;
+        // ids are unique, so it removes nothing.
         let rest = format!(
-            "FROM event_partners ep {} JOIN events e ON e.id = ep.event_id \
-             WHERE {} AND e.status = 'held'{not_led} GROUP BY g.ancestor_id",
+            "FROM (SELECT DISTINCT e.id, e.lead_department_id FROM events e WHERE {} AND e.status = 'held') e \
+             JOIN event_partners ep ON ep.event_id = e.id {}{not_led} GROUP BY g.ancestor_id",
+            s.events_where(),
             by.join("ep.department_id"),
-            s.events_where()
         );
         part("partnered", select("g.ancestor_id", "COUNT(DISTINCT e.id)", "0", None), rest)
     }
