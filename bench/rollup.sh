@@ -83,7 +83,8 @@ region=$(echo "SELECT id FROM departments WHERE code = '$region_code';" | sql)
 # The figures of each child of the department coded $1, written from the schema rather than
 # copied from the server's SQL: held events its subtree led, their participants, unique people
 # (distinct IIN hashes plus each attendee without one) across the subtree, and held events it
-# partnered in without leading.
+# partnered in without leading (from the period's held events: from the partnerships' side both
+# stores visit every year's).
 children_sql() {
   local held="e.deleted_at IS NULL AND e.status = 'held' AND e.starts_at >= $lo AND e.starts_at < $hi"
   local rows="FROM departments c JOIN department_tree t ON t.ancestor_id = c.id
@@ -95,9 +96,10 @@ SELECT 'held', c.code, COUNT(*), COALESCE(SUM(e.attendance_total), 0) $rows
 SELECT 'people', c.code, COUNT(DISTINCT a.iin_hash) + COALESCE(SUM(CASE WHEN a.iin_hash IS NULL THEN 1 ELSE 0 END), 0)
  $rows JOIN attendees a ON a.event_id = e.id
  WHERE $parent AND $held GROUP BY c.code;
-SELECT 'partnered', c.code, COUNT(DISTINCT e.id) FROM departments c JOIN department_tree t ON t.ancestor_id = c.id
- JOIN event_partners p ON p.department_id = t.department_id JOIN events e ON e.id = p.event_id
- WHERE $parent AND $held
+SELECT 'partnered', c.code, COUNT(DISTINCT e.id)
+ FROM (SELECT DISTINCT e.id, e.lead_department_id FROM events e WHERE $held) e JOIN event_partners p ON p.event_id = e.id
+ JOIN department_tree t ON t.department_id = p.department_id JOIN departments c ON c.id = t.ancestor_id
+ WHERE $parent
  AND NOT EXISTS (SELECT 1 FROM department_tree l WHERE l.ancestor_id = c.id AND l.department_id = e.lead_department_id)
  GROUP BY c.code;
 SQL
