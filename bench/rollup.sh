@@ -18,18 +18,15 @@
 # as in bench/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-store=${1:?sqlite or postgres}
-events=${2:?events}
-attendees=${3:?attendees}
-requests=${BENCH_REQUESTS:-21}
+. bench/store.sh
 sql_runs=${BENCH_SQL_RUNS:-5}
+requests=${BENCH_REQUESTS:-21}
 duration=${BENCH_DURATION:-30}
 connections=${BENCH_CONNECTIONS:-16}
 timeout=${BENCH_TIMEOUT:-60s}
 region_code=${BENCH_REGION:-bench-r01}
 export BENCH_TREE=${BENCH_TREE:-17x12x10}
 port=${BENCH_PORT:-18182}
-password="bench-admin-password-2024"
 year=${BENCH_YEAR:-2024}
 from=$year-01-01
 to=$year-12-31
@@ -38,43 +35,17 @@ to=$year-12-31
 offset() { if [ "$1" -le 2024 ]; then echo 18; else echo 19; fi; }
 lo="'$((year - 1))-12-31 $(offset "$year"):00:00'"
 hi="'$year-12-31 $(offset $((year + 1))):00:00'"
-out=bench/out/rollup-$store-$events
-reuse=${BENCH_REUSE:-0}
-if [ "$reuse" = 1 ]; then
-  [ -f "$out/fill-seconds" ] || { echo "BENCH_REUSE=1: no store left by an earlier run in $out" >&2; exit 1; }
-  find "$out" -mindepth 1 -maxdepth 1 ! -name 'adal.db*' ! -name adal.keys ! -name fill-seconds -exec rm -rf {} +
-else
-  rm -rf "$out" && mkdir -p "$out"
-fi
+bench_store rollup "${1:?sqlite or postgres}" "${2:?events}" "${3:?attendees}"
+events=$2
+attendees=$3
+sql() { bench_sql; }
 
-cargo build --release --quiet --bin adal --example bench-fill
-case "$store" in
-  sqlite) url="sqlite://$out/adal.db" ;;
-  postgres)
-    server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-    db="adal_bench_rollup_$events"
-    [ "$reuse" = 1 ] || psql -q "$server" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-    url="${server%/*}/$db" ;;
-  *) echo "store must be sqlite or postgres" >&2; exit 2 ;;
-esac
-sql() { if [ "$store" = sqlite ]; then sqlite3 "$out/adal.db"; else psql -q -At -v ON_ERROR_STOP=1 "$url"; fi; }
-
-if [ "$reuse" != 1 ]; then
-  fill_started=$(date +%s.%N)
-  target/release/examples/bench-fill "$url" "$events" "$attendees" "$password"
-  printf "%.0f\n" "$(echo "$(date +%s.%N) - $fill_started" | bc)" > "$out/fill-seconds"
-fi
-fill_seconds=$(cat "$out/fill-seconds")
-
-DATABASE_URL="$url" ADAL_BIND="127.0.0.1:$port" ADAL_JWT_SECRET="bench-secret-0123456789abcdef0123456789" \
-  ADAL_IIN_KEY="bench-iin-key-0123456789abcdef0123456789" ADAL_KEY_FILE="$out/adal.keys" ADAL_LOG=warn \
-  ADAL_WORKERS=2 ADAL_DB_POOL_SIZE=8 target/release/adal serve > "$out/server.log" 2>&1 &
-pid=$!
+bench_serve target/release/adal "$port" "$out/server.log"
+pid=$served
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null && break; sleep 0.1; done
 
 base="http://127.0.0.1:$port"
-token=$(curl -sf -d "grant_type=password&username=admin&password=$password" "$base/api/v1/auth/token" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+token=$(bench_token "$port")
 auth="Authorization: Bearer $token"
 country=$(echo "SELECT id FROM departments WHERE code = 'bench-country';" | sql)
 region=$(echo "SELECT id FROM departments WHERE code = '$region_code';" | sql)

@@ -14,39 +14,20 @@
 # user may create databases (default postgres://postgres@127.0.0.1:5432/postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-store=${1:?sqlite or postgres}
-events=${2:?events}
-attendees=${3:?attendees}
+. bench/store.sh
 duration=${BENCH_DURATION:-10}
 connections=${BENCH_CONNECTIONS:-16}
 port=${BENCH_PORT:-18181}
-password="bench-admin-password-2024"
-out=bench/out/$store-$events
-rm -rf "$out" && mkdir -p "$out"
+bench_store run "${1:?sqlite or postgres}" "${2:?events}" "${3:?attendees}"
+events=$2
+attendees=$3
 
-cargo build --release --quiet --bin adal --example bench-fill
-case "$store" in
-  sqlite) url="sqlite://$out/adal.db" ;;
-  postgres)
-    server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-    db="adal_bench_$events"
-    psql -q "$server" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-    url="${server%/*}/$db" ;;
-  *) echo "store must be sqlite or postgres" >&2; exit 2 ;;
-esac
-fill_started=$(date +%s.%N)
-target/release/examples/bench-fill "$url" "$events" "$attendees" "$password"
-fill_seconds=$(printf "%.0f" "$(echo "$(date +%s.%N) - $fill_started" | bc)")
-
-DATABASE_URL="$url" ADAL_BIND="127.0.0.1:$port" ADAL_JWT_SECRET="bench-secret-0123456789abcdef0123456789" \
-  ADAL_IIN_KEY="bench-iin-key-0123456789abcdef0123456789" ADAL_KEY_FILE="$out/adal.keys" ADAL_LOG=warn \
-  ADAL_WORKERS=2 ADAL_DB_POOL_SIZE=8 target/release/adal serve > "$out/server.log" 2>&1 &
-pid=$!
+bench_serve target/release/adal "$port" "$out/server.log"
+pid=$served
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" > /dev/null && break; sleep 0.1; done
 
 base="http://127.0.0.1:$port"
-token=$(curl -sf -d "grant_type=password&username=admin&password=$password" "$base/api/v1/auth/token" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+token=$(bench_token "$port")
 auth="Authorization: Bearer $token"
 event=$(curl -sf -H "$auth" "$base/api/v1/events?limit=1" | python3 -c 'import sys,json;print(json.load(sys.stdin)["items"][0]["id"])')
 q=$(python3 -c 'import urllib.parse;print(urllib.parse.quote("әділдік"))')

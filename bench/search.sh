@@ -20,51 +20,24 @@
 # bench/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-store=${1:?sqlite or postgres}
-events=${2:?events}
-attendees=${3:?attendees}
+. bench/store.sh
 rounds=${BENCH_ROUNDS:-3}
 duration=${BENCH_DURATION:-5}
 connections=${BENCH_CONNECTIONS:-16}
-password="bench-admin-password-2024"
-out=bench/out/search-$store-$events
-reuse=${BENCH_REUSE:-0}
-if [ "$reuse" = 1 ]; then
-  [ -f "$out/fill-seconds" ] || { echo "BENCH_REUSE=1: no store left by an earlier run in $out" >&2; exit 1; }
-  find "$out" -mindepth 1 -maxdepth 1 ! -name 'adal.db*' ! -name adal.keys ! -name fill-seconds -exec rm -rf {} +
-else
-  rm -rf "$out" && mkdir -p "$out"
-fi
-
-cargo build --release --quiet --bin adal --example bench-fill
+bench_store search "${1:?sqlite or postgres}" "${2:?events}" "${3:?attendees}"
+events=$2
+attendees=$3
 case "$store" in
-  sqlite)
-    before_bin=${BENCH_BEFORE:?BENCH_BEFORE: a server built from before the index}
-    url="sqlite://$out/adal.db" ;;
-  postgres)
-    before_bin=target/release/adal
-    server=${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
-    db="adal_bench_search_$events"
-    [ "$reuse" = 1 ] || psql -q "$server" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-    url="${server%/*}/$db" ;;
-  *) echo "store must be sqlite or postgres" >&2; exit 2 ;;
+  sqlite) before_bin=${BENCH_BEFORE:?BENCH_BEFORE: a server built from before the index} ;;
+  postgres) before_bin=target/release/adal ;;
 esac
-if [ "$reuse" != 1 ]; then
-  fill_started=$(date +%s.%N)
-  target/release/examples/bench-fill "$url" "$events" "$attendees" "$password"
-  printf "%.0f\n" "$(echo "$(date +%s.%N) - $fill_started" | bc)" > "$out/fill-seconds"
-fi
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 # start NAME BINARY PORT: a server on the store, until it is ready.
 start() {
-  DATABASE_URL="$url" ADAL_BIND="127.0.0.1:$3" ADAL_JWT_SECRET="bench-secret-0123456789abcdef0123456789" \
-    ADAL_IIN_KEY="bench-iin-key-0123456789abcdef0123456789" ADAL_KEY_FILE="$out/adal.keys" ADAL_LOG=warn \
-    ADAL_WORKERS=2 ADAL_DB_POOL_SIZE=8 "$2" serve > "$out/server-$1.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$3/health/ready" > /dev/null && return; sleep 0.1; done
-  echo "the $1 server did not start: $out/server-$1.log" >&2; exit 1
+  bench_serve "$2" "$3" "$out/server-$1.log"
+  pids+=("$served")
 }
 # index on|off (PostgreSQL): the trigram index present or dropped.
 index() {
@@ -85,12 +58,11 @@ if [ "$store" = sqlite ]; then
 fi
 trap 'kill "${pids[@]}" 2>/dev/null || true; index on > /dev/null 2>&1 || true' EXIT
 
-token=$(curl -sf -d "grant_type=password&username=admin&password=$password" "http://127.0.0.1:$after_port/api/v1/auth/token" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+token=$(bench_token "$after_port")
 auth="Authorization: Bearer $token"
 q=$(python3 -c 'import urllib.parse;print(urllib.parse.quote("әділдік"))')
 path="/api/v1/events?q=$q&limit=50"
-matches=$(echo "SELECT COUNT(*) FROM events WHERE deleted_at IS NULL AND search_text LIKE '%әділдік%';" |
-  if [ "$store" = sqlite ]; then sqlite3 "$out/adal.db"; else psql -q -At "$url"; fi)
+matches=$(echo "SELECT COUNT(*) FROM events WHERE deleted_at IS NULL AND search_text LIKE '%әділдік%';" | bench_sql)
 
 ids() { curl -sf -H "$auth" "http://127.0.0.1:$1$path" | python3 -c 'import sys,json;print(" ".join(i["id"] for i in json.load(sys.stdin)["items"]))'; }
 # measure LABEL PORT ROUND: /health/live, then the search, each for the duration.
@@ -127,11 +99,11 @@ row() {
   row before "before the index (LIKE over every event)"
   row after "by the index"
   echo
-  echo "- store: $store, $events events ($matches match, $(python3 -c "print(round(100*$matches/$events, 2))") %), $attendees attendees (filled in $(cat "$out/fill-seconds") s); wrk -t2 -c$connections -d${duration}s, $rounds interleaved round(s)"
+  echo "- store: $store, $events events ($matches match, $(python3 -c "print(round(100*$matches/$events, 2))") %), $attendees attendees (filled in $fill_seconds s); wrk -t2 -c$connections -d${duration}s, $rounds interleaved round(s)"
   echo "- index / before, req/s: $(python3 -c "
 b=sorted(float(l.split()[0]) for l in open('$out/before.rounds'))
 a=sorted(float(l.split()[0]) for l in open('$out/after.rounds'))
 m=lambda v: v[len(v)//2] if len(v)%2 else (v[len(v)//2-1]+v[len(v)//2])/2
-print(round(m(a)/m(b), 1))")×; both list the same 50 events"
+print(round(m(a)/m(b), 1))")×; both list the same events"
 } > "$out/table.md"
 cat "$out/table.md"
