@@ -563,7 +563,11 @@ pub fn list(
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
-    let mut q = e::table.select(EventRow::as_select()).into_boxed();
+    // The page is chosen by id first and only its rows are read whole: the filters, the sort and
+    // the limit see narrow (key, id) pairs, not every matching row with its children's JSON (a
+    // search matching a thousand events carried them all through the sort to keep 51). Both reads
+    // see one snapshot, so a row changed between them cannot move the cursor past rows unseen.
+    let mut q = e::table.select(e::id).into_boxed();
     if !f.include_deleted {
         q = q.filter(e::deleted_at.is_null());
     }
@@ -646,12 +650,20 @@ pub fn list(
             q.order(($col.desc(), e::id.desc()))
         }};
     }
-    let q = match sort {
+    let page = match sort {
         Sort::StartsAt => keyset!(e::starts_at, asc),
         Sort::StartsAtDesc => keyset!(e::starts_at, desc),
         Sort::CreatedAt => keyset!(e::created_at, asc),
         Sort::CreatedAtDesc => keyset!(e::created_at, desc),
         Sort::UpdatedAt => keyset!(e::updated_at, asc),
-    };
-    q.limit(limit).load(conn)
+    }
+    .limit(limit);
+    crate::store::snapshot(conn, |conn| {
+        let ids: Vec<String> = page.load(conn)?;
+        let mut rows: Vec<EventRow> = e::table.select(EventRow::as_select()).filter(e::id.eq_any(&ids)).load(conn)?;
+        let at: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        rows.sort_by_key(|r| at[r.id.as_str()]);
+        Ok(rows)
+    })
 }

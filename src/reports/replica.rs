@@ -13,7 +13,7 @@ use diesel::sql_types::Double;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::store::conn::build_lazy_pool;
-use crate::store::{DbConnection, PoolSettings, Store, StoreUrl};
+use crate::store::{DbConnection, PoolSettings, Store, StoreUrl, snapshot};
 
 /// How long a failed standby is left alone.
 const REST_AFTER_FAILURE: Duration = Duration::from_secs(5);
@@ -74,23 +74,6 @@ impl Replica {
         let until = chrono::Utc::now().timestamp_millis() + REST_AFTER_FAILURE.as_millis() as i64;
         self.resting_until.store(until, Ordering::Relaxed);
     }
-}
-
-/// Runs `f` in one read-only transaction, so every statement of a report reads the same snapshot
-/// and its sections cannot disagree while writes go on: `REPEATABLE READ` on PostgreSQL (allowed on
-/// a standby too), and on SQLite a read transaction, whose first read fixes what the rest see (WAL).
-pub fn snapshot<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    use diesel::Connection;
-    use diesel::connection::SimpleConnection;
-    conn.transaction(|conn| {
-        if matches!(conn, DbConnection::Postgres(_)) {
-            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
-        }
-        f(conn)
-    })
 }
 
 /// Runs a report's reads `f` on the standby when it is configured, answering and caught up, else

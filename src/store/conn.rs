@@ -310,3 +310,19 @@ where
         }
     }
 }
+
+/// Runs `f` in one read-only transaction, so every statement it makes reads the same snapshot and
+/// what they return cannot disagree while writes go on: `REPEATABLE READ` on PostgreSQL (allowed
+/// on a standby too), and on SQLite a read transaction, whose first read fixes what the rest see
+/// (WAL).
+pub fn snapshot<T, E: From<diesel::result::Error>>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    conn.transaction(|conn| {
+        if matches!(conn, DbConnection::Postgres(_)) {
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(conn)
+    })
+}

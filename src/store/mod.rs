@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub use conn::{DbConnection, Pool, PoolSettings, StoreUrl, bookkeeping_tx, build_pool, write_tx};
+pub use conn::{DbConnection, Pool, PoolSettings, StoreUrl, bookkeeping_tx, build_pool, snapshot, write_tx};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
