@@ -2,8 +2,8 @@
 # The regional roll-up: fill a fresh store with a national department tree (BENCH_TREE, default
 # 17x12x10: a country, its regions, their districts, their units), start the release server, and
 # time the reports a national or regional akimat reads — the departments report by region (the
-# country's children), by district (one region's children) and one region's summary — one request
-# at a time and under wrk's load, against the same figures computed by SQL run by sqlite3/psql.
+# country's children), by district (one region's children), one region's summary, the whole
+# registry's summary for the year and for its June — one request at a time and under wrk's load, against the same figures computed by SQL run by sqlite3/psql.
 # The API's numbers must equal the SQL's (events held, participants, unique people per row):
 # the script stops with an error when they do not.
 #
@@ -75,10 +75,12 @@ SELECT 'partnered', c.code, COUNT(DISTINCT e.id)
  GROUP BY c.code;
 SQL
 }
-# The summary of the department coded $1: held events its subtree led or partnered in.
+# The summary of the department coded $1 (the whole registry when $1 is empty) over the UTC bounds
+# $2..$3: held events its subtree led or partnered in.
 summary_sql() {
   local subtree="SELECT t.department_id FROM department_tree t JOIN departments r ON r.id = t.ancestor_id WHERE r.code = '$1'"
-  local held="e.deleted_at IS NULL AND e.status = 'held' AND e.starts_at >= $lo AND e.starts_at < $hi
+  local held="e.deleted_at IS NULL AND e.status = 'held' AND e.starts_at >= $2 AND e.starts_at < $3"
+  [ -n "$1" ] && held="$held
  AND (e.lead_department_id IN ($subtree) OR EXISTS (SELECT 1 FROM event_partners p WHERE p.event_id = e.id AND p.department_id IN ($subtree)))"
   cat <<SQL
 SELECT 'held', '$1', COUNT(*), COALESCE(SUM(e.attendance_total), 0) FROM events e WHERE $held;
@@ -88,13 +90,20 @@ SQL
 }
 children_sql bench-country > "$out/regions.sql"
 children_sql "$region_code" > "$out/districts.sql"
-summary_sql "$region_code" > "$out/summary.sql"
+summary_sql "$region_code" "$lo" "$hi" > "$out/summary.sql"
+summary_sql "" "$lo" "$hi" > "$out/registry.sql"
+# June of the year (UTC+6 before 2024, UTC+5 from then): a month's report, whose cost should not
+# grow with the years around it.
+june=$( [ "$year" -ge 2024 ] && echo 19 || echo 18 )
+summary_sql "" "'$year-05-31 $june:00:00'" "'$year-06-30 $june:00:00'" > "$out/month.sql"
 
 # name|path|the SQL that computes its figures|how its answer is read
 reports=(
   "departments by region (17 rows)|/api/v1/reports/departments?from=$from&to=$to&parent_id=$country|regions|rows"
   "departments by district of $region_code (12 rows)|/api/v1/reports/departments?from=$from&to=$to&parent_id=$region|districts|rows"
   "summary of $region_code|/api/v1/reports/summary?from=$from&to=$to&department_id=$region|summary|summary"
+  "summary of the whole registry|/api/v1/reports/summary?from=$from&to=$to|registry|summary"
+  "summary of the whole registry, June|/api/v1/reports/summary?from=$year-06-01&to=$year-06-30|month|summary"
 )
 to_ms() { python3 -c 'import sys,re
 v=sys.argv[1]; m=re.match(r"([0-9.]+)(us|ms|s)",v); n=float(m.group(1)); print(round(n/1000 if m.group(2)=="us" else n*1000 if m.group(2)=="s" else n,2))' "$1"; }

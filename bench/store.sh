@@ -4,6 +4,8 @@
 #                                             $fill_seconds; builds the release binaries and fills a
 #                                             fresh store, or with BENCH_REUSE=1 keeps the one an
 #                                             earlier run of the same name and size left
+#                                             (BENCH_STORE_NAME: another script's, say `rollup`,
+#                                             to measure the store it filled)
 #   bench_serve BINARY PORT LOG               starts a server on $url and waits until it is ready;
 #                                             answers its pid in $served (the caller kills it)
 #   bench_sql                                 runs standard input on the store (sqlite3 or psql)
@@ -14,7 +16,7 @@
 bench_password="bench-admin-password-2024"
 
 bench_store() {
-  local name=$1 events=$3 attendees=$4
+  local name=${BENCH_STORE_NAME:-$1} events=$3 attendees=$4
   store=$2
   out=bench/out/$name-$store-$events
   local reuse=${BENCH_REUSE:-0}
