@@ -3,9 +3,12 @@
 # 17x12x10: a country, its regions, their districts, their units), start the release server, and
 # time the reports a national or regional akimat reads — the departments report by region (the
 # country's children), by district (one region's children), one region's summary, the whole
-# registry's summary for the year and for its June — one request at a time and under wrk's load, against the same figures computed by SQL run by sqlite3/psql.
-# The API's numbers must equal the SQL's (events held, participants, unique people per row):
-# the script stops with an error when they do not.
+# registry's summary for the year and for its June — one request at a time and under wrk's load,
+# against the same figures computed by SQL run by sqlite3/psql (for the whole registry, every
+# figure the summary answers: by status with what was verified and flagged, by department led
+# and partnered, by kind, audience, counted audience and month, and unique people). The API's
+# numbers must equal the SQL's (events held, participants, unique people per row): the script
+# stops with an error when they do not.
 #
 #   bench/rollup.sh sqlite|postgres EVENTS ATTENDEES
 #
@@ -91,11 +94,45 @@ SQL
 children_sql bench-country > "$out/regions.sql"
 children_sql "$region_code" > "$out/districts.sql"
 summary_sql "$region_code" "$lo" "$hi" > "$out/summary.sql"
-summary_sql "" "$lo" "$hi" > "$out/registry.sql"
+# The rest of the whole registry's summary between the UTC bounds $1..$2, as plain statements one
+# figure at a time (their rows are not compared: "figure" lines); with $3, a year, by its local
+# months (Asia/Almaty: UTC+6 until 2024-03-01 00:00 local, then UTC+5), else as one month.
+figures_sql() {
+  python3 - "$store" "$@" <<'PY'
+import sys
+store, lo, hi, *year = sys.argv[1:]
+months = []
+if year:
+    y = int(year[0])
+    days = [31, 29 if y % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30]
+    months = [f"'{y}-{m:02d}-{days[m - 1]} {18 if (y, m + 1) <= (2024, 3) else 19}:00:00'" for m in range(1, 12)]
+held = f"e.deleted_at IS NULL AND e.starts_at >= {lo} AND e.starts_at < {hi} AND e.status = 'held'"
+late = ("e.created_at > strftime('%Y-%m-%d %H:%M:%f', e.ends_at, '+30 days')" if store == "sqlite"
+        else "e.created_at > e.ends_at + interval '30 days'")
+flagged = (f"(e.planned_participants > 0 AND e.attendance_total > 2 * e.planned_participants)"
+           f" OR e.attendance_basis = 'estimate' OR (e.status = 'held' AND e.evidence_count = 0) OR ({late})")
+checked = ("SUM(CASE WHEN e.verification_status = 'verified' THEN 1 ELSE 0 END), "
+           "SUM(CASE WHEN e.verification_status = 'verified' THEN e.attendance_total ELSE 0 END), "
+           f"SUM(CASE WHEN {flagged} THEN 1 ELSE 0 END)")
+month = "'m'"
+if months:
+    month = "CASE" + "".join(f" WHEN e.starts_at < {m} THEN {i}" for i, m in enumerate(months)) + f" ELSE {len(months)} END"
+print(f"""SELECT 'figure', e.status, e.attendance_basis, COUNT(*), SUM(e.attendance_total), {checked} FROM events e
+ WHERE e.deleted_at IS NULL AND e.starts_at >= {lo} AND e.starts_at < {hi} GROUP BY e.status, e.attendance_basis;
+SELECT 'figure', e.lead_department_id, COUNT(*), SUM(e.attendance_total), {checked} FROM events e WHERE {held} GROUP BY e.lead_department_id;
+SELECT 'figure', p.department_id, COUNT(*) FROM events e JOIN event_partners p ON p.event_id = e.id WHERE {held} GROUP BY p.department_id;
+SELECT 'figure', e.kind, COUNT(*), SUM(e.attendance_total) FROM events e WHERE {held} GROUP BY e.kind;
+SELECT 'figure', a.audience, COUNT(*) FROM events e JOIN event_audiences a ON a.event_id = e.id WHERE {held} GROUP BY a.audience;
+SELECT 'figure', b.audience, COUNT(*), SUM(b.count) FROM events e JOIN event_breakdown b ON b.event_id = e.id WHERE {held} GROUP BY b.audience;
+SELECT 'figure', {month}, COUNT(*), SUM(e.attendance_total) FROM events e WHERE {held} GROUP BY 2;""")
+PY
+}
+{ summary_sql "" "$lo" "$hi"; figures_sql "$lo" "$hi" "$year"; } > "$out/registry.sql"
 # June of the year (UTC+6 before 2024, UTC+5 from then): a month's report, whose cost should not
 # grow with the years around it.
 june=$( [ "$year" -ge 2024 ] && echo 19 || echo 18 )
-summary_sql "" "'$year-05-31 $june:00:00'" "'$year-06-30 $june:00:00'" > "$out/month.sql"
+{ summary_sql "" "'$year-05-31 $june:00:00'" "'$year-06-30 $june:00:00'"
+  figures_sql "'$year-05-31 $june:00:00'" "'$year-06-30 $june:00:00'"; } > "$out/month.sql"
 
 # name|path|the SQL that computes its figures|how its answer is read
 reports=(
@@ -134,6 +171,8 @@ answer, figures, shape, name = json.load(open(sys.argv[1])), open(sys.argv[2]).r
 want = {}
 for line in figures:
     kind, code, *n = line.split("|")
+    if kind == "figure":
+        continue
     keys = ("events_held", "participants_total", "unique_people") + (("events_partnered",) if shape == "rows" else ())
     row = want.setdefault(code, dict.fromkeys(keys, 0))
     if kind == "held":
