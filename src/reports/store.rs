@@ -65,15 +65,12 @@ impl Scope {
     /// events, led or partnered) finds them once, `MATERIALIZED` (PostgreSQL 12, SQLite 3.35),
     /// for every part to read: each part finding them again made a region's one-year summary at
     /// 1,000,000 events read the year eight times (8 s against 1.9 s for the same figures by
-    /// psql; 0.9–1.2 s once). Without a department the parts read the events table itself
-    /// (`NOT MATERIALIZED`) where a part counts people by department: a copy of a whole year of
-    /// the registry has no index, and joined to attendees by region it cost PostgreSQL its
-    /// parallel workers (2.5 → 4.2 s) and SQLite its plan (0.4 → 9.6 s at 100,000 events). On
-    /// SQLite a report that counts people once (the summary) reads the copy: the year's events
-    /// looked up once instead of by each of eight parts (the whole registry's year at 100,000
-    /// events, 0.33 → 0.25 s by sqlite3).
-    fn events_cte(&self, copy: bool) -> String {
-        let how = if copy || self.focus.department.is_some() { "MATERIALIZED" } else { "NOT MATERIALIZED" };
+    /// psql; 0.9–1.2 s once). Without a department every part reads the events table itself
+    /// (`NOT MATERIALIZED`): a copy of a whole year of the registry has no index, and joined to
+    /// attendees by region it cost PostgreSQL its parallel workers (2.5 → 4.2 s) and SQLite its
+    /// plan (0.4 → 9.6 s at 100,000 events).
+    fn events_cte(&self) -> String {
+        let how = if self.focus.department.is_some() { "MATERIALIZED" } else { "NOT MATERIALIZED" };
         format!("{} AS {how} (SELECT {EVENT_COLUMNS} FROM events e WHERE {})", self.events(), self.events_where())
     }
 
@@ -161,10 +158,8 @@ pub type Figures = HashMap<String, Figure>;
 /// participants_verified, flagged`, its keys prefixed with the part's name (`kind:lecture`).
 pub struct Part {
     name: &'static str,
-    /// The scope whose events it reads ([`Scope::events_cte`]).
-    scope: Scope,
-    /// It counts people by a row's department (a join of attendees to the tree).
-    people_by_row: bool,
+    /// The definition of the scope's events it reads ([`Scope::events_cte`]).
+    events: String,
     /// The select list after the key's prefix; see [`select`].
     columns: String,
     /// `FROM …` to the end.
@@ -189,7 +184,7 @@ fn select(key: &str, n: &str, total: &str, flagged: Option<&str>) -> String {
 }
 
 fn part(name: &'static str, s: &Scope, columns: String, rest: String) -> Part {
-    Part { name, scope: s.clone(), people_by_row: false, columns, rest }
+    Part { name, events: s.events_cte(), columns, rest }
 }
 
 const SEATS: &str = "COALESCE(SUM(e.attendance_total), 0)";
@@ -314,18 +309,15 @@ impl Part {
                 select("'all'", PEOPLE, "0", None),
                 format!("FROM {events} e JOIN attendees a ON a.event_id = e.id WHERE e.status = 'held'"),
             ),
-            Some(by) => Part {
-                people_by_row: true,
-                ..part(
-                    "people",
-                    s,
-                    select("g.ancestor_id", PEOPLE, "0", None),
-                    format!(
-                        "FROM {events} e JOIN attendees a ON a.event_id = e.id {} WHERE e.status = 'held' GROUP BY g.ancestor_id",
-                        by.join("e.lead_department_id")
-                    ),
-                )
-            },
+            Some(by) => part(
+                "people",
+                s,
+                select("g.ancestor_id", PEOPLE, "0", None),
+                format!(
+                    "FROM {events} e JOIN attendees a ON a.event_id = e.id {} WHERE e.status = 'held' GROUP BY g.ancestor_id",
+                    by.join("e.lead_department_id")
+                ),
+            ),
         }
     }
 }
@@ -339,12 +331,10 @@ pub fn flagged(conn: &DbConnection) -> String {
 /// snapshot even outside a transaction. Answers each part's figures by key.
 pub fn figures(conn: &mut DbConnection, parts: Vec<Part>) -> QueryResult<HashMap<String, Figures>> {
     // Each scope's events once, ahead of the parts that read them.
-    let copy = matches!(conn, DbConnection::Sqlite(_)) && !parts.iter().any(|p| p.people_by_row);
-    let mut ctes: Vec<String> = Vec::new();
+    let mut ctes: Vec<&str> = Vec::new();
     for p in &parts {
-        let cte = p.scope.events_cte(copy);
-        if !ctes.contains(&cte) {
-            ctes.push(cte);
+        if !ctes.contains(&p.events.as_str()) {
+            ctes.push(&p.events);
         }
     }
     let selects = parts.iter().map(Part::sql).collect::<Vec<_>>().join(" UNION ALL ");
