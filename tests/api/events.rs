@@ -544,13 +544,76 @@ async fn search_folds_kazakh_and_russian_case_and_takes_wildcards_literally(app:
     assert!(found("әділдік").await.is_empty());
     assert_eq!(found("мейірімділік").await, vec![upper["id"].as_str().unwrap().to_string()]);
     if app.backend() == crate::helpers::Backend::Sqlite {
-        // VACUUM keeps the rowids the SQLite index is keyed by.
+        // VACUUM may renumber rowids; the index is keyed by each event's stored search key.
         app.store.connect().batch_execute("VACUUM").unwrap();
         assert_eq!(found("мейірімділік").await, vec![upper["id"].as_str().unwrap().to_string()]);
         assert_eq!(found("ұлан қасымов").await, vec![organiser["id"].as_str().unwrap().to_string()]);
     }
 }
 both_stores!(search_folds_kazakh_and_russian_case_and_takes_wildcards_literally);
+
+/// The ids of every page of `path` (a query string without `cursor`), page after page.
+async fn walk(app: &TestApp, token: &str, path: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut next = path.to_string();
+    loop {
+        let body = app.get(&next, token).await.expect(200).json();
+        seen.extend(body["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()));
+        match body["next_cursor"].as_str() {
+            Some(c) => next = format!("{path}&cursor={c}"),
+            None => return seen,
+        }
+    }
+}
+
+async fn search_pages_in_start_order_are_the_list_s_own_order(app: TestApp) {
+    let w = world(&app).await;
+    let t = &w.youth_organiser;
+    // 80 matches over four instants (twenty events share each second: only the id orders them),
+    // the three oldest of another kind, and events that do not match in between.
+    let (mut matching, mut seminars) = (HashSet::new(), HashSet::new());
+    for i in 0..80 {
+        let (day, kind) = if i < 3 { (10, "seminar") } else { (11 + i % 4, "lecture") };
+        let at = |h: u32| format!("2025-02-{day:02}T{h}:00:00+05:00");
+        let e = create(
+            &app,
+            t,
+            &event(
+                json!({"title": format!("Мөлдірлік сағаты {i}"), "kind": kind, "starts_at": at(10), "ends_at": at(11)}),
+            ),
+        )
+        .await;
+        matching.insert(e["id"].as_str().unwrap().to_string());
+        if kind == "seminar" {
+            seminars.insert(e["id"].as_str().unwrap().to_string());
+        }
+        if i % 10 == 0 {
+            create(&app, t, &event(json!({"starts_at": at(10), "ends_at": at(11)}))).await;
+        }
+    }
+    let q = "q=%D0%BC%D3%A9%D0%BB%D0%B4%D1%96%D1%80%D0%BB%D1%96%D0%BA"; // мөлдірлік
+    for sort in ["-starts_at", "starts_at"] {
+        // The list without search, in its own order, kept to the matches: what search must page.
+        let all = walk(&app, &w.admin, &format!("/api/v1/events?limit=200&sort={sort}")).await;
+        let expected: Vec<String> = all.into_iter().filter(|id| matching.contains(id)).collect();
+        assert_eq!(expected.len(), 80);
+        let found = walk(&app, &w.admin, &format!("/api/v1/events?limit=3&sort={sort}&{q}")).await;
+        assert_eq!(found, expected, "sort={sort}: every match once, in the list's order");
+        // A filter that keeps only the oldest three: the index's first answer holds none of them.
+        let kept = walk(&app, &w.admin, &format!("/api/v1/events?limit=2&sort={sort}&kind=seminar&{q}")).await;
+        let want: Vec<String> = expected.iter().filter(|id| seminars.contains(*id)).cloned().collect();
+        assert_eq!(kept, want, "sort={sort}: the three seminars, in order");
+    }
+    // Moving an event moves it in the search order too.
+    let moved = seminars.iter().next().unwrap().clone();
+    let path = format!("/api/v1/events/{moved}");
+    let version = app.get(&path, &w.admin).await.expect(200).json()["version"].as_i64().unwrap();
+    let later = json!({"starts_at": "2025-03-01T10:00:00+05:00", "ends_at": "2025-03-01T11:00:00+05:00"});
+    app.patch(&path, t, &format!("\"{version}\""), &later).await.expect(200);
+    let newest = app.get(&format!("/api/v1/events?limit=1&sort=-starts_at&{q}"), &w.admin).await.expect(200).json();
+    assert_eq!(newest["items"][0]["id"].as_str(), Some(moved.as_str()));
+}
+both_stores!(search_pages_in_start_order_are_the_list_s_own_order);
 
 async fn cursor_pages_are_stable_under_equal_keys_and_inserts(app: TestApp) {
     let w = world(&app).await;
