@@ -590,6 +590,11 @@ async fn search_pages_in_start_order_are_the_list_s_own_order(app: TestApp) {
         if i % 10 == 0 {
             create(&app, t, &event(json!({"starts_at": at(10), "ends_at": at(11)}))).await;
         }
+        // Three that do not match around each: more than 256 events, PostgreSQL's first window
+        // for a page of one.
+        for h in [8, 9, 12] {
+            create(&app, t, &event(json!({"starts_at": at(h), "ends_at": at(h + 1)}))).await;
+        }
     }
     let q = "q=%D0%BC%D3%A9%D0%BB%D0%B4%D1%96%D1%80%D0%BB%D1%96%D0%BA"; // мөлдірлік
     // Start order reads the index in order; the other sorts take every match.
@@ -598,12 +603,27 @@ async fn search_pages_in_start_order_are_the_list_s_own_order(app: TestApp) {
         let all = walk(&app, &w.admin, &format!("/api/v1/events?limit=200&sort={sort}")).await;
         let expected: Vec<String> = all.into_iter().filter(|id| matching.contains(id)).collect();
         assert_eq!(expected.len(), 80);
-        let found = walk(&app, &w.admin, &format!("/api/v1/events?limit=3&sort={sort}&{q}")).await;
-        assert_eq!(found, expected, "sort={sort}: every match once, in the list's order");
+        // Pages of one and of three: on PostgreSQL a page of one looks in a window of the next 256
+        // events first, cut inside a second that twenty events share.
+        for limit in [1, 3] {
+            let found = walk(&app, &w.admin, &format!("/api/v1/events?limit={limit}&sort={sort}&{q}")).await;
+            assert_eq!(found, expected, "sort={sort}, limit={limit}: every match once, in the list's order");
+        }
         // A filter that keeps only the oldest three: the index's first answer holds none of them.
-        let kept = walk(&app, &w.admin, &format!("/api/v1/events?limit=2&sort={sort}&kind=seminar&{q}")).await;
+        // With a page of one on PostgreSQL, newest first, the first window holds no seminar.
         let want: Vec<String> = expected.iter().filter(|id| seminars.contains(*id)).cloned().collect();
-        assert_eq!(kept, want, "sort={sort}: the three seminars, in order");
+        for limit in [1, 2] {
+            let kept =
+                walk(&app, &w.admin, &format!("/api/v1/events?limit={limit}&sort={sort}&kind=seminar&{q}")).await;
+            assert_eq!(kept, want, "sort={sort}, limit={limit}: the three seminars, in order");
+        }
+        // Within dates: the days from the 12th to the 13th, every match of them in order.
+        let dated = "from=2025-02-12&to=2025-02-13";
+        let all = walk(&app, &w.admin, &format!("/api/v1/events?limit=200&sort={sort}&{dated}")).await;
+        let want: Vec<String> = all.into_iter().filter(|id| matching.contains(id)).collect();
+        assert_eq!(want.len(), 38);
+        let found = walk(&app, &w.admin, &format!("/api/v1/events?limit=1&sort={sort}&{dated}&{q}")).await;
+        assert_eq!(found, want, "sort={sort}, {dated}: the matches of those days, in order");
     }
     // Moving an event moves it in the search order too.
     let moved = seminars.iter().next().unwrap().clone();

@@ -1,0 +1,1 @@
+ALTER TABLE events ALTER COLUMN search_text SET STATISTICS -1;
