@@ -1,7 +1,6 @@
 //! Account routes, for admins: list, read, create, change (role, department, password reset,
 //! deactivation, which ends the account's tokens).
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
@@ -21,16 +20,13 @@ use crate::http::doc::{
 use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
+use crate::http::page::{List, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct AccountFilter {
     pub department_id: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
@@ -40,7 +36,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "accounts",
     operation_id = "list_accounts",
-    params(ListQuery),
+    params(List<AccountFilter>),
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
         NeedsAdmin, BadQuery, ParamOutOfRange,
@@ -49,19 +45,26 @@ pub struct ListQuery {
 )]
 #[get("")]
 pub async fn list(
-    req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    query: Query<ListQuery>,
+    query: List<AccountFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let filter =
-        Filter { department_id: q.department_id, role: q.role.map(|r| r.as_str().to_string()), active: q.active };
-    let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?)).await?;
-    let page = page::paginate(rows, limit, |r| username_key(&r.username), AccountResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            &state.store,
+            |conn, q, after: Option<String>, n| {
+                let filter = Filter {
+                    department_id: q.department_id,
+                    role: q.role.map(|r| r.as_str().to_string()),
+                    active: q.active,
+                };
+                Ok(store::list(conn, &filter, after.as_deref(), n)?)
+            },
+            |r| username_key(&r.username),
+            AccountResponse::from,
+        )
+        .await
 }
 
 /// Read an account

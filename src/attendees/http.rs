@@ -3,13 +3,11 @@
 //! Attendees carry no ETag and need no `If-Match`: they are added and removed, never changed, and
 //! a removal names its row by id. Every unsafe request accepts `Idempotency-Key`.
 
-use crate::http::query::Query;
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use utoipa::IntoParams;
 
 use super::domain;
 use super::iin::{Iin, keyed_digest};
@@ -25,7 +23,7 @@ use crate::error::{ApiError, FieldError, Problem};
 use crate::http::body::{self, JsonBody};
 use crate::http::doc::{BodyTooLarge, JsonBodyRefusals, NoSuchEvent, RetryRace};
 use crate::http::idempotency::IdempotencyKey;
-use crate::http::page::{self, Page};
+use crate::http::page::{List, Page, Unfiltered};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
 
@@ -257,14 +255,6 @@ pub async fn add(
         .await
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// List an event's attendees
 ///
 /// In the order they were added, by cursor. Names and personal fields are shown only to the
@@ -272,7 +262,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "attendees",
     operation_id = "list_attendees",
-    params(("id" = String, Path, description = "Event id"), ListQuery),
+    params(("id" = String, Path, description = "Event id"), List<Unfiltered>),
     responses(
         (status = 200, description = "A page of attendees", body = Page<AttendeeResponse>),
         (status = 400, description = "The cursor is not one this list returned", body = Problem, content_type = PROBLEM),
@@ -284,25 +274,24 @@ pub struct ListQuery {
 )]
 #[get("/{id}/attendees")]
 pub async fn list(
-    req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
     id: Path<String>,
-    query: Query<ListQuery>,
+    query: List<Unfiltered>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesRead)?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let id = id.into_inner();
-    let rows = state
-        .store
-        .run(move |conn| {
-            domain::event_for(conn, &principal, &id)?;
-            Ok(store::list(conn, &id, after.as_deref(), limit + 1)?)
-        })
-        .await?;
-    let page = page::paginate(rows, limit, |r| r.id.clone(), AttendeeResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            &state.store,
+            move |conn, _, after: Option<String>, n| {
+                domain::event_for(conn, &principal, &id)?;
+                Ok(store::list(conn, &id, after.as_deref(), n)?)
+            },
+            |r| r.id.clone(),
+            AttendeeResponse::from,
+        )
+        .await
 }
 
 /// Remove an attendee

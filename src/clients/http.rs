@@ -1,7 +1,6 @@
 //! Client routes, for admins: list, read, create (the secret shown once), change, deactivate,
 //! and replace the secret.
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use serde::Deserialize;
@@ -20,16 +19,13 @@ use crate::http::doc::{
 use crate::http::etag::etag;
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
+use crate::http::page::{List, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct ClientFilter {
     pub department_id: Option<String>,
     pub active: Option<bool>,
 }
@@ -38,7 +34,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "clients",
     operation_id = "list_clients",
-    params(ListQuery),
+    params(List<ClientFilter>),
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
         NeedsAdmin, BadQuery, ParamOutOfRange,
@@ -47,20 +43,21 @@ pub struct ListQuery {
 )]
 #[get("")]
 pub async fn list(
-    req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    query: Query<ListQuery>,
+    query: List<ClientFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .run(move |conn| Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), limit + 1)?))
-        .await?;
-    let page = page::paginate(rows, limit, |r| r.client_id.clone(), ClientResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            &state.store,
+            |conn, q, after: Option<String>, n| {
+                Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), n)?)
+            },
+            |r| r.client_id.clone(),
+            ClientResponse::from,
+        )
+        .await
 }
 
 /// Read a client

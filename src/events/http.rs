@@ -1,6 +1,5 @@
 //! Event routes: list, read, create, change, delete and record attendance.
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
 use chrono::{DateTime, Utc};
@@ -22,7 +21,7 @@ use crate::http::doc::{
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
+use crate::http::page::{self, List, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
 use crate::store::to_utc;
@@ -287,10 +286,7 @@ impl SortParam {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct EventFilter {
     /// First local day (YYYY-MM-DD, inclusive, in the registry's time zone), on `starts_at`.
     pub from: Option<String>,
     /// Last local day (inclusive), on `starts_at`.
@@ -330,7 +326,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "events",
     operation_id = "list_events",
-    params(ListQuery),
+    params(List<EventFilter>),
     responses(
         (status = 200, description = "A page of events", body = Page<EventListItem>),
         (status = 422, description = "A parameter breaks a rule (limit, from after to)", body = Problem, content_type = PROBLEM),
@@ -340,14 +336,13 @@ pub struct ListQuery {
 )]
 #[get("")]
 pub async fn list(
-    req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    query: Query<ListQuery>,
+    query: List<EventFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
+    let List { req, page: asked, filter: q } = query;
+    let limit = page::limit(asked.limit)?;
     let tz = state.config.timezone;
     let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
     let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
@@ -368,7 +363,7 @@ pub async fn list(
         .transpose()?;
     let sort_param = q.sort.unwrap_or(SortParam::StartsAtDesc);
     let sort = sort_param.sort();
-    let after = match q.cursor.as_deref() {
+    let after = match asked.cursor.as_deref() {
         None => None,
         Some(c) => {
             let (cursor_sort, micros, id): (SortParam, i64, String) = page::decode_cursor(c)?;

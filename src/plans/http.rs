@@ -1,7 +1,6 @@
 //! Plan and plan item routes: read with `events:read`, manage with `plans:write` (coordinators and
 //! admins).
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
 use chrono::{NaiveDate, Utc};
@@ -21,7 +20,7 @@ use crate::http::doc::{
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
+use crate::http::page::{self, List, Page};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
 
@@ -34,10 +33,7 @@ pub fn today(state: &AppState) -> NaiveDate {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PlanListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct PlanFilter {
     pub year: Option<i32>,
     pub department_id: Option<String>,
 }
@@ -49,7 +45,7 @@ pub struct PlanListQuery {
 #[utoipa::path(
     tag = "plans",
     operation_id = "list_plans",
-    params(PlanListQuery),
+    params(List<PlanFilter>),
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
         NeedsEventsRead, BadQuery, ParamOutOfRange,
@@ -58,23 +54,22 @@ pub struct PlanListQuery {
 )]
 #[get("")]
 pub async fn list(
-    req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
-    query: Query<PlanListQuery>,
+    query: List<PlanFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<(i32, String)>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .run(move |conn| {
-            let within = principal.reach.root();
-            Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), within, after, limit + 1)?)
-        })
-        .await?;
-    let page = page::paginate(rows, limit, |r| (r.year, r.id.clone()), PlanResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            &state.store,
+            move |conn, q, after: Option<(i32, String)>, n| {
+                let within = principal.reach.root();
+                Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), within, after, n)?)
+            },
+            |r| (r.year, r.id.clone()),
+            PlanResponse::from,
+        )
+        .await
 }
 
 /// Read a plan
@@ -166,10 +161,7 @@ pub async fn update(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ItemListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct ItemFilter {
     /// Only items this department is responsible for.
     pub responsible_department_id: Option<String>,
 }
@@ -179,7 +171,7 @@ pub struct ItemListQuery {
 /// In number order (`1.2` before `1.10`), each with its progress and derived status.
 #[utoipa::path(
     tag = "plans",
-    params(("id" = String, Path, description = "Plan id"), ItemListQuery),
+    params(("id" = String, Path, description = "Plan id"), List<ItemFilter>),
     responses(
         (status = 200, description = "A page of items", body = Page<ItemResponse>),
         NeedsEventsRead, BadQuery, NoSuchPlan, ParamOutOfRange,
@@ -188,17 +180,16 @@ pub struct ItemListQuery {
 )]
 #[get("/{id}/items")]
 pub async fn list_items(
-    req: HttpRequest,
     state: Data<AppState>,
     principal: Principal,
     id: Path<String>,
-    query: Query<ItemListQuery>,
+    query: List<ItemFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
     // Items are few per plan and ordered by their numbers, so the cursor is a position.
-    let offset: usize = q.cursor.as_deref().map(page::decode_cursor).transpose()?.unwrap_or(0);
+    let (limit, offset) = query.page.requested::<usize>()?;
+    let offset = offset.unwrap_or(0);
+    let q = query.filter;
     let id = id.into_inner();
     let today = today(&state);
     let (items, total) = state
@@ -228,7 +219,7 @@ pub async fn list_items(
         .await?;
     let next = offset + items.len();
     let page = Page { items, next_cursor: (next < total).then(|| page::encode_cursor(&next)) };
-    Ok(page::respond(&req, &page))
+    Ok(page::respond(&query.req, &page))
 }
 
 /// Read a plan item

@@ -1,14 +1,11 @@
 //! Webhook routes, for principals with `webhooks:manage`: a client manages its own subscriptions,
 //! an admin every one. Another principal's subscription is a 404.
 
-use crate::http::query::Query;
 use actix_web::dev::Payload;
 use actix_web::web::{Data, Path};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post};
 use futures_util::future::LocalBoxFuture;
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::IntoParams;
 
 use super::domain::{self, NewSubscription};
 use super::model::{
@@ -26,7 +23,7 @@ use crate::http::doc::{
 use crate::http::etag::{IfMatch, etag};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
+use crate::http::page::{List, Page, Unfiltered};
 use crate::http::write::{Outcome, Write};
 use crate::state::AppState;
 use crate::write::Tx;
@@ -92,14 +89,6 @@ impl PathWrite {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-}
-
 /// Where a URL leads, checked before the write: a host that is not a public address (or, for
 /// `http`, not inside the allowed networks) is a 422 naming `url`. A URL that does not even parse
 /// is left to the domain, which names that.
@@ -116,7 +105,7 @@ async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
-    params(ListQuery),
+    params(List<Unfiltered>),
     responses(
         (status = 200, description = "A page of subscriptions, by id", body = Page<SubscriptionResponse>),
         NeedsWebhooksManage, BadQuery, ParamOutOfRange,
@@ -125,18 +114,19 @@ async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
 )]
 #[get("")]
 pub async fn list(
-    req: HttpRequest,
     state: Data<AppState>,
     Manager(principal): Manager,
-    query: Query<ListQuery>,
+    query: List<Unfiltered>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let owner = (!principal.is_admin()).then(|| principal.id.clone());
-    let rows =
-        state.store.run(move |conn| Ok(store::list(conn, owner.as_deref(), after.as_deref(), limit + 1)?)).await?;
-    let page = page::paginate(rows, limit, |r| r.id.clone(), SubscriptionResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            &state.store,
+            move |conn, _, after: Option<String>, n| Ok(store::list(conn, owner.as_deref(), after.as_deref(), n)?),
+            |r| r.id.clone(),
+            SubscriptionResponse::from,
+        )
+        .await
 }
 
 /// Read a subscription
@@ -331,7 +321,7 @@ pub async fn test(write: PathWrite) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhook_deliveries",
-    params(("id" = String, Path, description = "Subscription id"), ListQuery),
+    params(("id" = String, Path, description = "Subscription id"), List<Unfiltered>),
     responses(
         (status = 200, description = "A page of attempts, newest first", body = Page<DeliveryResponse>),
         NeedsWebhooksManage, NoSuchSubscription, BadQuery, ParamOutOfRange,
@@ -340,24 +330,23 @@ pub async fn test(write: PathWrite) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/{id}/deliveries")]
 pub async fn deliveries(
-    req: HttpRequest,
     state: Data<AppState>,
     Manager(principal): Manager,
     id: Path<String>,
-    query: Query<ListQuery>,
+    query: List<Unfiltered>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let q = query.into_inner();
-    let (limit, before): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .run(move |conn| {
-            domain::visible(conn, &principal, &id)?;
-            Ok(store::deliveries(conn, &id, before.as_deref(), limit + 1)?)
-        })
-        .await?;
-    let page = page::paginate(rows, limit, |r| r.id.clone(), DeliveryResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            &state.store,
+            move |conn, _, before: Option<String>, n| {
+                domain::visible(conn, &principal, &id)?;
+                Ok(store::deliveries(conn, &id, before.as_deref(), n)?)
+            },
+            |r| r.id.clone(),
+            DeliveryResponse::from,
+        )
+        .await
 }
 
 /// Redeliver what gave up
