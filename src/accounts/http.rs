@@ -2,7 +2,7 @@
 //! deactivation, which ends the account's tokens).
 
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, get, patch, post};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -12,16 +12,14 @@ use super::model::{AccountCreate, AccountPatch, AccountResponse, username_key};
 use super::store::{self, Filter};
 use crate::auth::{Principal, Role, password};
 use crate::error::{ApiError, Problem};
-use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::etag;
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::tagged;
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{List, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{JsonWrite, Outcome};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -82,9 +80,8 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let a =
-        AccountResponse::from(state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(a.version))).json(a))
+    let row = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    Ok(tagged(&AccountResponse::from(row)))
 }
 
 /// Create an account
@@ -102,19 +99,13 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     security(("bearer" = ["admin"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<AccountCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<AccountCreate>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let input = body.value.normalised()?;
+    let input = new.body.value.normalised()?;
     // Hash before the write transaction, so the write lock is not held for Argon2's time.
     let hash = password::hash_off_worker(input.password.clone()).await?;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let a = domain::create(tx, &input, &hash)?;
             Ok(Outcome::created(format!("/api/v1/accounts/{}", a.id), a.version, &a))
         })
@@ -141,28 +132,21 @@ pub async fn create(
     security(("bearer" = ["admin"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(state: Data<AppState>, principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let new_hash = match body.value.get("password") {
+    let if_match = change.precondition()?;
+    let new_hash = match change.body.value.get("password") {
         Some(Value::String(p)) => {
             password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
             Some(password::hash_off_worker(p.clone()).await?)
         }
         _ => None,
     };
-    let patch = body.value;
-    let account_id = id.clone();
+    let account_id = change.path.clone();
     let caller_id = principal.id.clone();
-    let res = Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            Ok(Outcome::changed(&domain::update(tx, &caller_id, &id, &if_match, &patch, new_hash.as_deref())?))
+    let res = change
+        .perform(principal.actor(), if_match, move |tx, id, if_match, patch| {
+            domain::update(tx, &caller_id, id, if_match, patch, new_hash.as_deref())
         })
         .await;
     // Whatever happened, this instance stops trusting its cached view of the account.

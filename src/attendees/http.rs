@@ -24,7 +24,7 @@ use crate::http::body::{self, JsonBody};
 use crate::http::doc::{BodyTooLarge, JsonBodyRefusals, NoSuchEvent, RetryRace};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::page::{List, Page, Unfiltered};
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{Outcome, Write, WriteRequest, remove_child};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -316,13 +316,11 @@ pub async fn list(
 )]
 #[delete("/{id}/attendees/{attendee_id}")]
 pub async fn remove(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::http::write::remove_child(&req, &state.store, principal, key, path.into_inner(), domain::remove).await
+    remove_child(principal, write, path.into_inner(), domain::remove).await
 }
 
 /// The erasure body as parsed: the IIN kept as any JSON value, so a number sent by mistake is

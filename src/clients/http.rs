@@ -2,7 +2,7 @@
 //! and replace the secret.
 
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, get, patch, post};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -11,16 +11,14 @@ use super::model::{ClientCreate, ClientPatch, ClientResponse, ClientWithSecret};
 use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::etag;
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::tagged;
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{List, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -75,8 +73,8 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let c = ClientResponse::from(state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(c.version))).json(c))
+    let row = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    Ok(tagged(&ClientResponse::from(row)))
 }
 
 /// `outcome` answering the client with its one-time secret, and a replay without it.
@@ -102,23 +100,14 @@ fn with_secret(outcome: Outcome, client: ClientResponse, secret: String) -> Outc
     security(("bearer" = ["admin"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<ClientCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<ClientCreate>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let input = body.value.normalised()?;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let input = new.body.value.normalised()?;
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let (client, secret) = domain::create(tx, &input)?;
-            Ok(with_secret(
-                Outcome::created(format!("/api/v1/clients/{}", client.id), client.version, &()),
-                client,
-                secret,
-            ))
+            let outcome = Outcome::created(format!("/api/v1/clients/{}", client.id), client.version, &());
+            Ok(with_secret(outcome, client, secret))
         })
         .await
 }
@@ -141,19 +130,12 @@ pub async fn create(
     security(("bearer" = ["admin"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(state: Data<AppState>, principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let client_id = id.clone();
-    let patch = body.value;
-    let res = Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
+    let if_match = change.precondition()?;
+    let client_id = change.path.clone();
+    let res = change
+        .perform(principal.actor(), if_match, |tx, id, if_match, patch| domain::update(tx, id, if_match, patch))
         .await;
     state.principals.invalidate(&client_id);
     res
@@ -176,16 +158,14 @@ pub async fn update(
 )]
 #[post("/{id}/secret")]
 pub async fn rotate_secret(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), b"", move |tx| {
             let (client, secret) = domain::rotate_secret(tx, &id)?;
             Ok(with_secret(Outcome::ok(Some(client.version), &()), client, secret))
         })

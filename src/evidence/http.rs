@@ -21,7 +21,7 @@ use crate::http::body::{self, JsonBody};
 use crate::http::doc::{NoSuchEvent, RetryRace};
 use crate::http::idempotency::IdempotencyKey;
 use crate::http::query::Query;
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{Outcome, Write, WriteRequest, remove_child};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -302,11 +302,9 @@ pub async fn download(
 )]
 #[delete("/{id}/evidence/{evidence_id}")]
 pub async fn remove(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::http::write::remove_child(&req, &state.store, principal, key, path.into_inner(), domain::remove).await
+    remove_child(principal, write, path.into_inner(), domain::remove).await
 }

@@ -1,13 +1,19 @@
 //! Versions as ETags, and the `If-Match` precondition that `PATCH`, `DELETE` and attendance
 //! require (RFC 9110: 428 without it, 412 when it names another version).
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
+use crate::version::Versioned;
 
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
+}
+
+/// The 200 answering a record as it is, its version the ETag.
+pub fn tagged(record: &impl Versioned) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("etag", etag(record.version()))).json(record)
 }
 
 /// What the client's `If-Match` asks for.

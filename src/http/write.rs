@@ -2,16 +2,20 @@
 //! ([`crate::write::transaction`]) holding the change, its audit entries and the recorded
 //! response, then the HTTP answer.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::web::Data;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::audit::Actor;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::http::body::JsonBody;
 use crate::http::etag::etag;
 use crate::http::idempotency::{self, Begin, Fingerprint, IdempotencyKey, Stored};
 use crate::http::request_ctx;
@@ -19,6 +23,7 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::version::Versioned;
 use crate::write::{self, Tx};
+use utoipa::ToSchema;
 
 /// What a write answers.
 #[derive(Debug)]
@@ -167,22 +172,69 @@ impl Write {
     }
 }
 
+/// An unsafe request as its handler takes it, besides its caller, path and body: the request (its
+/// method and target identify a retry), the application's state and the `Idempotency-Key`, which
+/// is read (400 when malformed) where the key alone would be.
+pub struct WriteRequest {
+    pub req: HttpRequest,
+    pub state: Data<AppState>,
+    key: IdempotencyKey,
+}
+
+impl FromRequest for WriteRequest {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state =
+            req.app_data::<Data<AppState>>().cloned().expect("the application state is registered in startup.rs");
+        let key = IdempotencyKey::from_request(req, payload).into_inner();
+        ready(key.map(|key| WriteRequest { req: req.clone(), state, key }))
+    }
+}
+
+impl WriteRequest {
+    /// Performs `f` once as `actor`'s write, `raw` being the body as sent: see [`Write::perform`].
+    pub async fn perform<F>(self, actor: Actor, raw: &[u8], f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<Outcome, ApiError> + Send + 'static,
+    {
+        Write::new(&self.req, actor, self.key, raw).perform(&self.state.store, f).await
+    }
+}
+
+/// An unsafe request with a JSON body `T`: the write, then the body, extracted in that order as
+/// separate arguments would be.
+pub struct JsonWrite<T> {
+    pub write: WriteRequest,
+    pub body: JsonBody<T>,
+}
+
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonWrite<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let write = WriteRequest::from_request(req, payload);
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(JsonWrite { write: write.await?, body: body.await? }) })
+    }
+}
+
 /// What removes one record an event holds (an attendee, a piece of evidence): the event's id, the
 /// record's id.
 pub type RemoveChild = fn(&mut Tx<'_>, &Principal, &str, &str) -> Result<(), ApiError>;
 
 /// The `DELETE` of one record an event holds: `attendees:write`, no body, 204 once removed.
 pub async fn remove_child(
-    req: &HttpRequest,
-    store: &Store,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     (event_id, id): (String, String),
     remove: RemoveChild,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesWrite)?;
-    Write::new(req, principal.actor(), key, b"")
-        .perform(store, move |tx| {
+    write
+        .perform(principal.actor(), b"", move |tx| {
             remove(tx, &principal, &event_id, &id)?;
             Ok(Outcome::no_content())
         })

@@ -2,7 +2,7 @@
 //! admins).
 
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use actix_web::{HttpResponse, delete, get, patch, post};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,11 +17,10 @@ use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsEventsRead, NeedsPlansWrite, NoSuchPlan,
     NoSuchPlanItem, ParamOutOfRange, Preconditioned, RetryRace,
 };
-use crate::http::etag::{IfMatch, etag};
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, List, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -87,9 +86,8 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     let id = id.into_inner();
-    let plan =
-        PlanResponse::from(state.store.run(move |conn| domain::visible_plan(conn, &principal.reach, &id)).await?);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(plan.version))).json(plan))
+    let row = state.store.run(move |conn| domain::visible_plan(conn, &principal.reach, &id)).await?;
+    Ok(tagged(&PlanResponse::from(row)))
 }
 
 /// Create a plan
@@ -108,18 +106,12 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     security(("bearer" = ["plans:write"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<PlanInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<PlanInput>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let input = body.value.normalised()?;
+    let input = new.body.value.normalised()?;
     let department = input.department_id.clone().unwrap_or_else(|| principal.department_id.clone());
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let plan = domain::create(tx, &principal.reach, &input, &department)?;
             Ok(Outcome::created(format!("/api/v1/plans/{}", plan.id), plan.version, &plan))
         })
@@ -142,19 +134,13 @@ pub async fn create(
     security(("bearer" = ["plans:write"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let patch = body.value;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            Ok(Outcome::changed(&domain::update(tx, &principal.reach, &id, &if_match, &patch)?))
+    let if_match = change.precondition()?;
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, id, if_match, patch| {
+            domain::update(tx, &principal.reach, id, if_match, patch)
         })
         .await
 }
@@ -250,7 +236,7 @@ pub async fn read_item(
             domain::item_response(conn, row, today)
         })
         .await?;
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(item.version))).json(item))
+    Ok(tagged(&item))
 }
 
 /// Add an item to a plan
@@ -268,19 +254,17 @@ pub async fn read_item(
 )]
 #[post("/{id}/items")]
 pub async fn create_item(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     body: JsonBody<ItemInput>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
     let input = body.value.normalised()?;
     let plan_id = id.into_inner();
-    let today = today(&state);
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let today = today(&write.state);
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             let item = domain::create_item(tx, &principal.reach, &plan_id, &input, today)?;
             Ok(Outcome::created(format!("/api/v1/plans/{plan_id}/items/{}", item.id), item.version, &item))
         })
@@ -304,22 +288,14 @@ pub async fn create_item(
     security(("bearer" = ["plans:write"])),
 )]
 #[patch("/{id}/items/{item_id}")]
-pub async fn update_item(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update_item(principal: Principal, change: MergePatch<(String, String)>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path, body } = change;
-    let (plan_id, item_id) = path;
-    let patch = body.value;
-    let today = today(&state);
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            let item = domain::update_item(tx, &principal.reach, (&plan_id, &item_id), &if_match, &patch, today)?;
-            Ok(Outcome::changed(&item))
+    let if_match = change.precondition()?;
+    let today = today(&change.write.state);
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, (plan_id, item_id), if_match, patch| {
+            domain::update_item(tx, &principal.reach, (plan_id.as_str(), item_id.as_str()), if_match, patch, today)
         })
         .await
 }
@@ -343,18 +319,16 @@ pub async fn update_item(
 )]
 #[delete("/{id}/items/{item_id}")]
 pub async fn delete_item(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = IfMatch::required(&write.req)?;
     let (plan_id, item_id) = path.into_inner();
-    let today = today(&state);
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
+    let today = today(&write.state);
+    write
+        .perform(principal.actor(), b"", move |tx| {
             domain::delete_item(tx, &principal.reach, (&plan_id, &item_id), &if_match, today)?;
             Ok(Outcome::no_content())
         })

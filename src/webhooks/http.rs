@@ -20,11 +20,10 @@ use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsWebhooksManage, NoSuchSubscription,
     ParamOutOfRange, Preconditioned, RetryRace,
 };
-use crate::http::etag::{IfMatch, etag};
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{List, Page, Unfiltered};
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 use crate::write::Tx;
 
@@ -46,13 +45,11 @@ impl FromRequest for Manager {
     }
 }
 
-/// A bodiless write to the subscription in the path (`/{id}/…`): the caller, its idempotency key
-/// and the id, with the request and state the write needs.
+/// A bodiless write to the subscription in the path (`/{id}/…`): the caller, the write (with its
+/// idempotency key) and the id.
 pub struct PathWrite {
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: String,
 }
 
@@ -62,15 +59,11 @@ impl FromRequest for PathWrite {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let manager = Manager::from_request(req, payload);
-        let key = IdempotencyKey::from_request(req, payload);
+        let write = WriteRequest::from_request(req, payload);
         let id = req.match_info().get("id").unwrap_or_default().to_string();
-        let state = req.app_data::<Data<AppState>>().cloned();
-        let req = req.clone();
         Box::pin(async move {
             let Manager(principal) = manager.await?;
-            let key = key.await?;
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
-            Ok(PathWrite { req, state, principal, key, id })
+            Ok(PathWrite { principal, write: write.await?, id })
         })
     }
 }
@@ -81,11 +74,9 @@ impl PathWrite {
         self,
         work: impl FnOnce(&mut Tx<'_>, &Principal, &str, &AppState) -> Result<Outcome, ApiError> + Send + 'static,
     ) -> Result<HttpResponse, ApiError> {
-        let PathWrite { req, state, principal, key, id } = self;
-        let shared = state.clone();
-        Write::new(&req, principal.actor(), key, b"")
-            .perform(&state.store, move |tx| work(tx, &principal, &id, &shared))
-            .await
+        let PathWrite { principal, write, id } = self;
+        let state = write.state.clone();
+        write.perform(principal.actor(), b"", move |tx| work(tx, &principal, &id, &state)).await
     }
 }
 
@@ -148,8 +139,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let row = state.store.run(move |conn| domain::visible(conn, &principal, &id)).await?;
-    let s = SubscriptionResponse::from(row);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(s.version))).json(s))
+    Ok(tagged(&SubscriptionResponse::from(row)))
 }
 
 /// `outcome` answering the subscription with its one-time secret, and a replay without it.
@@ -178,20 +168,15 @@ fn with_secret(outcome: Outcome, subscription: SubscriptionResponse, secret: Str
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    Manager(principal): Manager,
-    key: IdempotencyKey,
-    body: JsonBody<SubscriptionCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(Manager(principal): Manager, new: JsonWrite<SubscriptionCreate>) -> Result<HttpResponse, ApiError> {
+    let JsonWrite { write, body } = new;
     let input = body.value;
-    let refused = refusal(&state, &input.url).await;
+    let refused = refusal(&write.state, &input.url).await;
     let new =
         NewSubscription { url: input.url, event_types: input.event_types, description: input.description, refused };
-    let secret_key = state.webhook_key.clone();
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let secret_key = write.state.webhook_key.clone();
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             let (subscription, secret) = domain::create(tx, &principal, &new, &secret_key)?;
             let outcome = Outcome::created(format!("/api/v1/webhooks/{}", subscription.id), subscription.version, &());
             Ok(with_secret(outcome, subscription, secret))
@@ -215,22 +200,16 @@ pub async fn create(
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    Manager(principal): Manager,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let patch = body.value;
-    let refused = match patch.get("url").and_then(Value::as_str) {
-        Some(url) => refusal(&state, url).await,
+pub async fn update(Manager(principal): Manager, change: MergePatch) -> Result<HttpResponse, ApiError> {
+    let if_match = change.precondition()?;
+    let refused = match change.body.value.get("url").and_then(Value::as_str) {
+        Some(url) => refusal(&change.write.state, url).await,
         None => None,
     };
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch, refused)?))
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, id, if_match, patch| {
+            domain::update(tx, &principal, id, if_match, patch, refused)
         })
         .await
 }
@@ -250,7 +229,7 @@ pub async fn update(
 )]
 #[delete("/{id}")]
 pub async fn remove(write: PathWrite) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&write.req)?;
+    let if_match = IfMatch::required(&write.write.req)?;
     write
         .perform(move |tx, principal, id, _| {
             domain::remove(tx, principal, id, &if_match)?;
@@ -371,17 +350,15 @@ pub async fn deliveries(
 )]
 #[post("/{id}/redeliver")]
 pub async fn redeliver(
-    req: HttpRequest,
-    state: Data<AppState>,
     Manager(principal): Manager,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     body: JsonBody<RedeliverRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let since = body.value.since.with_timezone(&chrono::Utc).naive_utc();
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             let queued = domain::redeliver(tx, &principal, &id, since)?;
             Ok(Outcome::accepted(&RedeliverResponse { queued }))
         })
