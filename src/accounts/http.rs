@@ -16,7 +16,7 @@ use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::tagged;
+use crate::http::etag::read_one;
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{List, Page};
 use crate::http::write::{JsonWrite, Outcome};
@@ -42,15 +42,10 @@ pub struct AccountFilter {
     security(("bearer" = ["admin"])),
 )]
 #[get("")]
-pub async fn list(
-    state: Data<AppState>,
-    principal: Principal,
-    query: List<AccountFilter>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<AccountFilter>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     query
         .answer(
-            &state.store,
             |conn, q, after: Option<String>, n| {
                 let filter = Filter {
                     department_id: q.department_id,
@@ -80,8 +75,7 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let row = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
-    Ok(tagged(&AccountResponse::from(row)))
+    read_one::<_, AccountResponse>(&state.store, move |conn| Ok(store::find(conn, &id)?)).await
 }
 
 /// Create an account

@@ -11,7 +11,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::doc::BadQuery;
 use crate::http::page::{self, List, Page};
 use crate::state::AppState;
-use crate::time::parse_bound;
+use crate::time::parse_period;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -46,18 +46,12 @@ pub struct AuditFilter {
     security(("bearer" = ["audit:read"])),
 )]
 #[get("")]
-pub async fn list(
-    state: Data<AppState>,
-    principal: Principal,
-    query: List<AuditFilter>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<AuditFilter>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AuditRead)?;
     principal.reach.require_all()?;
-    let List { req, page: asked, filter: q } = query;
+    let List { req, state, page: asked, filter: q } = query;
     let limit = page::limit(asked.limit)?;
-    let tz = state.config.timezone;
-    let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
-    let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    let (from, to) = parse_period(q.from.as_deref(), q.to.as_deref(), state.config.timezone)?;
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {

@@ -15,7 +15,7 @@ use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::tagged;
+use crate::http::etag::read_one;
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{List, Page};
 use crate::http::write::{JsonWrite, Outcome, WriteRequest};
@@ -40,15 +40,10 @@ pub struct ClientFilter {
     security(("bearer" = ["admin"])),
 )]
 #[get("")]
-pub async fn list(
-    state: Data<AppState>,
-    principal: Principal,
-    query: List<ClientFilter>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<ClientFilter>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     query
         .answer(
-            &state.store,
             |conn, q, after: Option<String>, n| {
                 Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), n)?)
             },
@@ -73,8 +68,7 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let row = state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
-    Ok(tagged(&ClientResponse::from(row)))
+    read_one::<_, ClientResponse>(&state.store, move |conn| Ok(store::find(conn, &id)?)).await
 }
 
 /// `outcome` answering the client with its one-time secret, and a replay without it.

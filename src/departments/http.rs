@@ -15,7 +15,7 @@ use crate::http::doc::{
     BadQuery, BodyTooLarge, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchDepartment, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::tagged;
+use crate::http::etag::read_one;
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
 use crate::http::write::{JsonWrite, Outcome};
@@ -88,14 +88,11 @@ pub async fn list(
 #[get("/{id}")]
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let row = state
-        .store
-        .run(move |conn| {
-            principal.reach.require_any(conn, &[&id])?;
-            store::find(conn, &id)?.ok_or(ApiError::NotFound)
-        })
-        .await?;
-    Ok(tagged(&DepartmentResponse::from(row)))
+    read_one::<_, DepartmentResponse>(&state.store, move |conn| {
+        principal.reach.require_any(conn, &[&id])?;
+        Ok(store::find(conn, &id)?)
+    })
+    .await
 }
 
 /// Create a department

@@ -24,7 +24,7 @@ use crate::http::page::{self, List, Page};
 use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 use crate::store::to_utc;
-use crate::time::parse_bound;
+use crate::time::parse_period;
 
 fn location(id: &str) -> String {
     format!("/api/v1/events/{id}")
@@ -314,17 +314,11 @@ pub struct EventFilter {
     security(("bearer" = ["events:read"])),
 )]
 #[get("")]
-pub async fn list(
-    state: Data<AppState>,
-    principal: Principal,
-    query: List<EventFilter>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<EventFilter>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let List { req, page: asked, filter: q } = query;
+    let List { req, state, page: asked, filter: q } = query;
     let limit = page::limit(asked.limit)?;
-    let tz = state.config.timezone;
-    let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
-    let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    let (from, to) = parse_period(q.from.as_deref(), q.to.as_deref(), state.config.timezone)?;
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {

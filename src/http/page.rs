@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,7 +19,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::http::query;
-use crate::store::{DbConnection, Store};
+use crate::state::AppState;
+use crate::store::DbConnection;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -122,12 +124,13 @@ impl PageQuery {
 pub struct Unfiltered {}
 
 /// A list request: the page its query string asks for, the list's own filters `F` from the same
-/// query string, and the request, which the answer's `Link` is made from. The query string is read
-/// in one pass, as one struct holding `limit`, `cursor` and `F`'s fields would be (the first
-/// parameter that does not parse is the one named); the document lists `limit` and `cursor`
-/// first, then `F`'s parameters.
+/// query string, the request, which the answer's `Link` is made from, and the application's state.
+/// The query string is read in one pass, as one struct holding `limit`, `cursor` and `F`'s fields
+/// would be (the first parameter that does not parse is the one named); the document lists
+/// `limit` and `cursor` first, then `F`'s parameters.
 pub struct List<F> {
     pub req: HttpRequest,
+    pub state: Data<AppState>,
     pub page: PageQuery,
     pub filter: F,
 }
@@ -139,7 +142,6 @@ impl<F> List<F> {
     /// last one's `key`.
     pub async fn answer<K, R, T>(
         self,
-        store: &Store,
         fetch: impl FnOnce(&mut DbConnection, F, Option<K>, i64) -> Result<Vec<R>, ApiError> + Send + 'static,
         key: impl Fn(&R) -> K,
         map: impl FnMut(R) -> T,
@@ -150,9 +152,9 @@ impl<F> List<F> {
         R: Send + 'static,
         T: Serialize,
     {
-        let List { req, page, filter } = self;
+        let List { req, state, page, filter } = self;
         let (limit, after) = page.requested()?;
-        let rows = store.run(move |conn| fetch(conn, filter, after, limit + 1)).await?;
+        let rows = state.store.run(move |conn| fetch(conn, filter, after, limit + 1)).await?;
         Ok(respond(&req, &paginate(rows, limit, key, map)))
     }
 }
@@ -162,8 +164,10 @@ impl<F: DeserializeOwned> FromRequest for List<F> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state =
+            req.app_data::<Data<AppState>>().cloned().expect("the application state is registered in startup.rs");
         let parsed = query::parse::<Paged<F>>(req.query_string());
-        ready(parsed.map(|Paged(page, filter)| List { req: req.clone(), page, filter }))
+        ready(parsed.map(|Paged(page, filter)| List { req: req.clone(), state, page, filter }))
     }
 }
 

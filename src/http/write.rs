@@ -5,9 +5,10 @@
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::web::Data;
+use actix_web::web::{Data, Path};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use futures_util::future::{LocalBoxFuture, Ready, ready};
+use futures_util::TryFutureExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready, try_join3};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -40,6 +41,16 @@ impl Outcome {
         Outcome {
             status: StatusCode::CREATED,
             headers: vec![("location".into(), location), ("etag".into(), etag(version))],
+            body: serde_json::to_value(body).ok(),
+            replay_body: None,
+        }
+    }
+
+    /// 201 with a `Location` and no ETag: what was added has no version of its own.
+    pub fn created_unversioned(location: String, body: &impl Serialize) -> Self {
+        Outcome {
+            status: StatusCode::CREATED,
+            headers: vec![("location".into(), location)],
             body: serde_json::to_value(body).ok(),
             replay_body: None,
         }
@@ -225,18 +236,41 @@ impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonWrite<T> {
 /// record's id.
 pub type RemoveChild = fn(&mut Tx<'_>, &Principal, &str, &str) -> Result<(), ApiError>;
 
-/// The `DELETE` of one record an event holds: `attendees:write`, no body, 204 once removed.
-pub async fn remove_child(
+/// The `DELETE` of one record an event holds: the caller, the write and the path's event and
+/// record ids, extracted as those separate arguments would be.
+pub struct ChildRemoval {
     principal: Principal,
     write: WriteRequest,
-    (event_id, id): (String, String),
-    remove: RemoveChild,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::AttendeesWrite)?;
-    write
-        .perform(principal.actor(), b"", move |tx| {
-            remove(tx, &principal, &event_id, &id)?;
-            Ok(Outcome::no_content())
+    ids: (String, String),
+}
+
+impl FromRequest for ChildRemoval {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = try_join3(
+            Principal::from_request(req, payload).err_into(),
+            WriteRequest::from_request(req, payload).err_into(),
+            Path::<(String, String)>::from_request(req, payload),
+        );
+        Box::pin(async move {
+            let (principal, write, ids) = parts.await?;
+            Ok(ChildRemoval { principal, write, ids: ids.into_inner() })
         })
-        .await
+    }
+}
+
+impl ChildRemoval {
+    /// `attendees:write`, no body, 204 once `remove` removed the record.
+    pub async fn perform(self, remove: RemoveChild) -> Result<HttpResponse, ApiError> {
+        let ChildRemoval { principal, write, ids: (event_id, id) } = self;
+        principal.require(Scope::AttendeesWrite)?;
+        write
+            .perform(principal.actor(), b"", move |tx| {
+                remove(tx, &principal, &event_id, &id)?;
+                Ok(Outcome::no_content())
+            })
+            .await
+    }
 }

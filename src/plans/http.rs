@@ -52,15 +52,10 @@ pub struct PlanFilter {
     security(("bearer" = ["events:read"])),
 )]
 #[get("")]
-pub async fn list(
-    state: Data<AppState>,
-    principal: Principal,
-    query: List<PlanFilter>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<PlanFilter>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     query
         .answer(
-            &state.store,
             move |conn, q, after: Option<(i32, String)>, n| {
                 let within = principal.reach.root();
                 Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), within, after, n)?)
@@ -166,16 +161,15 @@ pub struct ItemFilter {
 )]
 #[get("/{id}/items")]
 pub async fn list_items(
-    state: Data<AppState>,
     principal: Principal,
     id: Path<String>,
     query: List<ItemFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
+    let List { req, state, page: asked, filter: q } = query;
     // Items are few per plan and ordered by their numbers, so the cursor is a position.
-    let (limit, offset) = query.page.requested::<usize>()?;
+    let (limit, offset) = asked.requested::<usize>()?;
     let offset = offset.unwrap_or(0);
-    let q = query.filter;
     let id = id.into_inner();
     let today = today(&state);
     let (items, total) = state
@@ -205,7 +199,7 @@ pub async fn list_items(
         .await?;
     let next = offset + items.len();
     let page = Page { items, next_cursor: (next < total).then(|| page::encode_cursor(&next)) };
-    Ok(page::respond(&query.req, &page))
+    Ok(page::respond(&req, &page))
 }
 
 /// Read a plan item

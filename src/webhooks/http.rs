@@ -104,15 +104,10 @@ async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[get("")]
-pub async fn list(
-    state: Data<AppState>,
-    Manager(principal): Manager,
-    query: List<Unfiltered>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(Manager(principal): Manager, query: List<Unfiltered>) -> Result<HttpResponse, ApiError> {
     let owner = (!principal.is_admin()).then(|| principal.id.clone());
     query
         .answer(
-            &state.store,
             move |conn, _, after: Option<String>, n| Ok(store::list(conn, owner.as_deref(), after.as_deref(), n)?),
             |r| r.id.clone(),
             SubscriptionResponse::from,
@@ -309,7 +304,6 @@ pub async fn test(write: PathWrite) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/{id}/deliveries")]
 pub async fn deliveries(
-    state: Data<AppState>,
     Manager(principal): Manager,
     id: Path<String>,
     query: List<Unfiltered>,
@@ -317,7 +311,6 @@ pub async fn deliveries(
     let id = id.into_inner();
     query
         .answer(
-            &state.store,
             move |conn, _, before: Option<String>, n| {
                 domain::visible(conn, &principal, &id)?;
                 Ok(store::deliveries(conn, &id, before.as_deref(), n)?)
