@@ -1,5 +1,6 @@
-//! Versions as ETags, and the `If-Match` precondition that `PATCH`, `DELETE` and attendance
-//! require (RFC 9110: 428 without it, 412 when it names another version).
+//! Versions as ETags (and the reads answered with one), and the `If-Match` precondition that
+//! `PATCH`, `DELETE` and attendance require (RFC 9110: 428 without it, 412 when it names another
+//! version).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};

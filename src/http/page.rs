@@ -1,5 +1,6 @@
 //! Keyset pagination: `limit` (1–200, default 50), an opaque `cursor` naming the last row seen, and
-//! `{"items", "next_cursor"}` with a `Link: rel="next"` header when there is more.
+//! `{"items", "next_cursor"}` with a `Link: rel="next"` header when there is more. A list route
+//! takes [`List`], its page and its own filters, and answers with [`List::answer`].
 
 use std::fmt;
 use std::marker::PhantomData;

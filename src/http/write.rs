@@ -1,6 +1,7 @@
 //! Every HTTP write goes through here: the idempotency lease, then the one write path
 //! ([`crate::write::transaction`]) holding the change, its audit entries and the recorded
-//! response, then the HTTP answer.
+//! response, then the HTTP answer. A handler takes what the write needs besides its caller as one
+//! [`WriteRequest`] (or [`JsonWrite`], with its JSON body).
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -12,6 +13,7 @@ use futures_util::future::{LocalBoxFuture, Ready, ready, try_join3};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::auth::{Principal, Scope};
@@ -24,7 +26,6 @@ use crate::state::AppState;
 use crate::store::Store;
 use crate::version::Versioned;
 use crate::write::{self, Tx};
-use utoipa::ToSchema;
 
 /// What a write answers.
 #[derive(Debug)]
