@@ -72,6 +72,18 @@ pub fn parse_bound(field: &str, value: &str, tz: Tz, end: bool) -> Result<NaiveD
     Ok(at)
 }
 
+/// The `from` and `to` a list is asked for, each read by [`parse_bound`] (`from` first, and `to`
+/// inclusive of its day).
+pub fn parse_period(
+    from: Option<&str>,
+    to: Option<&str>,
+    tz: Tz,
+) -> Result<(Option<NaiveDateTime>, Option<NaiveDateTime>), ApiError> {
+    let from = from.map(|v| parse_bound("from", v, tz, false)).transpose()?;
+    let to = to.map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,8 @@
 //! Account routes, for admins: list, read, create, change (role, department, password reset,
 //! deactivation, which ends the account's tokens).
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, get, patch, post};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
@@ -13,24 +12,19 @@ use super::model::{AccountCreate, AccountPatch, AccountResponse, username_key};
 use super::store::{self, Filter};
 use crate::auth::{Principal, Role, password};
 use crate::error::{ApiError, Problem};
-use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchAccount, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::etag;
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::read_one;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::page::{List, Page};
+use crate::http::write::{JsonWrite, Outcome};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct AccountFilter {
     pub department_id: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
@@ -40,7 +34,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "accounts",
     operation_id = "list_accounts",
-    params(ListQuery),
+    params(List<AccountFilter>),
     responses(
         (status = 200, description = "A page of accounts, by username", body = Page<AccountResponse>),
         NeedsAdmin, BadQuery, ParamOutOfRange,
@@ -48,20 +42,22 @@ pub struct ListQuery {
     security(("bearer" = ["admin"])),
 )]
 #[get("")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    query: Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<AccountFilter>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let filter =
-        Filter { department_id: q.department_id, role: q.role.map(|r| r.as_str().to_string()), active: q.active };
-    let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, after.as_deref(), limit + 1)?)).await?;
-    let page = page::paginate(rows, limit, |r| username_key(&r.username), AccountResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            |conn, q, after: Option<String>, n| {
+                let filter = Filter {
+                    department_id: q.department_id,
+                    role: q.role.map(|r| r.as_str().to_string()),
+                    active: q.active,
+                };
+                Ok(store::list(conn, &filter, after.as_deref(), n)?)
+            },
+            |r| username_key(&r.username),
+            AccountResponse::from,
+        )
+        .await
 }
 
 /// Read an account
@@ -79,9 +75,7 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let a =
-        AccountResponse::from(state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(a.version))).json(a))
+    read_one::<_, AccountResponse>(&state.store, move |conn| Ok(store::find(conn, &id)?)).await
 }
 
 /// Create an account
@@ -99,19 +93,13 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     security(("bearer" = ["admin"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<AccountCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<AccountCreate>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let input = body.value.normalised()?;
+    let input = new.body.value.normalised()?;
     // Hash before the write transaction, so the write lock is not held for Argon2's time.
     let hash = password::hash_off_worker(input.password.clone()).await?;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let a = domain::create(tx, &input, &hash)?;
             Ok(Outcome::created(format!("/api/v1/accounts/{}", a.id), a.version, &a))
         })
@@ -138,28 +126,21 @@ pub async fn create(
     security(("bearer" = ["admin"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(state: Data<AppState>, principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let new_hash = match body.value.get("password") {
+    let if_match = change.precondition()?;
+    let new_hash = match change.body.value.get("password") {
         Some(Value::String(p)) => {
             password::check_length("password", p).map_err(|e| ApiError::Validation(vec![e]))?;
             Some(password::hash_off_worker(p.clone()).await?)
         }
         _ => None,
     };
-    let patch = body.value;
-    let account_id = id.clone();
+    let account_id = change.path.clone();
     let caller_id = principal.id.clone();
-    let res = Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            Ok(Outcome::changed(&domain::update(tx, &caller_id, &id, &if_match, &patch, new_hash.as_deref())?))
+    let res = change
+        .perform(principal.actor(), if_match, move |tx, id, if_match, patch| {
+            domain::update(tx, &caller_id, id, if_match, patch, new_hash.as_deref())
         })
         .await;
     // Whatever happened, this instance stops trusting its cached view of the account.

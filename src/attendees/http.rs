@@ -3,13 +3,10 @@
 //! Attendees carry no ETag and need no `If-Match`: they are added and removed, never changed, and
 //! a removal names its row by id. Every unsafe request accepts `Idempotency-Key`.
 
-use crate::http::query::Query;
-use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, post};
+use actix_web::web::{self, Path};
+use actix_web::{HttpResponse, delete, get, post};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use utoipa::IntoParams;
 
 use super::domain;
 use super::iin::{Iin, keyed_digest};
@@ -22,12 +19,10 @@ use super::store::{self, NewRow};
 use crate::auth::{Principal, Scope};
 use crate::config::Secret;
 use crate::error::{ApiError, FieldError, Problem};
-use crate::http::body::{self, JsonBody};
+use crate::http::body;
 use crate::http::doc::{BodyTooLarge, JsonBodyRefusals, NoSuchEvent, RetryRace};
-use crate::http::idempotency::IdempotencyKey;
-use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
-use crate::state::AppState;
+use crate::http::page::{List, Page, Unfiltered};
+use crate::http::write::{ChildRemoval, JsonWrite, Outcome, WriteRequest};
 
 const PROBLEM: &str = "application/problem+json";
 const CSV: &str = "text/csv";
@@ -216,27 +211,25 @@ fn keyed_fingerprint(key: &Secret, media: &str, bytes: &[u8]) -> Vec<u8> {
 )]
 #[post("/{id}/attendees")]
 pub async fn add(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesWrite)?;
-    let media = match body::media_type(&req) {
+    let media = match body::media_type(&write.req) {
         Some(m) if m == CSV || m == XLSX => m,
         Some(m) if m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")) => m,
         _ => {
             return Err(ApiError::UnsupportedMediaType(format!("expected application/json, {CSV} or {XLSX}").into()));
         }
     };
-    let raw = body::read_limited(&req, &mut payload.into_inner()).await?;
-    let fingerprint = keyed_fingerprint(&state.iin_key, &media, &raw);
+    let raw = body::read_limited(&write.req, &mut payload.into_inner()).await?;
+    let fingerprint = keyed_fingerprint(&write.state.iin_key, &media, &raw);
     // Parsing and hashing a sheet is CPU work: off the async workers, and before the write
     // transaction so its lock is not held for it. Its errors wait until the event and the
     // caller's right to it are checked, so a caller without that right learns nothing else.
-    let app = state.clone();
+    let app = write.state.clone();
     let parsed = web::block(move || -> Result<Vec<(String, NewRow)>, ApiError> {
         let rows = parse_upload(&media, &raw)?;
         Ok(rows.iter().map(|r| to_row(r, &app.iin_key)).collect())
@@ -244,25 +237,12 @@ pub async fn add(
     .await
     .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?;
     let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, &fingerprint)
-        .perform(&state.store, move |tx| {
-            let body = domain::add(tx, &principal, &id, parsed)?;
-            Ok(Outcome {
-                status: StatusCode::CREATED,
-                headers: vec![("location".into(), list_location(&id))],
-                body: serde_json::to_value(&body).ok(),
-                replay_body: None,
-            })
+    write
+        .perform(principal.actor(), &fingerprint, move |tx| {
+            let added = domain::add(tx, &principal, &id, parsed)?;
+            Ok(Outcome::created_unversioned(list_location(&id), &added))
         })
         .await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
 }
 
 /// List an event's attendees
@@ -272,7 +252,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "attendees",
     operation_id = "list_attendees",
-    params(("id" = String, Path, description = "Event id"), ListQuery),
+    params(("id" = String, Path, description = "Event id"), List<Unfiltered>),
     responses(
         (status = 200, description = "A page of attendees", body = Page<AttendeeResponse>),
         (status = 400, description = "The cursor is not one this list returned", body = Problem, content_type = PROBLEM),
@@ -283,26 +263,19 @@ pub struct ListQuery {
     security(("bearer" = ["attendees:read"])),
 )]
 #[get("/{id}/attendees")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    id: Path<String>,
-    query: Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, id: Path<String>, query: List<Unfiltered>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesRead)?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
     let id = id.into_inner();
-    let rows = state
-        .store
-        .run(move |conn| {
-            domain::event_for(conn, &principal, &id)?;
-            Ok(store::list(conn, &id, after.as_deref(), limit + 1)?)
-        })
-        .await?;
-    let page = page::paginate(rows, limit, |r| r.id.clone(), AttendeeResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            move |conn, _, after: Option<String>, n| {
+                domain::event_for(conn, &principal, &id)?;
+                Ok(store::list(conn, &id, after.as_deref(), n)?)
+            },
+            |r| r.id.clone(),
+            AttendeeResponse::from,
+        )
+        .await
 }
 
 /// Remove an attendee
@@ -326,14 +299,8 @@ pub async fn list(
     security(("bearer" = ["attendees:write"])),
 )]
 #[delete("/{id}/attendees/{attendee_id}")]
-pub async fn remove(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    path: Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    crate::http::write::remove_child(&req, &state.store, principal, key, path.into_inner(), domain::remove).await
+pub async fn remove(removal: ChildRemoval) -> Result<HttpResponse, ApiError> {
+    removal.perform(domain::remove).await
 }
 
 /// The erasure body as parsed: the IIN kept as any JSON value, so a number sent by mistake is
@@ -370,21 +337,14 @@ pub struct ErasureBody {
     security(("bearer" = ["admin"])),
 )]
 #[post("/erasure")]
-pub async fn erase(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<ErasureBody>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn erase(principal: Principal, asked: JsonWrite<ErasureBody>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
+    let JsonWrite { write, body } = asked;
     let iin = match &body.value.iin {
         Value::String(s) => Iin::parse(s).map_err(|e| ApiError::field("iin", e.code(), e.message()))?,
         _ => return Err(ApiError::field("iin", "type", "must be a string of 12 digits")),
     };
-    let hash = iin.hash(&state.iin_key);
-    let fingerprint = keyed_fingerprint(&state.iin_key, "application/json", &body.raw);
-    Write::new(&req, principal.actor(), key, &fingerprint)
-        .perform(&state.store, move |tx| Ok(Outcome::ok(None, &domain::erase(tx, &hash)?)))
-        .await
+    let hash = iin.hash(&write.state.iin_key);
+    let fingerprint = keyed_fingerprint(&write.state.iin_key, "application/json", &body.raw);
+    write.perform(principal.actor(), &fingerprint, move |tx| Ok(Outcome::ok(None, &domain::erase(tx, &hash)?))).await
 }

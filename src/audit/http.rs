@@ -1,8 +1,7 @@
 //! Audit routes: the filtered log and the chain's verification. Nothing here changes an entry.
 
-use crate::http::query::Query;
 use actix_web::web::Data;
-use actix_web::{HttpRequest, HttpResponse, get};
+use actix_web::{HttpResponse, get};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -10,16 +9,13 @@ use super::store::{self, AuditEntry, Filter, VerifyReport};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::http::doc::BadQuery;
-use crate::http::page::{self, Page};
+use crate::http::page::{self, List, Page};
 use crate::state::AppState;
-use crate::time::parse_bound;
+use crate::time::parse_period;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct AuditFilter {
     /// `department`, `account`, `client`, `event`, …
     pub entity: Option<String>,
     pub entity_id: Option<String>,
@@ -40,7 +36,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "audit",
     operation_id = "list_audit_entries",
-    params(ListQuery),
+    params(List<AuditFilter>),
     responses(
         (status = 200, description = "A page of entries", body = Page<AuditEntry>),
         (status = 403, description = "Needs audit:read, and the whole registry within reach", body = Problem, content_type = "application/problem+json"),
@@ -50,19 +46,12 @@ pub struct ListQuery {
     security(("bearer" = ["audit:read"])),
 )]
 #[get("")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    query: Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<AuditFilter>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AuditRead)?;
     principal.reach.require_all()?;
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let tz = state.config.timezone;
-    let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
-    let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    let List { req, state, page: asked, filter: q } = query;
+    let limit = page::limit(asked.limit)?;
+    let (from, to) = parse_period(q.from.as_deref(), q.to.as_deref(), state.config.timezone)?;
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {
@@ -75,7 +64,7 @@ pub async fn list(
         action: q.action,
         from,
         to,
-        after_seq: q.cursor.as_deref().map(page::decode_cursor).transpose()?,
+        after_seq: asked.cursor.as_deref().map(page::decode_cursor).transpose()?,
     };
     let rows = state.store.run(move |conn| Ok(store::list(conn, &filter, limit + 1)?)).await?;
     let page = page::paginate(rows, limit, |r| r.seq, AuditEntry::from);

@@ -42,7 +42,8 @@ pub fn principal_state(conn: &mut DbConnection, id: &str) -> QueryResult<Option<
     Ok(Some(PrincipalState { kind: PrincipalKind::Client, name: client_id, department_id, role: None, scopes, reach }))
 }
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
 pub struct LoginAccount {
     pub id: String,
     pub username: String,
@@ -55,31 +56,13 @@ pub struct LoginAccount {
 pub fn account_by_username(conn: &mut DbConnection, username: &str) -> QueryResult<Option<LoginAccount>> {
     accounts::table
         .filter(accounts::username_key.eq(crate::accounts::model::username_key(username)))
-        .select((
-            accounts::id,
-            accounts::username,
-            accounts::department_id,
-            accounts::role,
-            accounts::password_hash,
-            accounts::active,
-        ))
+        .select(LoginAccount::as_select())
         .first(conn)
         .optional()
 }
 
 pub fn account_by_id(conn: &mut DbConnection, id: &str) -> QueryResult<Option<LoginAccount>> {
-    accounts::table
-        .find(id)
-        .select((
-            accounts::id,
-            accounts::username,
-            accounts::department_id,
-            accounts::role,
-            accounts::password_hash,
-            accounts::active,
-        ))
-        .first(conn)
-        .optional()
+    accounts::table.find(id).select(LoginAccount::as_select()).first(conn).optional()
 }
 
 #[derive(Debug, Clone, Queryable)]

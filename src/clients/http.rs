@@ -1,9 +1,8 @@
 //! Client routes, for admins: list, read, create (the secret shown once), change, deactivate,
 //! and replace the secret.
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpResponse, get, patch, post};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -12,24 +11,19 @@ use super::model::{ClientCreate, ClientPatch, ClientResponse, ClientWithSecret};
 use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchClient, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::etag;
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::read_one;
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::page::{List, Page};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct ClientFilter {
     pub department_id: Option<String>,
     pub active: Option<bool>,
 }
@@ -38,7 +32,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "clients",
     operation_id = "list_clients",
-    params(ListQuery),
+    params(List<ClientFilter>),
     responses(
         (status = 200, description = "A page of clients, by client_id", body = Page<ClientResponse>),
         NeedsAdmin, BadQuery, ParamOutOfRange,
@@ -46,21 +40,17 @@ pub struct ListQuery {
     security(("bearer" = ["admin"])),
 )]
 #[get("")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    query: Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<ClientFilter>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .run(move |conn| Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), limit + 1)?))
-        .await?;
-    let page = page::paginate(rows, limit, |r| r.client_id.clone(), ClientResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            |conn, q, after: Option<String>, n| {
+                Ok(store::list(conn, q.department_id.as_deref(), q.active, after.as_deref(), n)?)
+            },
+            |r| r.client_id.clone(),
+            ClientResponse::from,
+        )
+        .await
 }
 
 /// Read a client
@@ -78,8 +68,7 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    let c = ClientResponse::from(state.store.run(move |conn| store::find(conn, &id)?.ok_or(ApiError::NotFound)).await?);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(c.version))).json(c))
+    read_one::<_, ClientResponse>(&state.store, move |conn| Ok(store::find(conn, &id)?)).await
 }
 
 /// `outcome` answering the client with its one-time secret, and a replay without it.
@@ -105,23 +94,14 @@ fn with_secret(outcome: Outcome, client: ClientResponse, secret: String) -> Outc
     security(("bearer" = ["admin"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<ClientCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<ClientCreate>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let input = body.value.normalised()?;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let input = new.body.value.normalised()?;
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let (client, secret) = domain::create(tx, &input)?;
-            Ok(with_secret(
-                Outcome::created(format!("/api/v1/clients/{}", client.id), client.version, &()),
-                client,
-                secret,
-            ))
+            let outcome = Outcome::created(format!("/api/v1/clients/{}", client.id), client.version, &());
+            Ok(with_secret(outcome, client, secret))
         })
         .await
 }
@@ -144,19 +124,12 @@ pub async fn create(
     security(("bearer" = ["admin"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(state: Data<AppState>, principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let client_id = id.clone();
-    let patch = body.value;
-    let res = Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
+    let if_match = change.precondition()?;
+    let client_id = change.path.clone();
+    let res = change
+        .perform(principal.actor(), if_match, |tx, id, if_match, patch| domain::update(tx, id, if_match, patch))
         .await;
     state.principals.invalidate(&client_id);
     res
@@ -179,16 +152,14 @@ pub async fn update(
 )]
 #[post("/{id}/secret")]
 pub async fn rotate_secret(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
     let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), b"", move |tx| {
             let (client, secret) = domain::rotate_secret(tx, &id)?;
             Ok(with_secret(Outcome::ok(Some(client.version), &()), client, secret))
         })

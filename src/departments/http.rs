@@ -11,16 +11,14 @@ use super::model::{DepartmentCreate, DepartmentPatch, DepartmentResponse};
 use super::store;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, BodyTooLarge, InvalidFields, JsonBodyRefusals, NeedsAdmin, NoSuchDepartment, ParamOutOfRange,
     Preconditioned,
 };
-use crate::http::etag::etag;
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::read_one;
 use crate::http::merge_patch::MergePatch;
 use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{JsonWrite, Outcome};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -90,15 +88,11 @@ pub async fn list(
 #[get("/{id}")]
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let row = state
-        .store
-        .run(move |conn| {
-            principal.reach.require_any(conn, &[&id])?;
-            store::find(conn, &id)?.ok_or(ApiError::NotFound)
-        })
-        .await?;
-    let d = DepartmentResponse::from(row);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(d.version))).json(d))
+    read_one::<_, DepartmentResponse>(&state.store, move |conn| {
+        principal.reach.require_any(conn, &[&id])?;
+        Ok(store::find(conn, &id)?)
+    })
+    .await
 }
 
 /// Create a department
@@ -120,17 +114,11 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     security(("bearer" = ["admin"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<DepartmentCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<DepartmentCreate>) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let input = body.value.normalised()?;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let input = new.body.value.normalised()?;
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let d = domain::create(tx, &input)?;
             Ok(Outcome::created(format!("/api/v1/departments/{}", d.id), d.version, &d))
         })
@@ -161,17 +149,8 @@ pub async fn create(
     security(("bearer" = ["admin"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require_admin()?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let patch = body.value;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &id, &if_match, &patch)?)))
-        .await
+    let if_match = change.precondition()?;
+    change.perform(principal.actor(), if_match, |tx, id, if_match, patch| domain::update(tx, id, if_match, patch)).await
 }

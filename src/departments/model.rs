@@ -130,13 +130,19 @@ pub struct DepartmentPatch {
     pub active: Option<bool>,
 }
 
+/// Trims the code and cleans the names (an English name left empty is none), as a create and a
+/// merge patch's result both are before their rules are checked.
+fn clean_fields(code: &mut String, name_kk: &mut String, name_ru: &mut String, name_en: &mut Option<String>) {
+    *code = code.trim().to_string();
+    *name_kk = text::clean(name_kk);
+    *name_ru = text::clean(name_ru);
+    *name_en = name_en.take().map(|n| text::clean(&n)).filter(|n| !n.is_empty());
+}
+
 impl DepartmentCreate {
     /// Trims and normalises the text fields, then checks the rules.
     pub fn normalised(mut self) -> Result<Self, validator::ValidationErrors> {
-        self.code = self.code.trim().to_string();
-        self.name_kk = text::clean(&self.name_kk);
-        self.name_ru = text::clean(&self.name_ru);
-        self.name_en = self.name_en.map(|n| text::clean(&n)).filter(|n| !n.is_empty());
+        clean_fields(&mut self.code, &mut self.name_kk, &mut self.name_ru, &mut self.name_en);
         self.validate()?;
         Ok(self)
     }
@@ -157,10 +163,7 @@ impl DepartmentUpdate {
     }
 
     pub fn normalised(mut self) -> Result<Self, validator::ValidationErrors> {
-        self.code = self.code.trim().to_string();
-        self.name_kk = text::clean(&self.name_kk);
-        self.name_ru = text::clean(&self.name_ru);
-        self.name_en = self.name_en.map(|n| text::clean(&n)).filter(|n| !n.is_empty());
+        clean_fields(&mut self.code, &mut self.name_kk, &mut self.name_ru, &mut self.name_en);
         self.validate()?;
         Ok(self)
     }

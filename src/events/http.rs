@@ -1,8 +1,7 @@
 //! Event routes: list, read, create, change, delete and record attendance.
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put};
+use actix_web::{HttpResponse, delete, get, patch, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -19,14 +18,13 @@ use crate::http::body::JsonBody;
 use crate::http::doc::{
     BadQuery, BodyTooLarge, IfMatchRefusals, JsonBodyRefusals, NeedsEventsRead, NoSuchEvent, Preconditioned, RetryRace,
 };
-use crate::http::etag::{IfMatch, etag};
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::page::{self, List, Page};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 use crate::store::to_utc;
-use crate::time::parse_bound;
+use crate::time::parse_period;
 
 fn location(id: &str) -> String {
     format!("/api/v1/events/{id}")
@@ -54,18 +52,12 @@ const PROBLEM: &str = "application/problem+json";
     security(("bearer" = ["events:write"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<EventInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<EventInput>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
-    let input = body.value.normalised().map_err(ApiError::Validation)?;
+    let input = new.body.value.normalised().map_err(ApiError::Validation)?;
     let event = domain::NewEvent::check(&principal, input)?;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let event = domain::create(tx, &event)?;
             Ok(Outcome::created(location(&event.id), event.version, &event))
         })
@@ -95,19 +87,13 @@ pub async fn create(
     security(("bearer" = ["events:write"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    domain::check_patch(&body.value)?;
-    let patch = body.value;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch)?)))
+    let if_match = change.precondition()?;
+    domain::check_patch(&change.body.value)?;
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, id, if_match, patch| domain::update(tx, &principal, id, if_match, patch))
         .await
 }
 
@@ -131,18 +117,12 @@ pub async fn update(
     security(("bearer" = ["events:write"])),
 )]
 #[delete("/{id}")]
-pub async fn remove(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn remove(principal: Principal, write: WriteRequest, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsWrite)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = IfMatch::required(&write.req)?;
     let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), b"", move |tx| {
             domain::remove(tx, &principal, &id, &if_match)?;
             Ok(Outcome::no_content())
         })
@@ -173,23 +153,21 @@ pub async fn remove(
 )]
 #[put("/{id}/attendance")]
 pub async fn record_attendance(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     body: JsonBody<Attendance>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesWrite)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = IfMatch::required(&write.req)?;
     let attendance = body.value;
     let errors = attendance.check("");
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             Ok(Outcome::changed(&domain::record_attendance(tx, &principal, &id, &if_match, &attendance)?))
         })
         .await
@@ -222,19 +200,19 @@ pub async fn record_attendance(
 )]
 #[put("/{id}/verification")]
 pub async fn verify(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     body: JsonBody<VerificationInput>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsVerify)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = IfMatch::required(&write.req)?;
     let input = body.value.normalised().map_err(ApiError::Validation)?;
     let id = id.into_inner();
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| Ok(Outcome::changed(&domain::verify(tx, &principal, &id, &if_match, &input)?)))
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
+            Ok(Outcome::changed(&domain::verify(tx, &principal, &id, &if_match, &input)?))
+        })
         .await
 }
 
@@ -256,7 +234,7 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     let id = id.into_inner();
     let event =
         state.store.read(move |conn| domain::find_visible(conn, &principal, &id)?.ok_or(ApiError::NotFound)).await?;
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(event.version))).json(event))
+    Ok(tagged(&event))
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
@@ -287,10 +265,7 @@ impl SortParam {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct EventFilter {
     /// First local day (YYYY-MM-DD, inclusive, in the registry's time zone), on `starts_at`.
     pub from: Option<String>,
     /// Last local day (inclusive), on `starts_at`.
@@ -330,7 +305,7 @@ pub struct ListQuery {
 #[utoipa::path(
     tag = "events",
     operation_id = "list_events",
-    params(ListQuery),
+    params(List<EventFilter>),
     responses(
         (status = 200, description = "A page of events", body = Page<EventListItem>),
         (status = 422, description = "A parameter breaks a rule (limit, from after to)", body = Problem, content_type = PROBLEM),
@@ -339,18 +314,11 @@ pub struct ListQuery {
     security(("bearer" = ["events:read"])),
 )]
 #[get("")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    query: Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<EventFilter>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
-    let tz = state.config.timezone;
-    let from = q.from.as_deref().map(|v| parse_bound("from", v, tz, false)).transpose()?;
-    let to = q.to.as_deref().map(|v| parse_bound("to", v, tz, true)).transpose()?;
+    let List { req, state, page: asked, filter: q } = query;
+    let limit = page::limit(asked.limit)?;
+    let (from, to) = parse_period(q.from.as_deref(), q.to.as_deref(), state.config.timezone)?;
     if let (Some(f), Some(t)) = (from, to)
         && f >= t
     {
@@ -368,7 +336,7 @@ pub async fn list(
         .transpose()?;
     let sort_param = q.sort.unwrap_or(SortParam::StartsAtDesc);
     let sort = sort_param.sort();
-    let after = match q.cursor.as_deref() {
+    let after = match asked.cursor.as_deref() {
         None => None,
         Some(c) => {
             let (cursor_sort, micros, id): (SortParam, i64, String) = page::decode_cursor(c)?;

@@ -1,6 +1,5 @@
 //! Evidence routes: add a file or a link, list, download, remove.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::web::{self, Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post};
@@ -19,9 +18,8 @@ use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Problem};
 use crate::http::body::{self, JsonBody};
 use crate::http::doc::{NoSuchEvent, RetryRace};
-use crate::http::idempotency::IdempotencyKey;
 use crate::http::query::Query;
-use crate::http::write::{Outcome, Write};
+use crate::http::write::{ChildRemoval, Outcome, WriteRequest};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -109,20 +107,18 @@ fn check_file(declared: FileType, bytes: &[u8]) -> Result<(), ApiError> {
 )]
 #[post("/{id}/evidence")]
 pub async fn add(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     query: Query<AddQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::AttendeesWrite)?;
     let id = id.into_inner();
-    let media = body::media_type(&req).unwrap_or_default();
+    let media = body::media_type(&write.req).unwrap_or_default();
     let mut payload = payload.into_inner();
     let (new, fingerprint) = if body::is_json(&media) {
-        let link: JsonBody<LinkInput> = JsonBody::parse(body::read_limited(&req, &mut payload).await?)?;
+        let link: JsonBody<LinkInput> = JsonBody::parse(body::read_limited(&write.req, &mut payload).await?)?;
         let mut errors = Vec::new();
         if query.kind.is_some() {
             errors.push(crate::error::FieldError::new("kind", "query", "a link names its kind in the body"));
@@ -145,9 +141,9 @@ pub async fn add(
                 "say what the file is: ?kind=photo, sign_in_sheet, programme, press or other",
             ));
         };
-        let bytes = body::read_up_to(&req, &mut payload, MAX_FILE).await?;
+        let bytes = body::read_up_to(&write.req, &mut payload, MAX_FILE).await?;
         check_file(file_type, &bytes)?;
-        let filename = sent_filename(&req);
+        let filename = sent_filename(&write.req);
         // Hashing 10 MiB is CPU work: off the async workers.
         let hashed = bytes.clone();
         let sha256 = web::block(move || hex::encode(Sha256::digest(&hashed)))
@@ -157,17 +153,12 @@ pub async fn add(
         let fingerprint = Bytes::from(format!("{media}\n{}\n{sha256}", filename.as_deref().unwrap_or("")).into_bytes());
         (NewEvidence::File(NewFile { kind, file_type, bytes, sha256, filename }), fingerprint)
     };
-    Write::new(&req, principal.actor(), key, &fingerprint)
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), &fingerprint, move |tx| {
             let added = domain::add(tx, &principal, &id, new)?;
             let location =
                 if added.media_type.is_some() { added.url.clone() } else { format!("/api/v1/events/{id}/evidence") };
-            Ok(Outcome {
-                status: StatusCode::CREATED,
-                headers: vec![("location".into(), location)],
-                body: serde_json::to_value(&added).ok(),
-                replay_body: None,
-            })
+            Ok(Outcome::created_unversioned(location, &added))
         })
         .await
 }
@@ -301,12 +292,6 @@ pub async fn download(
     security(("bearer" = ["attendees:write"])),
 )]
 #[delete("/{id}/evidence/{evidence_id}")]
-pub async fn remove(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    path: Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    crate::http::write::remove_child(&req, &state.store, principal, key, path.into_inner(), domain::remove).await
+pub async fn remove(removal: ChildRemoval) -> Result<HttpResponse, ApiError> {
+    removal.perform(domain::remove).await
 }

@@ -1,13 +1,35 @@
-//! Versions as ETags, and the `If-Match` precondition that `PATCH`, `DELETE` and attendance
-//! require (RFC 9110: 428 without it, 412 when it names another version).
+//! Versions as ETags (and the reads answered with one), and the `If-Match` precondition that
+//! `PATCH`, `DELETE` and attendance require (RFC 9110: 428 without it, 412 when it names another
+//! version).
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 
 use crate::error::ApiError;
+use crate::store::{DbConnection, Store};
+use crate::version::Versioned;
 
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
+}
+
+/// The 200 answering a record as it is, its version the ETag.
+pub fn tagged(record: &impl Versioned) -> HttpResponse {
+    HttpResponse::Ok().insert_header(("etag", etag(record.version()))).json(record)
+}
+
+/// The `GET` of one record: the row `find` reads, answered as `T` with its version as the ETag;
+/// 404 when it finds none.
+pub async fn read_one<R, T>(
+    store: &Store,
+    find: impl FnOnce(&mut DbConnection) -> Result<Option<R>, ApiError> + Send + 'static,
+) -> Result<HttpResponse, ApiError>
+where
+    R: Send + 'static,
+    T: From<R> + Versioned,
+{
+    let row = store.run(move |conn| find(conn)?.ok_or(ApiError::NotFound)).await?;
+    Ok(tagged(&T::from(row)))
 }
 
 /// What the client's `If-Match` asks for.

@@ -3,15 +3,18 @@
 
 use actix_web::dev::Payload;
 use actix_web::web::Path;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::audit::Actor;
 use crate::error::ApiError;
 use crate::http::body::JsonBody;
 use crate::http::etag::IfMatch;
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::write::{Outcome, WriteRequest};
+use crate::version::Versioned;
+use crate::write::Tx;
 
 /// Applies `patch` to `target` as RFC 7386 says: objects merge, `null` removes, anything else
 /// replaces.
@@ -49,11 +52,11 @@ pub fn require_object(patch: &Value) -> Result<(), ApiError> {
     if patch.is_object() { Ok(()) } else { Err(ApiError::field("", "type", "a merge patch must be a JSON object")) }
 }
 
-/// What a `PATCH` handler takes after the caller: the idempotency key, the path (`P`, the
-/// resource's id or ids) and the merge patch, extracted in that order as separate arguments would
-/// be, so the same request fails the same way.
+/// What a `PATCH` handler takes after the caller: the write (with its idempotency key), the path
+/// (`P`, the resource's id or ids) and the merge patch, extracted in that order as separate
+/// arguments would be, so the same request fails the same way.
 pub struct MergePatch<P = String> {
-    pub key: IdempotencyKey,
+    pub write: WriteRequest,
     pub path: P,
     pub body: JsonBody<Value>,
 }
@@ -61,10 +64,26 @@ pub struct MergePatch<P = String> {
 impl<P> MergePatch<P> {
     /// The preconditions every merge patch meets once the caller may make it: `If-Match` is
     /// present (428) and the patch is a JSON object (422). Answers the `If-Match`.
-    pub fn precondition(&self, req: &HttpRequest) -> Result<IfMatch, ApiError> {
-        let if_match = IfMatch::required(req)?;
+    pub fn precondition(&self) -> Result<IfMatch, ApiError> {
+        let if_match = IfMatch::required(&self.write.req)?;
         require_object(&self.body.value)?;
         Ok(if_match)
+    }
+
+    /// Performs the patch as `actor`'s write: `apply` changes the record the path names, given the
+    /// precondition and the patch, and the answer is the record as it now is, its version the ETag.
+    pub async fn perform<R: Versioned>(
+        self,
+        actor: Actor,
+        if_match: IfMatch,
+        apply: impl FnOnce(&mut Tx<'_>, &P, &IfMatch, &Value) -> Result<R, ApiError> + Send + 'static,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        P: Send + 'static,
+    {
+        let MergePatch { write, path, body } = self;
+        let patch = body.value;
+        write.perform(actor, &body.raw, move |tx| Ok(Outcome::changed(&apply(tx, &path, &if_match, &patch)?))).await
     }
 }
 
@@ -73,13 +92,13 @@ impl<P: DeserializeOwned + 'static> FromRequest for MergePatch<P> {
     type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let key = IdempotencyKey::from_request(req, payload);
+        let write = WriteRequest::from_request(req, payload);
         let path = Path::<P>::from_request(req, payload);
         let body = JsonBody::<Value>::from_request(req, payload);
         Box::pin(async move {
-            let key = key.await?;
+            let write = write.await?;
             let path = path.await?.into_inner();
-            Ok(MergePatch { key, path, body: body.await? })
+            Ok(MergePatch { write, path, body: body.await? })
         })
     }
 }

@@ -1,17 +1,24 @@
 //! Every HTTP write goes through here: the idempotency lease, then the one write path
 //! ([`crate::write::transaction`]) holding the change, its audit entries and the recorded
-//! response, then the HTTP answer.
+//! response, then the HTTP answer. A handler takes what the write needs besides its caller as one
+//! [`WriteRequest`] (or [`JsonWrite`], with its JSON body).
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::web::Data;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::web::{Data, Path};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use futures_util::TryFutureExt;
+use futures_util::future::{LocalBoxFuture, Ready, ready, try_join3};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::audit::Actor;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::http::body::JsonBody;
 use crate::http::etag::etag;
 use crate::http::idempotency::{self, Begin, Fingerprint, IdempotencyKey, Stored};
 use crate::http::request_ctx;
@@ -35,6 +42,16 @@ impl Outcome {
         Outcome {
             status: StatusCode::CREATED,
             headers: vec![("location".into(), location), ("etag".into(), etag(version))],
+            body: serde_json::to_value(body).ok(),
+            replay_body: None,
+        }
+    }
+
+    /// 201 with a `Location` and no ETag: what was added has no version of its own.
+    pub fn created_unversioned(location: String, body: &impl Serialize) -> Self {
+        Outcome {
+            status: StatusCode::CREATED,
+            headers: vec![("location".into(), location)],
             body: serde_json::to_value(body).ok(),
             replay_body: None,
         }
@@ -167,24 +184,94 @@ impl Write {
     }
 }
 
+/// An unsafe request as its handler takes it, besides its caller, path and body: the request (its
+/// method and target identify a retry), the application's state and the `Idempotency-Key`, which
+/// is read (400 when malformed) where the key alone would be.
+pub struct WriteRequest {
+    pub req: HttpRequest,
+    pub state: Data<AppState>,
+    key: IdempotencyKey,
+}
+
+impl FromRequest for WriteRequest {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state =
+            req.app_data::<Data<AppState>>().cloned().expect("the application state is registered in startup.rs");
+        let key = IdempotencyKey::from_request(req, payload).into_inner();
+        ready(key.map(|key| WriteRequest { req: req.clone(), state, key }))
+    }
+}
+
+impl WriteRequest {
+    /// Performs `f` once as `actor`'s write, `raw` being the body as sent: see [`Write::perform`].
+    pub async fn perform<F>(self, actor: Actor, raw: &[u8], f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<Outcome, ApiError> + Send + 'static,
+    {
+        Write::new(&self.req, actor, self.key, raw).perform(&self.state.store, f).await
+    }
+}
+
+/// An unsafe request with a JSON body `T`: the write, then the body, extracted in that order as
+/// separate arguments would be.
+pub struct JsonWrite<T> {
+    pub write: WriteRequest,
+    pub body: JsonBody<T>,
+}
+
+impl<T: DeserializeOwned + ToSchema + 'static> FromRequest for JsonWrite<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let write = WriteRequest::from_request(req, payload);
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move { Ok(JsonWrite { write: write.await?, body: body.await? }) })
+    }
+}
+
 /// What removes one record an event holds (an attendee, a piece of evidence): the event's id, the
 /// record's id.
 pub type RemoveChild = fn(&mut Tx<'_>, &Principal, &str, &str) -> Result<(), ApiError>;
 
-/// The `DELETE` of one record an event holds: `attendees:write`, no body, 204 once removed.
-pub async fn remove_child(
-    req: &HttpRequest,
-    store: &Store,
+/// The `DELETE` of one record an event holds: the caller, the write and the path's event and
+/// record ids, extracted as those separate arguments would be.
+pub struct ChildRemoval {
     principal: Principal,
-    key: IdempotencyKey,
-    (event_id, id): (String, String),
-    remove: RemoveChild,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(Scope::AttendeesWrite)?;
-    Write::new(req, principal.actor(), key, b"")
-        .perform(store, move |tx| {
-            remove(tx, &principal, &event_id, &id)?;
-            Ok(Outcome::no_content())
+    write: WriteRequest,
+    ids: (String, String),
+}
+
+impl FromRequest for ChildRemoval {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let parts = try_join3(
+            Principal::from_request(req, payload).err_into(),
+            WriteRequest::from_request(req, payload).err_into(),
+            Path::<(String, String)>::from_request(req, payload),
+        );
+        Box::pin(async move {
+            let (principal, write, ids) = parts.await?;
+            Ok(ChildRemoval { principal, write, ids: ids.into_inner() })
         })
-        .await
+    }
+}
+
+impl ChildRemoval {
+    /// `attendees:write`, no body, 204 once `remove` removed the record.
+    pub async fn perform(self, remove: RemoveChild) -> Result<HttpResponse, ApiError> {
+        let ChildRemoval { principal, write, ids: (event_id, id) } = self;
+        principal.require(Scope::AttendeesWrite)?;
+        write
+            .perform(principal.actor(), b"", move |tx| {
+                remove(tx, &principal, &event_id, &id)?;
+                Ok(Outcome::no_content())
+            })
+            .await
+    }
 }

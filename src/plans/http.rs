@@ -1,9 +1,8 @@
 //! Plan and plan item routes: read with `events:read`, manage with `plans:write` (coordinators and
 //! admins).
 
-use crate::http::query::Query;
 use actix_web::web::{Data, Path};
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post};
+use actix_web::{HttpResponse, delete, get, patch, post};
 use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,11 +17,10 @@ use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsEventsRead, NeedsPlansWrite, NoSuchPlan,
     NoSuchPlanItem, ParamOutOfRange, Preconditioned, RetryRace,
 };
-use crate::http::etag::{IfMatch, etag};
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::page::{self, List, Page};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 
 const PROBLEM: &str = "application/problem+json";
@@ -34,10 +32,7 @@ pub fn today(state: &AppState) -> NaiveDate {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PlanListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct PlanFilter {
     pub year: Option<i32>,
     pub department_id: Option<String>,
 }
@@ -49,7 +44,7 @@ pub struct PlanListQuery {
 #[utoipa::path(
     tag = "plans",
     operation_id = "list_plans",
-    params(PlanListQuery),
+    params(List<PlanFilter>),
     responses(
         (status = 200, description = "A page of plans, by year", body = Page<PlanResponse>),
         NeedsEventsRead, BadQuery, ParamOutOfRange,
@@ -57,24 +52,18 @@ pub struct PlanListQuery {
     security(("bearer" = ["events:read"])),
 )]
 #[get("")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    query: Query<PlanListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(principal: Principal, query: List<PlanFilter>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<(i32, String)>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .run(move |conn| {
-            let within = principal.reach.root();
-            Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), within, after, limit + 1)?)
-        })
-        .await?;
-    let page = page::paginate(rows, limit, |r| (r.year, r.id.clone()), PlanResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            move |conn, q, after: Option<(i32, String)>, n| {
+                let within = principal.reach.root();
+                Ok(store::list_plans(conn, q.year, q.department_id.as_deref(), within, after, n)?)
+            },
+            |r| (r.year, r.id.clone()),
+            PlanResponse::from,
+        )
+        .await
 }
 
 /// Read a plan
@@ -92,9 +81,8 @@ pub async fn list(
 pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
     let id = id.into_inner();
-    let plan =
-        PlanResponse::from(state.store.run(move |conn| domain::visible_plan(conn, &principal.reach, &id)).await?);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(plan.version))).json(plan))
+    let row = state.store.run(move |conn| domain::visible_plan(conn, &principal.reach, &id)).await?;
+    Ok(tagged(&PlanResponse::from(row)))
 }
 
 /// Create a plan
@@ -113,18 +101,12 @@ pub async fn read(state: Data<AppState>, principal: Principal, id: Path<String>)
     security(("bearer" = ["plans:write"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    key: IdempotencyKey,
-    body: JsonBody<PlanInput>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(principal: Principal, new: JsonWrite<PlanInput>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let input = body.value.normalised()?;
+    let input = new.body.value.normalised()?;
     let department = input.department_id.clone().unwrap_or_else(|| principal.department_id.clone());
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    new.write
+        .perform(principal.actor(), &new.body.raw, move |tx| {
             let plan = domain::create(tx, &principal.reach, &input, &department)?;
             Ok(Outcome::created(format!("/api/v1/plans/{}", plan.id), plan.version, &plan))
         })
@@ -147,29 +129,20 @@ pub async fn create(
     security(("bearer" = ["plans:write"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update(principal: Principal, change: MergePatch) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let patch = body.value;
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            Ok(Outcome::changed(&domain::update(tx, &principal.reach, &id, &if_match, &patch)?))
+    let if_match = change.precondition()?;
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, id, if_match, patch| {
+            domain::update(tx, &principal.reach, id, if_match, patch)
         })
         .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct ItemListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
+pub struct ItemFilter {
     /// Only items this department is responsible for.
     pub responsible_department_id: Option<String>,
 }
@@ -179,7 +152,7 @@ pub struct ItemListQuery {
 /// In number order (`1.2` before `1.10`), each with its progress and derived status.
 #[utoipa::path(
     tag = "plans",
-    params(("id" = String, Path, description = "Plan id"), ItemListQuery),
+    params(("id" = String, Path, description = "Plan id"), List<ItemFilter>),
     responses(
         (status = 200, description = "A page of items", body = Page<ItemResponse>),
         NeedsEventsRead, BadQuery, NoSuchPlan, ParamOutOfRange,
@@ -188,17 +161,15 @@ pub struct ItemListQuery {
 )]
 #[get("/{id}/items")]
 pub async fn list_items(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
     id: Path<String>,
-    query: Query<ItemListQuery>,
+    query: List<ItemFilter>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::EventsRead)?;
-    let q = query.into_inner();
-    let limit = page::limit(q.limit)?;
+    let List { req, state, page: asked, filter: q } = query;
     // Items are few per plan and ordered by their numbers, so the cursor is a position.
-    let offset: usize = q.cursor.as_deref().map(page::decode_cursor).transpose()?.unwrap_or(0);
+    let (limit, offset) = asked.requested::<usize>()?;
+    let offset = offset.unwrap_or(0);
     let id = id.into_inner();
     let today = today(&state);
     let (items, total) = state
@@ -259,7 +230,7 @@ pub async fn read_item(
             domain::item_response(conn, row, today)
         })
         .await?;
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(item.version))).json(item))
+    Ok(tagged(&item))
 }
 
 /// Add an item to a plan
@@ -277,19 +248,17 @@ pub async fn read_item(
 )]
 #[post("/{id}/items")]
 pub async fn create_item(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     body: JsonBody<ItemInput>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
     let input = body.value.normalised()?;
     let plan_id = id.into_inner();
-    let today = today(&state);
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let today = today(&write.state);
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             let item = domain::create_item(tx, &principal.reach, &plan_id, &input, today)?;
             Ok(Outcome::created(format!("/api/v1/plans/{plan_id}/items/{}", item.id), item.version, &item))
         })
@@ -313,22 +282,14 @@ pub async fn create_item(
     security(("bearer" = ["plans:write"])),
 )]
 #[patch("/{id}/items/{item_id}")]
-pub async fn update_item(
-    req: HttpRequest,
-    state: Data<AppState>,
-    principal: Principal,
-    change: MergePatch<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn update_item(principal: Principal, change: MergePatch<(String, String)>) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path, body } = change;
-    let (plan_id, item_id) = path;
-    let patch = body.value;
-    let today = today(&state);
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            let item = domain::update_item(tx, &principal.reach, (&plan_id, &item_id), &if_match, &patch, today)?;
-            Ok(Outcome::changed(&item))
+    let if_match = change.precondition()?;
+    let today = today(&change.write.state);
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, (plan_id, item_id), if_match, patch| {
+            domain::update_item(tx, &principal.reach, (plan_id.as_str(), item_id.as_str()), if_match, patch, today)
         })
         .await
 }
@@ -352,18 +313,16 @@ pub async fn update_item(
 )]
 #[delete("/{id}/items/{item_id}")]
 pub async fn delete_item(
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(Scope::PlansWrite)?;
-    let if_match = IfMatch::required(&req)?;
+    let if_match = IfMatch::required(&write.req)?;
     let (plan_id, item_id) = path.into_inner();
-    let today = today(&state);
-    Write::new(&req, principal.actor(), key, b"")
-        .perform(&state.store, move |tx| {
+    let today = today(&write.state);
+    write
+        .perform(principal.actor(), b"", move |tx| {
             domain::delete_item(tx, &principal.reach, (&plan_id, &item_id), &if_match, today)?;
             Ok(Outcome::no_content())
         })

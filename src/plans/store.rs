@@ -112,6 +112,9 @@ pub fn list_plans(
     q.order((p::year.asc(), p::id.asc())).limit(limit).load(conn)
 }
 
+/// An item's own fields, as a create inserts them and a change sets them.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = pi)]
 pub struct ItemData<'a> {
     pub number: &'a str,
     pub title: &'a str,
@@ -128,12 +131,7 @@ pub fn insert_item(conn: &mut DbConnection, plan_id: &str, d: &ItemData<'_>) -> 
         .values((
             pi::id.eq(&id),
             pi::plan_id.eq(plan_id),
-            pi::number.eq(d.number),
-            pi::title.eq(d.title),
-            pi::responsible_department_id.eq(d.responsible_department_id),
-            pi::due_date.eq(d.due_date),
-            pi::target_events.eq(d.target_events),
-            pi::target_participants.eq(d.target_participants),
+            d,
             pi::version.eq(1i64),
             pi::created_at.eq(now),
             pi::updated_at.eq(now),
@@ -162,16 +160,7 @@ pub fn update_item(
     d: &ItemData<'_>,
 ) -> QueryResult<Option<ItemRow>> {
     let n = diesel::update(pi::table.filter(pi::id.eq(id).and(pi::plan_id.eq(plan_id)).and(pi::version.eq(version))))
-        .set((
-            pi::number.eq(d.number),
-            pi::title.eq(d.title),
-            pi::responsible_department_id.eq(d.responsible_department_id),
-            pi::due_date.eq(d.due_date),
-            pi::target_events.eq(d.target_events),
-            pi::target_participants.eq(d.target_participants),
-            pi::version.eq(version + 1),
-            pi::updated_at.eq(store::now()),
-        ))
+        .set((d, pi::version.eq(version + 1), pi::updated_at.eq(store::now())))
         .execute(conn)?;
     if n == 0 { Ok(None) } else { find_item(conn, plan_id, id) }
 }

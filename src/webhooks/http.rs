@@ -1,14 +1,11 @@
 //! Webhook routes, for principals with `webhooks:manage`: a client manages its own subscriptions,
 //! an admin every one. Another principal's subscription is a 404.
 
-use crate::http::query::Query;
 use actix_web::dev::Payload;
 use actix_web::web::{Data, Path};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, patch, post};
 use futures_util::future::LocalBoxFuture;
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::IntoParams;
 
 use super::domain::{self, NewSubscription};
 use super::model::{
@@ -23,11 +20,10 @@ use crate::http::doc::{
     BadQuery, IfMatchRefusals, InvalidFields, JsonBodyRefusals, NeedsWebhooksManage, NoSuchSubscription,
     ParamOutOfRange, Preconditioned, RetryRace,
 };
-use crate::http::etag::{IfMatch, etag};
-use crate::http::idempotency::IdempotencyKey;
+use crate::http::etag::{IfMatch, tagged};
 use crate::http::merge_patch::MergePatch;
-use crate::http::page::{self, Page};
-use crate::http::write::{Outcome, Write};
+use crate::http::page::{List, Page, Unfiltered};
+use crate::http::write::{JsonWrite, Outcome, WriteRequest};
 use crate::state::AppState;
 use crate::write::Tx;
 
@@ -49,13 +45,11 @@ impl FromRequest for Manager {
     }
 }
 
-/// A bodiless write to the subscription in the path (`/{id}/…`): the caller, its idempotency key
-/// and the id, with the request and state the write needs.
+/// A bodiless write to the subscription in the path (`/{id}/…`): the caller, the write (with its
+/// idempotency key) and the id.
 pub struct PathWrite {
-    req: HttpRequest,
-    state: Data<AppState>,
     principal: Principal,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: String,
 }
 
@@ -65,15 +59,11 @@ impl FromRequest for PathWrite {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let manager = Manager::from_request(req, payload);
-        let key = IdempotencyKey::from_request(req, payload);
+        let write = WriteRequest::from_request(req, payload);
         let id = req.match_info().get("id").unwrap_or_default().to_string();
-        let state = req.app_data::<Data<AppState>>().cloned();
-        let req = req.clone();
         Box::pin(async move {
             let Manager(principal) = manager.await?;
-            let key = key.await?;
-            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
-            Ok(PathWrite { req, state, principal, key, id })
+            Ok(PathWrite { principal, write: write.await?, id })
         })
     }
 }
@@ -84,20 +74,10 @@ impl PathWrite {
         self,
         work: impl FnOnce(&mut Tx<'_>, &Principal, &str, &AppState) -> Result<Outcome, ApiError> + Send + 'static,
     ) -> Result<HttpResponse, ApiError> {
-        let PathWrite { req, state, principal, key, id } = self;
-        let shared = state.clone();
-        Write::new(&req, principal.actor(), key, b"")
-            .perform(&state.store, move |tx| work(tx, &principal, &id, &shared))
-            .await
+        let PathWrite { principal, write, id } = self;
+        let state = write.state.clone();
+        write.perform(principal.actor(), b"", move |tx| work(tx, &principal, &id, &state)).await
     }
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    #[param(minimum = 1, maximum = 200, default = 50)]
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
 }
 
 /// Where a URL leads, checked before the write: a host that is not a public address (or, for
@@ -116,7 +96,7 @@ async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhooks",
-    params(ListQuery),
+    params(List<Unfiltered>),
     responses(
         (status = 200, description = "A page of subscriptions, by id", body = Page<SubscriptionResponse>),
         NeedsWebhooksManage, BadQuery, ParamOutOfRange,
@@ -124,19 +104,15 @@ async fn refusal(state: &AppState, url: &str) -> Option<FieldError> {
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[get("")]
-pub async fn list(
-    req: HttpRequest,
-    state: Data<AppState>,
-    Manager(principal): Manager,
-    query: Query<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
-    let (limit, after): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
+pub async fn list(Manager(principal): Manager, query: List<Unfiltered>) -> Result<HttpResponse, ApiError> {
     let owner = (!principal.is_admin()).then(|| principal.id.clone());
-    let rows =
-        state.store.run(move |conn| Ok(store::list(conn, owner.as_deref(), after.as_deref(), limit + 1)?)).await?;
-    let page = page::paginate(rows, limit, |r| r.id.clone(), SubscriptionResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            move |conn, _, after: Option<String>, n| Ok(store::list(conn, owner.as_deref(), after.as_deref(), n)?),
+            |r| r.id.clone(),
+            SubscriptionResponse::from,
+        )
+        .await
 }
 
 /// Read a subscription
@@ -158,8 +134,7 @@ pub async fn read(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let row = state.store.run(move |conn| domain::visible(conn, &principal, &id)).await?;
-    let s = SubscriptionResponse::from(row);
-    Ok(HttpResponse::Ok().insert_header(("etag", etag(s.version))).json(s))
+    Ok(tagged(&SubscriptionResponse::from(row)))
 }
 
 /// `outcome` answering the subscription with its one-time secret, and a replay without it.
@@ -188,20 +163,15 @@ fn with_secret(outcome: Outcome, subscription: SubscriptionResponse, secret: Str
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[post("")]
-pub async fn create(
-    req: HttpRequest,
-    state: Data<AppState>,
-    Manager(principal): Manager,
-    key: IdempotencyKey,
-    body: JsonBody<SubscriptionCreate>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(Manager(principal): Manager, new: JsonWrite<SubscriptionCreate>) -> Result<HttpResponse, ApiError> {
+    let JsonWrite { write, body } = new;
     let input = body.value;
-    let refused = refusal(&state, &input.url).await;
+    let refused = refusal(&write.state, &input.url).await;
     let new =
         NewSubscription { url: input.url, event_types: input.event_types, description: input.description, refused };
-    let secret_key = state.webhook_key.clone();
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    let secret_key = write.state.webhook_key.clone();
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             let (subscription, secret) = domain::create(tx, &principal, &new, &secret_key)?;
             let outcome = Outcome::created(format!("/api/v1/webhooks/{}", subscription.id), subscription.version, &());
             Ok(with_secret(outcome, subscription, secret))
@@ -225,22 +195,16 @@ pub async fn create(
     security(("bearer" = ["webhooks:manage"])),
 )]
 #[patch("/{id}")]
-pub async fn update(
-    req: HttpRequest,
-    state: Data<AppState>,
-    Manager(principal): Manager,
-    change: MergePatch,
-) -> Result<HttpResponse, ApiError> {
-    let if_match = change.precondition(&req)?;
-    let MergePatch { key, path: id, body } = change;
-    let patch = body.value;
-    let refused = match patch.get("url").and_then(Value::as_str) {
-        Some(url) => refusal(&state, url).await,
+pub async fn update(Manager(principal): Manager, change: MergePatch) -> Result<HttpResponse, ApiError> {
+    let if_match = change.precondition()?;
+    let refused = match change.body.value.get("url").and_then(Value::as_str) {
+        Some(url) => refusal(&change.write.state, url).await,
         None => None,
     };
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
-            Ok(Outcome::changed(&domain::update(tx, &principal, &id, &if_match, &patch, refused)?))
+    let actor = principal.actor();
+    change
+        .perform(actor, if_match, move |tx, id, if_match, patch| {
+            domain::update(tx, &principal, id, if_match, patch, refused)
         })
         .await
 }
@@ -260,7 +224,7 @@ pub async fn update(
 )]
 #[delete("/{id}")]
 pub async fn remove(write: PathWrite) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::required(&write.req)?;
+    let if_match = IfMatch::required(&write.write.req)?;
     write
         .perform(move |tx, principal, id, _| {
             domain::remove(tx, principal, id, &if_match)?;
@@ -331,7 +295,7 @@ pub async fn test(write: PathWrite) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "list_webhook_deliveries",
-    params(("id" = String, Path, description = "Subscription id"), ListQuery),
+    params(("id" = String, Path, description = "Subscription id"), List<Unfiltered>),
     responses(
         (status = 200, description = "A page of attempts, newest first", body = Page<DeliveryResponse>),
         NeedsWebhooksManage, NoSuchSubscription, BadQuery, ParamOutOfRange,
@@ -340,24 +304,21 @@ pub async fn test(write: PathWrite) -> Result<HttpResponse, ApiError> {
 )]
 #[get("/{id}/deliveries")]
 pub async fn deliveries(
-    req: HttpRequest,
-    state: Data<AppState>,
     Manager(principal): Manager,
     id: Path<String>,
-    query: Query<ListQuery>,
+    query: List<Unfiltered>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let q = query.into_inner();
-    let (limit, before): (i64, Option<String>) = page::requested(q.limit, q.cursor.as_deref())?;
-    let rows = state
-        .store
-        .run(move |conn| {
-            domain::visible(conn, &principal, &id)?;
-            Ok(store::deliveries(conn, &id, before.as_deref(), limit + 1)?)
-        })
-        .await?;
-    let page = page::paginate(rows, limit, |r| r.id.clone(), DeliveryResponse::from);
-    Ok(page::respond(&req, &page))
+    query
+        .answer(
+            move |conn, _, before: Option<String>, n| {
+                domain::visible(conn, &principal, &id)?;
+                Ok(store::deliveries(conn, &id, before.as_deref(), n)?)
+            },
+            |r| r.id.clone(),
+            DeliveryResponse::from,
+        )
+        .await
 }
 
 /// Redeliver what gave up
@@ -382,17 +343,15 @@ pub async fn deliveries(
 )]
 #[post("/{id}/redeliver")]
 pub async fn redeliver(
-    req: HttpRequest,
-    state: Data<AppState>,
     Manager(principal): Manager,
-    key: IdempotencyKey,
+    write: WriteRequest,
     id: Path<String>,
     body: JsonBody<RedeliverRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let since = body.value.since.with_timezone(&chrono::Utc).naive_utc();
-    Write::new(&req, principal.actor(), key, &body.raw)
-        .perform(&state.store, move |tx| {
+    write
+        .perform(principal.actor(), &body.raw, move |tx| {
             let queued = domain::redeliver(tx, &principal, &id, since)?;
             Ok(Outcome::accepted(&RedeliverResponse { queued }))
         })
