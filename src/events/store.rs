@@ -725,15 +725,17 @@ struct SearchKey {
 const ORDERED_KEYS_AT_MOST: i64 = 8192;
 
 /// PostgreSQL search in start order: the first window holds this many events a row of the page
-/// (not counting the row that tells whether another page follows).
+/// (not counting the row that tells whether another page follows), and at most
+/// `WINDOW_ROWS_FIRST_AT_MOST` (a page of 50's).
 const WINDOW_ROWS_A_ROW: i64 = 256;
+const WINDOW_ROWS_FIRST_AT_MOST: i64 = 50 * WINDOW_ROWS_A_ROW;
 /// The second window may be at most this many times the first; a search whose matches are
 /// sparser than that takes every match (they are few, and the window's range would cost more).
 const WINDOW_GROWS_AT_MOST: i64 = 16;
 
-/// PostgreSQL: the start of the `rows`-th event after the cursor in start order, within the
-/// filter's dates (deleted ones too), read from the start index alone; `None` when fewer events
-/// are left.
+/// PostgreSQL: the start of the event that follows the next `rows` from the cursor's instant in
+/// start order, within the filter's dates (deleted ones too), read from the start index alone;
+/// `None` when no more are left. Only the window's size depends on it, never the page.
 fn window_edge(
     conn: &mut DbConnection,
     f: &Filter,
@@ -774,12 +776,12 @@ fn window_edge(
 ///
 /// Search on PostgreSQL: the trigram index answers in no order; sorting every match read 1 % of
 /// the registry for 51 rows, and walking the start index read a hundred rows a match. In start
-/// order a page looks first in a window of the next 256 events a row (12,800 for 50; the edge
-/// read from the start index alone), where PostgreSQL ANDs the trigram index with the start index's
-/// range and reads only the matches inside. A window that keeps too few gives way once to one
-/// as large as its matches ask for, twice over, if that is at most sixteen times the first;
-/// otherwise, and after it, every match. A window holds every event from the cursor to its edge,
-/// so its first rows are the page's.
+/// order a page looks first in a window of the next 256 events a row (12,800 for 50 and more;
+/// the edge read from the start index alone), where PostgreSQL ANDs the trigram index with the
+/// start index's range and reads only the matches inside. A window that keeps too few gives way
+/// once to one as large as its matches ask for, twice over, if that is at most sixteen times the
+/// first; otherwise, and after it, every match. A window holds every event from the cursor to its
+/// edge, so its first rows are the page's.
 pub fn list(
     conn: &mut DbConnection,
     f: &Filter,
@@ -793,7 +795,7 @@ pub fn list(
         let ids: Vec<String> = match (covering, sort) {
             (None, Sort::StartsAt | Sort::StartsAtDesc) if !sqlite && f.search.is_some() => {
                 let newest_first = sort == Sort::StartsAtDesc;
-                let first = (limit - 1).max(1) * WINDOW_ROWS_A_ROW;
+                let first = (limit - 1).max(1).saturating_mul(WINDOW_ROWS_A_ROW).min(WINDOW_ROWS_FIRST_AT_MOST);
                 let mut rows = first;
                 loop {
                     let page = page_ids(f, sort, after.clone(), Narrow::Not, sqlite);
@@ -813,7 +815,7 @@ pub fn list(
                     }
                     // Twice the window the matches found in this one ask for; none: every match.
                     rows = match (rows == first, found) {
-                        (true, 1..) => rows * ((2 * limit + found - 1) / found),
+                        (true, 1..) => rows.saturating_mul((2 * limit + found - 1) / found),
                         _ => i64::MAX,
                     };
                 }

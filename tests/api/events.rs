@@ -617,11 +617,12 @@ async fn search_pages_in_start_order_are_the_list_s_own_order(app: TestApp) {
                 walk(&app, &w.admin, &format!("/api/v1/events?limit={limit}&sort={sort}&kind=seminar&{q}")).await;
             assert_eq!(kept, want, "sort={sort}, limit={limit}: the three seminars, in order");
         }
-        // Within dates: the days from the 12th to the 13th, every match of them in order.
-        let dated = "from=2025-02-12&to=2025-02-13";
+        // Within dates: the days from the 11th to the 14th (more than 256 events, so PostgreSQL's
+        // first window for a page of one counts from the first of them), every match in order.
+        let dated = "from=2025-02-11&to=2025-02-14";
         let all = walk(&app, &w.admin, &format!("/api/v1/events?limit=200&sort={sort}&{dated}")).await;
         let want: Vec<String> = all.into_iter().filter(|id| matching.contains(id)).collect();
-        assert_eq!(want.len(), 38);
+        assert_eq!(want.len(), 77);
         let found = walk(&app, &w.admin, &format!("/api/v1/events?limit=1&sort={sort}&{dated}&{q}")).await;
         assert_eq!(found, want, "sort={sort}, {dated}: the matches of those days, in order");
     }
