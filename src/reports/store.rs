@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
-use crate::store::DbConnection;
+use crate::store::{DbConnection, prepared};
 
 /// Which departments a report looks at: one department (with or without its subtree), and the
 /// caller's reach (an administration's subtree; `None` for everything).
@@ -328,7 +328,8 @@ pub fn flagged(conn: &DbConnection) -> String {
 }
 
 /// Runs `parts` as one statement (`UNION ALL`): one round trip for a whole report, and one
-/// snapshot even outside a transaction. Answers each part's figures by key.
+/// snapshot even outside a transaction; on PostgreSQL kept prepared, so the same report asked
+/// again is not planned again. Answers each part's figures by key.
 pub fn figures(conn: &mut DbConnection, parts: Vec<Part>) -> QueryResult<HashMap<String, Figures>> {
     // Each scope's events once, ahead of the parts that read them.
     let mut ctes: Vec<&str> = Vec::new();
@@ -339,7 +340,7 @@ pub fn figures(conn: &mut DbConnection, parts: Vec<Part>) -> QueryResult<HashMap
     }
     let selects = parts.iter().map(Part::sql).collect::<Vec<_>>().join(" UNION ALL ");
     let sql = format!("WITH {} {selects}", ctes.join(", "));
-    let rows: Vec<FigureRow> = diesel::sql_query(sql).load(conn)?;
+    let rows: Vec<FigureRow> = prepared::load(conn, &sql)?;
     let mut out: HashMap<String, Figures> = HashMap::new();
     for r in rows {
         let Some((part, key)) = r.key.as_deref().and_then(|k| k.split_once(':')) else { continue };
@@ -365,7 +366,7 @@ pub fn last_held(conn: &mut DbConnection, s: &Scope, by: Grouping) -> QueryResul
         by.join("e.lead_department_id"),
         s.events_where()
     );
-    let rows: Vec<LastHeld> = diesel::sql_query(sql).load(conn)?;
+    let rows: Vec<LastHeld> = prepared::load(conn, &sql)?;
     Ok(rows.into_iter().filter_map(|r| r.at.map(|at| (r.key, at))).collect())
 }
 

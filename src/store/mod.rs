@@ -2,6 +2,7 @@
 //! the one schema both stores share, plus running blocking store work off the async executor.
 
 pub mod conn;
+pub mod prepared;
 pub mod schema;
 
 use std::sync::Arc;

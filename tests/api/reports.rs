@@ -488,6 +488,8 @@ both_stores!(unique_people_counts_each_person_once_across_events);
 /// itself — its departments, kinds and months each add up to its total, its bases to its people.
 async fn a_summary_agrees_with_itself_while_events_are_written(app: TestApp) {
     let w = crate::events::world(&app).await;
+    let path = "/api/v1/reports/summary?from=2024-01-01&to=2024-12-31";
+    let before = app.get(path, &w.admin).await.expect(200).json()["events_held"].as_i64().unwrap();
     let (client, url, token) = (app.client.clone(), app.url("/api/v1/events"), w.youth_organiser.clone());
     let writer = tokio::spawn(async move {
         let kinds = ["lecture", "seminar", "round_table", "training"];
@@ -506,7 +508,7 @@ async fn a_summary_agrees_with_itself_while_events_are_written(app: TestApp) {
         |rows: &Value, field: &str| rows.as_array().unwrap().iter().map(|r| r[field].as_i64().unwrap()).sum::<i64>();
     let mut reads = 0;
     while !writer.is_finished() || reads < 5 {
-        let s = app.get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31", &w.admin).await.expect(200).json();
+        let s = app.get(path, &w.admin).await.expect(200).json();
         let held = s["events_held"].as_i64().unwrap();
         let people = s["participants_total"].as_i64().unwrap();
         assert_eq!(sum(&s["by_department"], "events_held"), held, "departments against the total: {s}");
@@ -520,5 +522,70 @@ async fn a_summary_agrees_with_itself_while_events_are_written(app: TestApp) {
     }
     writer.await.unwrap();
     assert!(reads >= 5);
+    // The same report asked again (on PostgreSQL, the statement the session kept prepared) counts
+    // every event written since.
+    let after = app.get(path, &w.admin).await.expect(200).json()["events_held"].as_i64().unwrap();
+    assert_eq!(after, before + 40);
 }
 both_stores!(a_summary_agrees_with_itself_while_events_are_written);
+
+#[derive(diesel::QueryableByName, Debug, PartialEq)]
+struct N {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Kept {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    statement: String,
+}
+
+fn kept(conn: &mut adal::store::DbConnection) -> Vec<Kept> {
+    diesel::RunQueryDsl::load(
+        diesel::sql_query(
+            "SELECT name, statement FROM pg_prepared_statements WHERE name LIKE 'adal\\_report\\_%' ORDER BY prepare_time",
+        ),
+        conn,
+    )
+    .unwrap()
+}
+
+/// Report statements stay prepared in a PostgreSQL session, a few at a time: the same text asked
+/// again runs the statement kept under its name, the oldest give way past the bound, and a
+/// statement kept under the name with another text is replaced, never run in its place.
+#[test]
+fn report_statements_stay_prepared_a_few_at_a_time() {
+    use adal::store::prepared::{KEPT_A_SESSION, load};
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let Some(server) = crate::helpers::postgres_server() else { return };
+    let mut conn = adal::store::DbConnection::Postgres(diesel::PgConnection::establish(&server).unwrap());
+    let sql = |i: usize| format!("SELECT CAST({i} AS BIGINT) AS n");
+
+    assert_eq!(load::<N>(&mut conn, &sql(1)).unwrap(), vec![N { n: 1 }]);
+    let first = kept(&mut conn);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].statement, format!("PREPARE {} AS {}", first[0].name, sql(1)));
+    assert_eq!(load::<N>(&mut conn, &sql(1)).unwrap(), vec![N { n: 1 }]);
+    assert_eq!(kept(&mut conn).len(), 1, "asked again, the statement is not prepared twice");
+
+    for i in 2..=KEPT_A_SESSION + 3 {
+        assert_eq!(load::<N>(&mut conn, &sql(i)).unwrap(), vec![N { n: i as i64 }]);
+    }
+    let held = kept(&mut conn);
+    assert_eq!(held.len(), KEPT_A_SESSION);
+    let newest: Vec<String> = (4..=KEPT_A_SESSION + 3).map(|i| format!(" AS {}", sql(i))).collect();
+    assert!(held.iter().zip(&newest).all(|(k, s)| k.statement.ends_with(s.as_str())), "the oldest went first");
+
+    // Another text under the name the next statement will take: replaced, not run.
+    let name = held.last().unwrap().name.clone();
+    let last = sql(KEPT_A_SESSION + 3);
+    conn.batch_execute(&format!("DEALLOCATE {name}; PREPARE {name} AS SELECT CAST(-1 AS BIGINT) AS n")).unwrap();
+    assert_eq!(load::<N>(&mut conn, &last).unwrap(), vec![N { n: (KEPT_A_SESSION + 3) as i64 }]);
+    let held = kept(&mut conn);
+    assert_eq!(held.len(), KEPT_A_SESSION);
+    assert!(held.iter().any(|k| k.name == name && k.statement == format!("PREPARE {name} AS {last}")));
+}
