@@ -162,3 +162,37 @@ fn every_operation_has_its_own_operation_id() {
         }
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn probes(conn: &mut adal::store::DbConnection) -> diesel::QueryResult<i64> {
+    let rows: Vec<Count> =
+        diesel::RunQueryDsl::load(diesel::sql_query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM snapshot_probe"), conn)?;
+    Ok(rows[0].n)
+}
+
+/// What a snapshot reads is fixed by its first read: a row another connection commits meanwhile
+/// is not seen by its second, and is by the next snapshot. On PostgreSQL it is read-only too.
+async fn a_snapshot_reads_one_state_of_the_store(app: TestApp) {
+    use diesel::connection::SimpleConnection;
+    let (mut reader, mut writer) = (app.store.connect(), app.store.connect());
+    writer.batch_execute("CREATE TABLE snapshot_probe (n BIGINT); INSERT INTO snapshot_probe VALUES (1)").unwrap();
+    let (first, second) = adal::store::snapshot(&mut reader, |conn| {
+        let first = probes(conn)?;
+        writer.batch_execute("INSERT INTO snapshot_probe VALUES (2)")?;
+        Ok::<_, diesel::result::Error>((first, probes(conn)?))
+    })
+    .unwrap();
+    assert_eq!((first, second), (1, 1));
+    assert_eq!(adal::store::snapshot(&mut reader, probes).unwrap(), 2);
+    if matches!(reader, adal::store::DbConnection::Postgres(_)) {
+        let refused =
+            adal::store::snapshot(&mut reader, |conn| conn.batch_execute("INSERT INTO snapshot_probe VALUES (3)"));
+        assert!(refused.unwrap_err().to_string().contains("read-only transaction"));
+    }
+}
+both_stores!(a_snapshot_reads_one_state_of_the_store);
